@@ -1,0 +1,147 @@
+//! The crate's error type.
+//!
+//! Every error a user can cause (a wrong array length, an unknown name, a
+//! probability outside [0, 1], a non-positive time constant, an impossible
+//! degree, a corrupt file) is reported as a [`CortecsError`] that says what is
+//! wrong and where, before anything is built. Nothing reachable from user
+//! input panics.
+
+use std::path::PathBuf;
+
+/// Result with the crate's error type.
+pub type Result<T, E = CortecsError> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in cortecs.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CortecsError {
+    /// A parameter value is not acceptable (wrong range, wrong length, bad distribution).
+    #[error("{context}: {message}")]
+    InvalidParameter {
+        /// Where: population/projection and parameter name.
+        context: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// An array does not have the length its use needs.
+    #[error("{context}: array has length {got}, expected {expected}")]
+    WrongLength {
+        /// Where: population/projection and parameter name.
+        context: String,
+        /// The length needed.
+        expected: usize,
+        /// The length given.
+        got: usize,
+    },
+    /// A name does not refer to anything that exists.
+    #[error("unknown {kind} '{name}'{}", known_list(.known))]
+    UnknownName {
+        /// What kind of thing: population, projection, parameter, model, ...
+        kind: &'static str,
+        /// The name given.
+        name: String,
+        /// The names that do exist.
+        known: Vec<String>,
+    },
+    /// A name is used twice where names must be unique.
+    #[error("duplicate {kind} name '{name}'")]
+    DuplicateName {
+        /// What kind of thing.
+        kind: &'static str,
+        /// The name used twice.
+        name: String,
+    },
+    /// An expression could not be compiled.
+    #[error("{context}: {source}")]
+    Expression {
+        /// Where the expression was used.
+        context: String,
+        /// The compiler's message (names the expression and column).
+        #[source]
+        source: crate::expr::ExprError,
+    },
+    /// A spatial structure is invalid.
+    #[error("{context}: {source}")]
+    Spatial {
+        /// Which population.
+        context: String,
+        /// What is wrong.
+        #[source]
+        source: crate::spatial::SpatialError,
+    },
+    /// A connection request cannot be satisfied.
+    #[error("projection '{projection}': {message}")]
+    Connection {
+        /// The projection's name.
+        projection: String,
+        /// What is impossible.
+        message: String,
+    },
+    /// A request that does not fit the current state (e.g. index out of range).
+    #[error("{0}")]
+    InvalidRequest(String),
+    /// A network would not fit in memory.
+    #[error("network needs an estimated {estimate_bytes} bytes ({detail}), but only {available_bytes} are available")]
+    OutOfMemory {
+        /// Estimated bytes.
+        estimate_bytes: u64,
+        /// Bytes available.
+        available_bytes: u64,
+        /// How the estimate was made.
+        detail: String,
+    },
+    /// Reading or writing a file failed.
+    #[error("{path}: {message}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// A scene file is invalid.
+    #[error("{path}:{line}:{column}: {message}")]
+    Scene {
+        /// The scene file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+fn known_list(known: &[String]) -> String {
+    if known.is_empty() {
+        String::new()
+    } else {
+        format!(" (known: {})", known.join(", "))
+    }
+}
+
+impl CortecsError {
+    /// Shorthand for [`CortecsError::InvalidParameter`].
+    pub fn param(context: impl Into<String>, message: impl Into<String>) -> Self {
+        CortecsError::InvalidParameter {
+            context: context.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Shorthand for [`CortecsError::File`].
+    pub fn file(path: impl Into<PathBuf>, message: impl std::fmt::Display) -> Self {
+        CortecsError::File {
+            path: path.into(),
+            message: message.to_string(),
+        }
+    }
+
+    /// Shorthand for [`CortecsError::Connection`].
+    pub fn connection(projection: &str, message: impl Into<String>) -> Self {
+        CortecsError::Connection {
+            projection: projection.to_string(),
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,709 @@
+//! Parameter values: the PyNN rule.
+//!
+//! Every per-neuron and per-synapse parameter (weights, delays, time
+//! constants, thresholds, initial state, ...) is a [`Value`]: a number, a
+//! seeded [`Distribution`], an array of exactly the right length (inline or a
+//! `.npy` file), a function of the neuron index, of (pre, post), of position
+//! or of distance (a Rust closure, or an expression string compiled once by
+//! [`crate::expr`]). Values are resolved into arrays when a population or
+//! projection is built; random draws come from streams keyed by the owner's
+//! name and fixed chunks, so they are identical at any thread count.
+
+use crate::error::{CortecsError, Result};
+use crate::expr::Expr;
+use crate::rng::Stream;
+use crate::spatial::Space;
+use rand_distr::Distribution as _;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Number of values drawn from one random stream: the unit of parallel work
+/// and the key of the stream, independent of the number of threads.
+pub const CHUNK: usize = 1 << 14;
+
+/// What a clipped normal does with a draw outside its bounds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum ClipMode {
+    /// Draw again until inside (a truncated normal; PyNN's `normal_clipped`).
+    #[default]
+    Redraw,
+    /// Set to the nearest bound (PyNN's `normal_clipped_to_boundary`).
+    Clamp,
+}
+
+/// A probability distribution with validated parameters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Distribution {
+    /// Uniform on [low, high).
+    Uniform {
+        /// Lower bound.
+        low: f64,
+        /// Upper bound (> low).
+        high: f64,
+    },
+    /// Normal with mean and standard deviation (>= 0).
+    Normal {
+        /// Mean.
+        mean: f64,
+        /// Standard deviation.
+        std: f64,
+    },
+    /// Normal restricted to [low, high] by redrawing or clamping.
+    NormalClipped {
+        /// Mean of the untruncated normal.
+        mean: f64,
+        /// Standard deviation of the untruncated normal.
+        std: f64,
+        /// Lower bound.
+        low: f64,
+        /// Upper bound.
+        high: f64,
+        /// Redraw or clamp.
+        #[serde(default)]
+        mode: ClipMode,
+    },
+    /// Log-normal: exp(N(mu, sigma)).
+    LogNormal {
+        /// Mean of the underlying normal.
+        mu: f64,
+        /// Standard deviation of the underlying normal.
+        sigma: f64,
+    },
+    /// Exponential with the given scale (mean = scale, rate = 1/scale).
+    Exponential {
+        /// Mean (> 0).
+        scale: f64,
+    },
+    /// Gamma with shape k and scale theta (mean k*theta).
+    Gamma {
+        /// Shape (> 0).
+        shape: f64,
+        /// Scale (> 0).
+        scale: f64,
+    },
+    /// Beta on [0, 1].
+    Beta {
+        /// First shape parameter (> 0).
+        alpha: f64,
+        /// Second shape parameter (> 0).
+        beta: f64,
+    },
+    /// Poisson with mean lambda (>= 0), as a float.
+    Poisson {
+        /// Mean.
+        lambda: f64,
+    },
+    /// Binomial: number of successes in n trials with probability p.
+    Binomial {
+        /// Trials.
+        n: u64,
+        /// Success probability in [0, 1].
+        p: f64,
+    },
+}
+
+fn finite(context: &str, what: &str, x: f64) -> Result<()> {
+    if x.is_finite() {
+        Ok(())
+    } else {
+        Err(CortecsError::param(context, format!("{what} must be finite, got {x}")))
+    }
+}
+
+fn positive(context: &str, what: &str, x: f64) -> Result<()> {
+    if x.is_finite() && x > 0.0 {
+        Ok(())
+    } else {
+        Err(CortecsError::param(context, format!("{what} must be > 0, got {x}")))
+    }
+}
+
+/// Checks that `p` is a probability in [0, 1].
+pub fn check_probability(context: &str, what: &str, p: f64) -> Result<()> {
+    if (0.0..=1.0).contains(&p) {
+        Ok(())
+    } else {
+        Err(CortecsError::param(
+            context,
+            format!("{what} must be a probability in [0, 1], got {p}"),
+        ))
+    }
+}
+
+/// Standard normal cumulative distribution function (|error| < 1.5e-7).
+pub fn normal_cdf(x: f64) -> f64 {
+    // Abramowitz & Stegun 7.1.26 on erf(|x|/sqrt 2).
+    let z = x.abs() / std::f64::consts::SQRT_2;
+    let t = 1.0 / (1.0 + 0.327_591_1 * z);
+    let poly = t
+        * (0.254_829_592
+            + t * (-0.284_496_736 + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
+    let erf = 1.0 - poly * (-z * z).exp();
+    if x >= 0.0 { 0.5 * (1.0 + erf) } else { 0.5 * (1.0 - erf) }
+}
+
+impl Distribution {
+    /// Checks the parameters; `context` names the owner for the message.
+    pub fn validate(&self, context: &str) -> Result<()> {
+        match *self {
+            Distribution::Uniform { low, high } => {
+                finite(context, "uniform low", low)?;
+                finite(context, "uniform high", high)?;
+                if high <= low {
+                    return Err(CortecsError::param(
+                        context,
+                        format!("uniform needs low < high, got low = {low}, high = {high}"),
+                    ));
+                }
+            }
+            Distribution::Normal { mean, std } => {
+                finite(context, "normal mean", mean)?;
+                if !(std.is_finite() && std >= 0.0) {
+                    return Err(CortecsError::param(context, format!("normal std must be >= 0, got {std}")));
+                }
+            }
+            Distribution::NormalClipped { mean, std, low, high, mode } => {
+                finite(context, "normal_clipped mean", mean)?;
+                if !(std.is_finite() && std >= 0.0) {
+                    return Err(CortecsError::param(context, format!("normal_clipped std must be >= 0, got {std}")));
+                }
+                if low.is_nan() || high.is_nan() || low > high {
+                    return Err(CortecsError::param(
+                        context,
+                        format!("normal_clipped needs low <= high, got low = {low}, high = {high}"),
+                    ));
+                }
+                if mode == ClipMode::Redraw {
+                    let mass = if std == 0.0 {
+                        if (low..=high).contains(&mean) { 1.0 } else { 0.0 }
+                    } else {
+                        normal_cdf((high - mean) / std) - normal_cdf((low - mean) / std)
+                    };
+                    if mass < 1e-6 {
+                        return Err(CortecsError::param(
+                            context,
+                            format!(
+                                "normal_clipped: [{low}, {high}] holds only {mass:.2e} of N({mean}, {std}); redrawing would not end (use mode Clamp or wider bounds)"
+                            ),
+                        ));
+                    }
+                }
+            }
+            Distribution::LogNormal { mu, sigma } => {
+                finite(context, "lognormal mu", mu)?;
+                if !(sigma.is_finite() && sigma >= 0.0) {
+                    return Err(CortecsError::param(context, format!("lognormal sigma must be >= 0, got {sigma}")));
+                }
+            }
+            Distribution::Exponential { scale } => positive(context, "exponential scale", scale)?,
+            Distribution::Gamma { shape, scale } => {
+                positive(context, "gamma shape", shape)?;
+                positive(context, "gamma scale", scale)?;
+            }
+            Distribution::Beta { alpha, beta } => {
+                positive(context, "beta alpha", alpha)?;
+                positive(context, "beta beta", beta)?;
+            }
+            Distribution::Poisson { lambda } => {
+                if !(lambda.is_finite() && lambda >= 0.0) {
+                    return Err(CortecsError::param(context, format!("poisson lambda must be >= 0, got {lambda}")));
+                }
+            }
+            Distribution::Binomial { p, .. } => check_probability(context, "binomial p", p)?,
+        }
+        Ok(())
+    }
+
+    /// Exact mean of the distribution (for the clipped normal: of the
+    /// truncated or clamped law, computed numerically).
+    pub fn mean(&self) -> f64 {
+        match *self {
+            Distribution::Uniform { low, high } => 0.5 * (low + high),
+            Distribution::Normal { mean, .. } => mean,
+            Distribution::NormalClipped { .. } => self.clipped_moments().0,
+            Distribution::LogNormal { mu, sigma } => (mu + 0.5 * sigma * sigma).exp(),
+            Distribution::Exponential { scale } => scale,
+            Distribution::Gamma { shape, scale } => shape * scale,
+            Distribution::Beta { alpha, beta } => alpha / (alpha + beta),
+            Distribution::Poisson { lambda } => lambda,
+            Distribution::Binomial { n, p } => n as f64 * p,
+        }
+    }
+
+    /// Exact variance of the distribution.
+    pub fn variance(&self) -> f64 {
+        match *self {
+            Distribution::Uniform { low, high } => (high - low).powi(2) / 12.0,
+            Distribution::Normal { std, .. } => std * std,
+            Distribution::NormalClipped { .. } => self.clipped_moments().1,
+            Distribution::LogNormal { mu, sigma } => {
+                let s2 = sigma * sigma;
+                (s2.exp() - 1.0) * (2.0 * mu + s2).exp()
+            }
+            Distribution::Exponential { scale } => scale * scale,
+            Distribution::Gamma { shape, scale } => shape * scale * scale,
+            Distribution::Beta { alpha, beta } => {
+                let s = alpha + beta;
+                alpha * beta / (s * s * (s + 1.0))
+            }
+            Distribution::Poisson { lambda } => lambda,
+            Distribution::Binomial { n, p } => n as f64 * p * (1.0 - p),
+        }
+    }
+
+    /// Mean and variance of a clipped normal by numerical integration.
+    fn clipped_moments(&self) -> (f64, f64) {
+        let Distribution::NormalClipped { mean, std, low, high, mode } = *self else {
+            return (self.mean(), self.variance());
+        };
+        if std == 0.0 {
+            return (mean.clamp(low, high), 0.0);
+        }
+        let pdf = |x: f64| (-0.5 * ((x - mean) / std).powi(2)).exp() / (std * (2.0 * std::f64::consts::PI).sqrt());
+        let a = low.max(mean - 12.0 * std);
+        let b = high.min(mean + 12.0 * std);
+        let n = 20_000;
+        let h = (b - a) / n as f64;
+        let (mut m0, mut m1, mut m2) = (0.0, 0.0, 0.0);
+        for k in 0..=n {
+            let x = a + h * k as f64;
+            let w = if k == 0 || k == n { 0.5 } else { 1.0 };
+            let f = pdf(x) * w * h;
+            m0 += f;
+            m1 += f * x;
+            m2 += f * x * x;
+        }
+        match mode {
+            ClipMode::Redraw => {
+                let m = m1 / m0;
+                (m, m2 / m0 - m * m)
+            }
+            ClipMode::Clamp => {
+                let pl = normal_cdf((low - mean) / std);
+                let ph = 1.0 - normal_cdf((high - mean) / std);
+                let m = m1 + pl * low + ph * high;
+                let s2 = m2 + pl * low * low + ph * high * high;
+                (m, s2 - m * m)
+            }
+        }
+    }
+
+    /// One draw. The parameters must have been validated.
+    #[inline]
+    pub fn sample(&self, rng: &mut Stream) -> f64 {
+        match *self {
+            Distribution::Uniform { low, high } => low + (high - low) * rng.uniform(),
+            Distribution::Normal { mean, std } => mean + std * standard_normal(rng),
+            Distribution::NormalClipped { mean, std, low, high, mode } => match mode {
+                ClipMode::Clamp => (mean + std * standard_normal(rng)).clamp(low, high),
+                ClipMode::Redraw => loop {
+                    let x = mean + std * standard_normal(rng);
+                    if (low..=high).contains(&x) {
+                        break x;
+                    }
+                },
+            },
+            Distribution::LogNormal { mu, sigma } => (mu + sigma * standard_normal(rng)).exp(),
+            Distribution::Exponential { scale } => -scale * rng.uniform_open0().ln(),
+            Distribution::Gamma { shape, scale } => match rand_distr::Gamma::new(shape, scale) {
+                Ok(d) => d.sample(rng),
+                Err(_) => f64::NAN,
+            },
+            Distribution::Beta { alpha, beta } => match rand_distr::Beta::new(alpha, beta) {
+                Ok(d) => d.sample(rng),
+                Err(_) => f64::NAN,
+            },
+            Distribution::Poisson { lambda } => crate::rng::poisson(rng, lambda) as f64,
+            Distribution::Binomial { n, p } => match rand_distr::Binomial::new(n, p) {
+                Ok(d) => d.sample(rng) as f64,
+                Err(_) => f64::NAN,
+            },
+        }
+    }
+}
+
+/// A standard normal draw (rand_distr's ziggurat).
+#[inline]
+pub fn standard_normal(rng: &mut Stream) -> f64 {
+    rand_distr::StandardNormal.sample(rng)
+}
+
+/// A function of the neuron index.
+pub type IndexFn = Arc<dyn Fn(usize) -> f64 + Send + Sync>;
+/// A function of (pre index, post index).
+pub type PairFn = Arc<dyn Fn(usize, usize) -> f64 + Send + Sync>;
+/// A function of a position (µm).
+pub type PositionFn = Arc<dyn Fn([f64; 3]) -> f64 + Send + Sync>;
+/// A function of the pre-post distance d (µm).
+pub type DistanceFn = Arc<dyn Fn(f64) -> f64 + Send + Sync>;
+
+/// A parameter value: how the value of each neuron or synapse is given.
+#[derive(Clone)]
+pub enum Value {
+    /// The same number for all.
+    Const(f64),
+    /// Independent draws from a distribution (stream keyed by owner, parameter, chunk).
+    Random(Distribution),
+    /// One value per neuron or synapse, in index (neurons) or store-row order (synapses).
+    Array(Arc<[f64]>),
+    /// An array read from a `.npy` file (float64, float32 or int64), relative to the scene's folder.
+    Npy(PathBuf),
+    /// A function of the neuron index `i` (neurons only).
+    OfIndex(IndexFn),
+    /// A function of (pre index i, post index j) (synapses only).
+    OfPair(PairFn),
+    /// A function of position (x, y, z) in µm (neurons only).
+    OfPosition(PositionFn),
+    /// A function of the pre-post distance d in µm (synapses only).
+    OfDistance(DistanceFn),
+    /// An expression string. Neurons: variables `i`, `n`, `x`, `y`, `z`;
+    /// synapses: `i` (pre), `j` (post), `d`, `dx`, `dy`, `dz` (post - pre, µm).
+    Expr(String),
+}
+
+impl fmt::Debug for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Const(c) => write!(f, "Const({c})"),
+            Value::Random(d) => write!(f, "Random({d:?})"),
+            Value::Array(a) => write!(f, "Array(len {})", a.len()),
+            Value::Npy(p) => write!(f, "Npy({})", p.display()),
+            Value::OfIndex(_) => write!(f, "OfIndex(<fn>)"),
+            Value::OfPair(_) => write!(f, "OfPair(<fn>)"),
+            Value::OfPosition(_) => write!(f, "OfPosition(<fn>)"),
+            Value::OfDistance(_) => write!(f, "OfDistance(<fn>)"),
+            Value::Expr(s) => write!(f, "Expr({s:?})"),
+        }
+    }
+}
+
+impl From<f64> for Value {
+    fn from(x: f64) -> Self {
+        Value::Const(x)
+    }
+}
+impl From<Distribution> for Value {
+    fn from(d: Distribution) -> Self {
+        Value::Random(d)
+    }
+}
+impl From<Vec<f64>> for Value {
+    fn from(v: Vec<f64>) -> Self {
+        Value::Array(v.into())
+    }
+}
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::Expr(s.to_string())
+    }
+}
+
+impl Value {
+    /// A function of the neuron index.
+    pub fn of_index(f: impl Fn(usize) -> f64 + Send + Sync + 'static) -> Value {
+        Value::OfIndex(Arc::new(f))
+    }
+    /// A function of (pre, post) indices.
+    pub fn of_pair(f: impl Fn(usize, usize) -> f64 + Send + Sync + 'static) -> Value {
+        Value::OfPair(Arc::new(f))
+    }
+    /// A function of position (µm).
+    pub fn of_position(f: impl Fn([f64; 3]) -> f64 + Send + Sync + 'static) -> Value {
+        Value::OfPosition(Arc::new(f))
+    }
+    /// A function of the pre-post distance (µm).
+    pub fn of_distance(f: impl Fn(f64) -> f64 + Send + Sync + 'static) -> Value {
+        Value::OfDistance(Arc::new(f))
+    }
+    /// An expression string (see [`Value::Expr`]).
+    pub fn expr(source: &str) -> Value {
+        Value::Expr(source.to_string())
+    }
+
+    /// The constant, when the value is one.
+    pub fn as_const(&self) -> Option<f64> {
+        match self {
+            Value::Const(c) => Some(*c),
+            _ => None,
+        }
+    }
+}
+
+/// Variables an expression for a neuron parameter may use.
+pub const NEURON_VARIABLES: [&str; 5] = ["i", "n", "x", "y", "z"];
+/// Variables an expression for a synapse parameter may use.
+pub const SYNAPSE_VARIABLES: [&str; 6] = ["i", "j", "d", "dx", "dy", "dz"];
+
+/// Reads a 1-D (or any-shape, flattened in C order) `.npy` array as f64.
+pub fn read_npy_f64(path: &Path) -> Result<Vec<f64>> {
+    use ndarray::{ArrayD, IxDyn};
+    let open = || std::fs::File::open(path).map_err(|e| CortecsError::file(path, e));
+    if let Ok(a) = ndarray_npy::ReadNpyExt::read_npy(open()?) {
+        let a: ArrayD<f64> = a;
+        return Ok(a.iter().copied().collect());
+    }
+    if let Ok(a) = ndarray_npy::ReadNpyExt::read_npy(open()?) {
+        let a: ArrayD<f32> = a;
+        return Ok(a.iter().map(|&x| f64::from(x)).collect());
+    }
+    if let Ok(a) = ndarray_npy::ReadNpyExt::read_npy(open()?) {
+        let a: ArrayD<i64> = a;
+        return Ok(a.iter().map(|&x| x as f64).collect());
+    }
+    let r: std::result::Result<ArrayD<f64>, _> = ndarray_npy::ReadNpyExt::read_npy(open()?);
+    let _ = IxDyn(&[0]);
+    Err(CortecsError::file(
+        path,
+        format!(
+            "not a float64, float32 or int64 .npy array ({})",
+            r.err().map(|e| e.to_string()).unwrap_or_default()
+        ),
+    ))
+}
+
+/// Where a value is resolved: used for stream keys and error messages.
+#[derive(Clone, Copy, Debug)]
+pub struct Owner<'a> {
+    /// Global seed.
+    pub seed: u64,
+    /// Name of the population or projection.
+    pub name: &'a str,
+    /// Parameter name (also the stream's purpose).
+    pub param: &'a str,
+    /// Folder against which relative `.npy` paths are resolved.
+    pub base_dir: &'a Path,
+}
+
+impl Owner<'_> {
+    /// "name.param", for messages.
+    pub fn context(&self) -> String {
+        format!("{}.{}", self.name, self.param)
+    }
+}
+
+fn compile(owner: &Owner<'_>, source: &str, vars: &[&str]) -> Result<Expr> {
+    Expr::compile(source, vars).map_err(|source| CortecsError::Expression {
+        context: owner.context(),
+        source,
+    })
+}
+
+fn check_len(owner: &Owner<'_>, got: usize, expected: usize) -> Result<()> {
+    if got == expected {
+        Ok(())
+    } else {
+        Err(CortecsError::WrongLength {
+            context: owner.context(),
+            expected,
+            got,
+        })
+    }
+}
+
+/// Draws `n` values from `dist` in fixed chunks of [`CHUNK`], in parallel,
+/// identically for any number of threads.
+pub fn draw(dist: &Distribution, owner: &Owner<'_>, n: usize) -> Vec<f64> {
+    let mut out = vec![0.0; n];
+    out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, chunk)| {
+        let mut rng = Stream::keyed(owner.seed, owner.name, owner.param, c as u64);
+        for x in chunk {
+            *x = dist.sample(&mut rng);
+        }
+    });
+    out
+}
+
+impl Value {
+    /// Checks the value for use as a per-neuron parameter of a population of
+    /// `n` neurons, without drawing anything (arrays' lengths, expressions'
+    /// variables, distributions' parameters).
+    pub fn validate_neurons(&self, owner: &Owner<'_>, n: usize) -> Result<()> {
+        match self {
+            Value::Const(c) => finite(&owner.context(), "value", *c),
+            Value::Random(d) => d.validate(&owner.context()),
+            Value::Array(a) => check_len(owner, a.len(), n),
+            Value::Npy(p) => check_len(owner, read_npy_f64(&owner.base_dir.join(p))?.len(), n),
+            Value::OfIndex(_) | Value::OfPosition(_) => Ok(()),
+            Value::OfPair(_) | Value::OfDistance(_) => Err(CortecsError::param(
+                owner.context(),
+                "a function of (pre, post) or of distance is a synapse parameter, not a neuron parameter",
+            )),
+            Value::Expr(s) => compile(owner, s, &NEURON_VARIABLES).map(|_| ()),
+        }
+    }
+
+    /// Resolves the value for `n` neurons at `positions` (empty slice = all at the origin).
+    pub fn neuron_values(&self, owner: &Owner<'_>, n: usize, positions: &[[f64; 3]]) -> Result<Vec<f64>> {
+        let pos = |i: usize| positions.get(i).copied().unwrap_or([0.0; 3]);
+        Ok(match self {
+            Value::Const(c) => {
+                finite(&owner.context(), "value", *c)?;
+                vec![*c; n]
+            }
+            Value::Random(d) => {
+                d.validate(&owner.context())?;
+                draw(d, owner, n)
+            }
+            Value::Array(a) => {
+                check_len(owner, a.len(), n)?;
+                a.to_vec()
+            }
+            Value::Npy(p) => {
+                let a = read_npy_f64(&owner.base_dir.join(p))?;
+                check_len(owner, a.len(), n)?;
+                a
+            }
+            Value::OfIndex(f) => (0..n).map(|i| f(i)).collect(),
+            Value::OfPosition(f) => (0..n).map(|i| f(pos(i))).collect(),
+            Value::OfPair(_) | Value::OfDistance(_) => {
+                self.validate_neurons(owner, n)?;
+                unreachable!("validate_neurons refuses synapse-only values")
+            }
+            Value::Expr(s) => {
+                let e = compile(owner, s, &NEURON_VARIABLES)?;
+                (0..n)
+                    .map(|i| {
+                        let p = pos(i);
+                        e.eval(&[i as f64, n as f64, p[0], p[1], p[2]])
+                    })
+                    .collect()
+            }
+        })
+    }
+
+    /// Checks the value for use as a per-synapse parameter (arrays are
+    /// checked against the synapse count when it is known).
+    pub fn validate_synapses(&self, owner: &Owner<'_>, count: Option<usize>) -> Result<()> {
+        match self {
+            Value::Const(c) => finite(&owner.context(), "value", *c),
+            Value::Random(d) => d.validate(&owner.context()),
+            Value::Array(a) => count.map_or(Ok(()), |n| check_len(owner, a.len(), n)),
+            Value::Npy(p) => {
+                let a = read_npy_f64(&owner.base_dir.join(p))?;
+                count.map_or(Ok(()), |n| check_len(owner, a.len(), n))
+            }
+            Value::OfPair(_) | Value::OfDistance(_) => Ok(()),
+            Value::OfIndex(_) | Value::OfPosition(_) => Err(CortecsError::param(
+                owner.context(),
+                "a function of one index or one position is a neuron parameter; use a function of (pre, post) or of distance",
+            )),
+            Value::Expr(s) => compile(owner, s, &SYNAPSE_VARIABLES).map(|_| ()),
+        }
+    }
+
+    /// Resolves the value for the synapses `(pre[k], post[k])`, in that order.
+    pub fn synapse_values(&self, owner: &Owner<'_>, pairs: SynapsePairs<'_>) -> Result<Vec<f64>> {
+        let n = pairs.pre.len();
+        Ok(match self {
+            Value::Const(c) => {
+                finite(&owner.context(), "value", *c)?;
+                vec![*c; n]
+            }
+            Value::Random(d) => {
+                d.validate(&owner.context())?;
+                draw(d, owner, n)
+            }
+            Value::Array(a) => {
+                check_len(owner, a.len(), n)?;
+                a.to_vec()
+            }
+            Value::Npy(p) => {
+                let a = read_npy_f64(&owner.base_dir.join(p))?;
+                check_len(owner, a.len(), n)?;
+                a
+            }
+            Value::OfPair(f) => pairs.map(|i, j| f(i, j)),
+            Value::OfDistance(f) => pairs.map(|i, j| f(pairs.distance(i, j))),
+            Value::OfIndex(_) | Value::OfPosition(_) => {
+                self.validate_synapses(owner, Some(n))?;
+                unreachable!("validate_synapses refuses neuron-only values")
+            }
+            Value::Expr(s) => {
+                let e = compile(owner, s, &SYNAPSE_VARIABLES)?;
+                let spatial = e.uses("d") || e.uses("dx") || e.uses("dy") || e.uses("dz");
+                pairs.map(|i, j| {
+                    let (dv, [dx, dy, dz]) = if spatial { pairs.offset(i, j) } else { (0.0, [0.0; 3]) };
+                    e.eval(&[i as f64, j as f64, dv, dx, dy, dz])
+                })
+            }
+        })
+    }
+}
+
+/// The synapses a per-synapse value is resolved for, with the positions
+/// needed for distance-dependent values.
+#[derive(Clone, Copy)]
+pub struct SynapsePairs<'a> {
+    /// Pre index of each synapse.
+    pub pre: &'a [u32],
+    /// Post index of each synapse.
+    pub post: &'a [u32],
+    /// Positions of the pre population (may be empty).
+    pub pre_positions: &'a [[f64; 3]],
+    /// Positions of the post population (may be empty).
+    pub post_positions: &'a [[f64; 3]],
+    /// Boundary conditions for distances.
+    pub space: Space,
+}
+
+impl SynapsePairs<'_> {
+    fn offset(&self, i: usize, j: usize) -> (f64, [f64; 3]) {
+        let a = self.pre_positions.get(i).copied().unwrap_or([0.0; 3]);
+        let b = self.post_positions.get(j).copied().unwrap_or([0.0; 3]);
+        let d = self.space.displacement(a, b);
+        ((d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt(), d)
+    }
+
+    /// Distance (µm) between pre neuron i and post neuron j.
+    pub fn distance(&self, i: usize, j: usize) -> f64 {
+        self.offset(i, j).0
+    }
+
+    fn map(&self, f: impl Fn(usize, usize) -> f64 + Sync) -> Vec<f64> {
+        let mut out = vec![0.0; self.pre.len()];
+        out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, chunk)| {
+            let base = c * CHUNK;
+            for (k, x) in chunk.iter_mut().enumerate() {
+                *x = f(self.pre[base + k] as usize, self.post[base + k] as usize);
+            }
+        });
+        out
+    }
+}
+
+/// A list of values per neuron (e.g. spike times in ms of a spike-array source).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Sequence {
+    /// The same list for every neuron.
+    Same(Vec<f64>),
+    /// One list per neuron.
+    PerNeuron(Vec<Vec<f64>>),
+}
+
+impl Sequence {
+    /// The lists for `n` neurons; a per-neuron list of the wrong length is an error.
+    pub fn resolve(&self, context: &str, n: usize) -> Result<Vec<Vec<f64>>> {
+        let lists = match self {
+            Sequence::Same(v) => vec![v.clone(); n],
+            Sequence::PerNeuron(v) => {
+                if v.len() != n {
+                    return Err(CortecsError::WrongLength {
+                        context: context.to_string(),
+                        expected: n,
+                        got: v.len(),
+                    });
+                }
+                v.clone()
+            }
+        };
+        for (i, l) in lists.iter().enumerate() {
+            if l.iter().any(|x| !x.is_finite()) {
+                return Err(CortecsError::param(context, format!("sequence of neuron {i} has a non-finite value")));
+            }
+        }
+        Ok(lists)
+    }
+}

@@ -1,0 +1,560 @@
+//! The synapse store: one projection's synapses as the engine keeps them.
+//!
+//! A [`SynapseStore`] is a structure of arrays in compressed-row order: rows
+//! are presynaptic neurons for spiking projections (a spike touches one row)
+//! and postsynaptic neurons for rate projections (`y = W r` reads one row per
+//! output), see [`Major`]. Within a row, synapses are sorted by the other
+//! index, so `(pre, post)` is found by binary search in O(log row length).
+//!
+//! Strategies write the store; masks, adjusters, lesions, plasticity and
+//! save/load change it through the pure functions here. Mirror entities (when
+//! the projection is not compact) are one column: `entities[k]` mirrors row
+//! position `k`.
+//!
+//! A lesioned synapse is a tombstone (sign 0, weight 0): removing it costs
+//! O(1), and the kernels need no test for it because it carries no weight.
+//! [`SynapseStore::compact`] drops tombstones in O(n) when they pile up.
+
+use crate::error::{CortecsError, Result};
+use serde::{Deserialize, Serialize};
+
+/// Which index the rows of a store are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Major {
+    /// Rows are presynaptic neurons (spiking: scatter a spike's row).
+    #[default]
+    Pre,
+    /// Rows are postsynaptic neurons (rate: `y_j = sum_k W_jk r_k`).
+    Post,
+}
+
+/// Excitatory (+1), inhibitory (-1), or removed (0): the sign of a synapse.
+pub type Sign = i8;
+/// Sign of an excitatory synapse.
+pub const EXCITATORY: Sign = 1;
+/// Sign of an inhibitory synapse.
+pub const INHIBITORY: Sign = -1;
+/// Sign of a removed (lesioned) synapse.
+pub const REMOVED: Sign = 0;
+
+/// A per-synapse column that is often the same for all synapses.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Column<T> {
+    /// One value for every synapse (costs nothing per synapse).
+    Uniform(T),
+    /// One value per synapse, in row order.
+    PerSynapse(Vec<T>),
+}
+
+impl<T: Copy + PartialEq> Column<T> {
+    /// Value of synapse `k`.
+    #[inline(always)]
+    pub fn get(&self, k: usize) -> T {
+        match self {
+            Column::Uniform(v) => *v,
+            Column::PerSynapse(v) => v[k],
+        }
+    }
+
+    /// Sets synapse `k` (a uniform column becomes per-synapse only if the value differs).
+    pub fn set(&mut self, k: usize, value: T, len: usize) {
+        match self {
+            Column::Uniform(v) if *v == value => {}
+            Column::Uniform(v) => {
+                let mut all = vec![*v; len];
+                all[k] = value;
+                *self = Column::PerSynapse(all);
+            }
+            Column::PerSynapse(v) => v[k] = value,
+        }
+    }
+
+    /// Builds a column from values, collapsing to uniform when all are equal.
+    pub fn from_values(values: Vec<T>, default: T) -> Column<T> {
+        match values.first() {
+            None => Column::Uniform(default),
+            Some(&first) if values.iter().all(|&v| v == first) => Column::Uniform(first),
+            Some(_) => Column::PerSynapse(values),
+        }
+    }
+
+    /// Keeps the entries where `keep` is true (in order).
+    fn retain_by(&mut self, keep: &[bool]) {
+        if let Column::PerSynapse(v) = self {
+            let mut it = keep.iter();
+            v.retain(|_| *it.next().unwrap_or(&true));
+        }
+    }
+
+    /// Permutes the entries: `new[k] = old[perm[k]]`.
+    fn permute(&mut self, perm: &[usize]) {
+        if let Column::PerSynapse(v) = self {
+            *v = perm.iter().map(|&p| v[p]).collect();
+        }
+    }
+
+    /// Bytes per synapse this column costs.
+    pub fn bytes(&self) -> usize {
+        match self {
+            Column::Uniform(_) => 0,
+            Column::PerSynapse(v) => v.capacity() * std::mem::size_of::<T>(),
+        }
+    }
+}
+
+/// The synapses of one projection.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SynapseStore {
+    /// Number of presynaptic neurons.
+    pub n_pre: u32,
+    /// Number of postsynaptic neurons.
+    pub n_post: u32,
+    /// Which index the rows are.
+    pub major: Major,
+    /// Row start offsets, length `rows + 1`.
+    pub row_ptr: Vec<u64>,
+    /// The other index of each synapse (post for `Major::Pre`), sorted within a row.
+    pub minor: Vec<u32>,
+    /// Signed weight of each synapse (inhibitory weights are <= 0).
+    pub weight: Vec<f32>,
+    /// Sign of each synapse: +1, -1, or 0 when removed.
+    pub sign: Vec<Sign>,
+    /// Delay of each synapse in whole time steps (>= 1).
+    pub delay: Column<u16>,
+    /// Learning-rate factor of each synapse in [0, 1] (0 = fixed).
+    pub plasticity: Column<f32>,
+    /// Number of removed (tombstone) synapses.
+    pub removed: u64,
+}
+
+/// Where one synapse is: its row position in the store.
+pub type SynapseIndex = usize;
+
+impl SynapseStore {
+    /// An empty store.
+    pub fn empty(n_pre: u32, n_post: u32, major: Major) -> SynapseStore {
+        let rows = match major {
+            Major::Pre => n_pre,
+            Major::Post => n_post,
+        } as usize;
+        SynapseStore {
+            n_pre,
+            n_post,
+            major,
+            row_ptr: vec![0; rows + 1],
+            minor: Vec::new(),
+            weight: Vec::new(),
+            sign: Vec::new(),
+            delay: Column::Uniform(1),
+            plasticity: Column::Uniform(0.0),
+            removed: 0,
+        }
+    }
+
+    /// Builds a pre-major store from a connectivity in pre-major CSR form
+    /// (rows sorted by post), with signed weights, delays (steps) and signs.
+    pub fn from_pre_rows(
+        n_pre: u32,
+        n_post: u32,
+        row_ptr: Vec<u64>,
+        post: Vec<u32>,
+        weight: Vec<f32>,
+        sign: Vec<Sign>,
+        delay: Column<u16>,
+    ) -> Result<SynapseStore> {
+        let n = post.len();
+        if row_ptr.len() != n_pre as usize + 1 || row_ptr.last().copied() != Some(n as u64) {
+            return Err(CortecsError::InvalidRequest(format!(
+                "synapse store: row pointer of length {} does not match {} rows and {} synapses",
+                row_ptr.len(),
+                n_pre,
+                n
+            )));
+        }
+        if weight.len() != n || sign.len() != n {
+            return Err(CortecsError::InvalidRequest(format!(
+                "synapse store: {} weights and {} signs for {} synapses",
+                weight.len(),
+                sign.len(),
+                n
+            )));
+        }
+        if let Column::PerSynapse(d) = &delay {
+            if d.len() != n {
+                return Err(CortecsError::InvalidRequest(format!(
+                    "synapse store: {} delays for {} synapses",
+                    d.len(),
+                    n
+                )));
+            }
+        }
+        let removed = sign.iter().filter(|&&s| s == REMOVED).count() as u64;
+        Ok(SynapseStore {
+            n_pre,
+            n_post,
+            major: Major::Pre,
+            row_ptr,
+            minor: post,
+            weight,
+            sign,
+            delay,
+            plasticity: Column::Uniform(0.0),
+            removed,
+        })
+    }
+
+    /// Number of synapse slots (live and removed).
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.minor.len()
+    }
+
+    /// True when the store has no synapse slot.
+    pub fn is_empty(&self) -> bool {
+        self.minor.is_empty()
+    }
+
+    /// Number of live (not removed) synapses.
+    pub fn live(&self) -> u64 {
+        self.len() as u64 - self.removed
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.row_ptr.len() - 1
+    }
+
+    /// Range of row `r` in the columns.
+    #[inline(always)]
+    pub fn row(&self, r: usize) -> std::ops::Range<usize> {
+        self.row_ptr[r] as usize..self.row_ptr[r + 1] as usize
+    }
+
+    /// Row index of synapse `k` (binary search over the row pointer).
+    pub fn row_of(&self, k: SynapseIndex) -> usize {
+        self.row_ptr.partition_point(|&p| p <= k as u64) - 1
+    }
+
+    /// (pre, post) of synapse `k`.
+    pub fn pair(&self, k: SynapseIndex) -> (u32, u32) {
+        let r = self.row_of(k) as u32;
+        match self.major {
+            Major::Pre => (r, self.minor[k]),
+            Major::Post => (self.minor[k], r),
+        }
+    }
+
+    /// Pre and post index arrays of all slots, in row order.
+    pub fn pairs(&self) -> (Vec<u32>, Vec<u32>) {
+        let mut rows = Vec::with_capacity(self.len());
+        for r in 0..self.rows() {
+            let n = self.row(r).len();
+            rows.extend(std::iter::repeat_n(r as u32, n));
+        }
+        match self.major {
+            Major::Pre => (rows, self.minor.clone()),
+            Major::Post => (self.minor.clone(), rows),
+        }
+    }
+
+    fn check_pair(&self, pre: u32, post: u32) -> Result<()> {
+        if pre >= self.n_pre || post >= self.n_post {
+            return Err(CortecsError::InvalidRequest(format!(
+                "synapse ({pre}, {post}) is outside a {} x {} projection",
+                self.n_pre, self.n_post
+            )));
+        }
+        Ok(())
+    }
+
+    /// Slots of the live synapses from `pre` to `post` (several with multapses).
+    pub fn find(&self, pre: u32, post: u32) -> Result<std::ops::Range<usize>> {
+        self.check_pair(pre, post)?;
+        let (r, m) = match self.major {
+            Major::Pre => (pre as usize, post),
+            Major::Post => (post as usize, pre),
+        };
+        let range = self.row(r);
+        let row = &self.minor[range.clone()];
+        let lo = row.partition_point(|&x| x < m);
+        let hi = row.partition_point(|&x| x <= m);
+        Ok(range.start + lo..range.start + hi)
+    }
+
+    /// The first live synapse from `pre` to `post`, if any.
+    pub fn find_live(&self, pre: u32, post: u32) -> Result<Option<SynapseIndex>> {
+        Ok(self.find(pre, post)?.find(|&k| self.sign[k] != REMOVED))
+    }
+
+    /// Sets the weight magnitude-and-sign of synapse `k`, keeping Dale's
+    /// sign: a weight of the wrong sign becomes zero (nn4n's rule).
+    pub fn set_weight(&mut self, k: SynapseIndex, w: f32) {
+        self.weight[k] = constrain_sign(w, self.sign[k]);
+    }
+
+    /// Removes synapse `k` (O(1)): it keeps its slot as a tombstone.
+    pub fn remove(&mut self, k: SynapseIndex) {
+        if self.sign[k] != REMOVED {
+            self.sign[k] = REMOVED;
+            self.weight[k] = 0.0;
+            self.removed += 1;
+        }
+    }
+
+    /// Drops tombstones (O(n)); returns for each old slot its new slot, or
+    /// `usize::MAX` for removed ones, so mirrors can follow.
+    pub fn compact(&mut self) -> Vec<usize> {
+        let keep: Vec<bool> = self.sign.iter().map(|&s| s != REMOVED).collect();
+        let mut map = vec![usize::MAX; self.len()];
+        let mut next = 0usize;
+        let mut new_ptr = Vec::with_capacity(self.row_ptr.len());
+        new_ptr.push(0u64);
+        for r in 0..self.rows() {
+            for k in self.row(r) {
+                if keep[k] {
+                    map[k] = next;
+                    next += 1;
+                }
+            }
+            new_ptr.push(next as u64);
+        }
+        self.row_ptr = new_ptr;
+        let mut it = keep.iter();
+        self.minor.retain(|_| *it.next().unwrap_or(&true));
+        let mut it = keep.iter();
+        self.weight.retain(|_| *it.next().unwrap_or(&true));
+        self.sign.retain(|&s| s != REMOVED);
+        self.delay.retain_by(&keep);
+        self.plasticity.retain_by(&keep);
+        self.removed = 0;
+        map
+    }
+
+    /// Inserts synapses `(pre, post, weight, sign, delay)` keeping rows sorted
+    /// (O(n + added)); returns for each old slot its new slot.
+    pub fn insert(&mut self, added: &[(u32, u32, f32, Sign, u16)]) -> Result<Vec<usize>> {
+        for &(pre, post, _, s, d) in added {
+            self.check_pair(pre, post)?;
+            if s == REMOVED || d == 0 {
+                return Err(CortecsError::InvalidRequest(format!(
+                    "new synapse ({pre}, {post}) needs sign +1 or -1 and a delay >= 1 step"
+                )));
+            }
+        }
+        let mut by_row: Vec<(usize, u32, usize)> = added
+            .iter()
+            .enumerate()
+            .map(|(a, &(pre, post, ..))| match self.major {
+                Major::Pre => (pre as usize, post, a),
+                Major::Post => (post as usize, pre, a),
+            })
+            .collect();
+        by_row.sort_unstable();
+        let total = self.len() + added.len();
+        // order[k] = Ok(old slot) or Err(added index)
+        let mut order: Vec<std::result::Result<usize, usize>> = Vec::with_capacity(total);
+        let mut new_ptr = Vec::with_capacity(self.row_ptr.len());
+        new_ptr.push(0u64);
+        let mut a = 0;
+        for r in 0..self.rows() {
+            let range = self.row(r);
+            let mut k = range.start;
+            while k < range.end || (a < by_row.len() && by_row[a].0 == r) {
+                let take_new = a < by_row.len() && by_row[a].0 == r && (k >= range.end || by_row[a].1 < self.minor[k]);
+                if take_new {
+                    order.push(Err(by_row[a].2));
+                    a += 1;
+                } else {
+                    order.push(Ok(k));
+                    k += 1;
+                }
+            }
+            new_ptr.push(order.len() as u64);
+        }
+        let mut map = vec![0usize; self.len()];
+        let mut minor = Vec::with_capacity(total);
+        let mut weight = Vec::with_capacity(total);
+        let mut sign = Vec::with_capacity(total);
+        let mut delay = Vec::with_capacity(total);
+        let mut plast = Vec::with_capacity(total);
+        for (slot, o) in order.iter().enumerate() {
+            match *o {
+                Ok(k) => {
+                    map[k] = slot;
+                    minor.push(self.minor[k]);
+                    weight.push(self.weight[k]);
+                    sign.push(self.sign[k]);
+                    delay.push(self.delay.get(k));
+                    plast.push(self.plasticity.get(k));
+                }
+                Err(i) => {
+                    let (pre, post, w, s, d) = added[i];
+                    minor.push(match self.major {
+                        Major::Pre => post,
+                        Major::Post => pre,
+                    });
+                    weight.push(constrain_sign(w, s));
+                    sign.push(s);
+                    delay.push(d);
+                    plast.push(match &self.plasticity {
+                        Column::Uniform(p) => *p,
+                        Column::PerSynapse(_) => 1.0,
+                    });
+                }
+            }
+        }
+        self.row_ptr = new_ptr;
+        self.minor = minor;
+        self.weight = weight;
+        self.sign = sign;
+        self.delay = Column::from_values(delay, 1);
+        self.plasticity = Column::from_values(plast, 0.0);
+        Ok(map)
+    }
+
+    /// The same synapses with the other row order (O(n), stable: synapses
+    /// keep their relative order within each new row). Returns the store and
+    /// `perm` with `new[k] = old[perm[k]]`.
+    pub fn transposed(&self) -> (SynapseStore, Vec<usize>) {
+        let (other_rows, major) = match self.major {
+            Major::Pre => (self.n_post as usize, Major::Post),
+            Major::Post => (self.n_pre as usize, Major::Pre),
+        };
+        let mut count = vec![0u64; other_rows + 1];
+        for &m in &self.minor {
+            count[m as usize + 1] += 1;
+        }
+        for i in 0..other_rows {
+            count[i + 1] += count[i];
+        }
+        let row_ptr = count.clone();
+        let mut next = count;
+        let mut perm = vec![0usize; self.len()];
+        let mut minor = vec![0u32; self.len()];
+        for r in 0..self.rows() {
+            for k in self.row(r) {
+                let m = self.minor[k] as usize;
+                let slot = next[m] as usize;
+                next[m] += 1;
+                perm[slot] = k;
+                minor[slot] = r as u32;
+            }
+        }
+        let mut delay = self.delay.clone();
+        delay.permute(&perm);
+        let mut plasticity = self.plasticity.clone();
+        plasticity.permute(&perm);
+        let store = SynapseStore {
+            n_pre: self.n_pre,
+            n_post: self.n_post,
+            major,
+            row_ptr,
+            minor,
+            weight: perm.iter().map(|&p| self.weight[p]).collect(),
+            sign: perm.iter().map(|&p| self.sign[p]).collect(),
+            delay,
+            plasticity,
+            removed: self.removed,
+        };
+        (store, perm)
+    }
+
+    /// Bytes the store holds (capacity of every column).
+    pub fn bytes(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.row_ptr.capacity() * 8
+            + self.minor.capacity() * 4
+            + self.weight.capacity() * 4
+            + self.sign.capacity()
+            + self.delay.bytes()
+            + self.plasticity.bytes()
+    }
+
+    /// The longest delay in steps (0 for an empty store).
+    pub fn max_delay(&self) -> u16 {
+        match &self.delay {
+            Column::Uniform(d) if !self.is_empty() => *d,
+            Column::Uniform(_) => 0,
+            Column::PerSynapse(v) => v.iter().copied().max().unwrap_or(0),
+        }
+    }
+}
+
+/// Dale's rule on one weight: a weight whose sign disagrees with the
+/// synapse's sign becomes 0 (never flipped); a removed synapse weighs 0.
+#[inline]
+pub fn constrain_sign(w: f32, sign: Sign) -> f32 {
+    match sign {
+        EXCITATORY => w.max(0.0),
+        INHIBITORY => w.min(0.0),
+        _ => 0.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn small() -> SynapseStore {
+        // pre 0 -> post 1, 2 ; pre 2 -> post 0
+        SynapseStore::from_pre_rows(
+            3,
+            3,
+            vec![0, 2, 2, 3],
+            vec![1, 2, 0],
+            vec![0.5, -0.25, 1.0],
+            vec![1, -1, 1],
+            Column::Uniform(1),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn find_and_pair() {
+        let s = small();
+        assert_eq!(s.find(0, 2).unwrap(), 1..2);
+        assert_eq!(s.find(1, 0).unwrap(), 2..2);
+        assert_eq!(s.pair(2), (2, 0));
+        assert!(s.find(3, 0).is_err());
+    }
+
+    #[test]
+    fn transpose_round_trip() {
+        let s = small();
+        let (t, perm) = s.transposed();
+        assert_eq!(t.major, Major::Post);
+        assert_eq!(t.pair(0), (2, 0));
+        assert_eq!(t.find(0, 2).unwrap().len(), 1);
+        assert_eq!(perm.len(), 3);
+        let (back, _) = t.transposed();
+        assert_eq!(back, s);
+    }
+
+    #[test]
+    fn remove_compact_insert() {
+        let mut s = small();
+        s.remove(1);
+        assert_eq!(s.live(), 2);
+        assert_eq!(s.weight[1], 0.0);
+        let map = s.compact();
+        assert_eq!(map, vec![0, usize::MAX, 1]);
+        assert_eq!(s.len(), 2);
+        let map = s.insert(&[(0, 0, 0.1, 1, 3), (2, 2, -0.2, -1, 1)]).unwrap();
+        assert_eq!(map, vec![1, 2]);
+        assert_eq!(s.pair(0), (0, 0));
+        assert_eq!(s.delay.get(0), 3);
+        assert_eq!(s.pair(3), (2, 2));
+        assert_eq!(s.weight[3], -0.2);
+    }
+
+    #[test]
+    fn dale_rule_zeroes_wrong_sign() {
+        let mut s = small();
+        s.set_weight(0, -3.0);
+        assert_eq!(s.weight[0], 0.0);
+        s.set_weight(1, 0.7);
+        assert_eq!(s.weight[1], 0.0);
+        s.set_weight(1, -0.7);
+        assert_eq!(s.weight[1], -0.7);
+    }
+}
