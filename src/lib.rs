@@ -16,6 +16,10 @@ pub mod expr;
 pub mod param;
 pub mod rng;
 pub mod spatial;
+pub mod model;
 pub mod store;
 
 pub use error::{CortecsError, Result};
+pub mod connect;
+pub mod network;
+pub mod workloads;

@@ -1,0 +1,1126 @@
+//! The engine's side of a network: populations' state arrays, projections'
+//! synapse stores and the compiled step that advances them.
+//!
+//! A [`Network`] is plain data plus pure functions: it can be built, stepped,
+//! read and edited without any `World` (that is how the kernels are tested
+//! and benchmarked). In an ECS world it lives in a [`crate::components::NetworkEngine`]
+//! component on a network entity, and the systems of [`crate::systems`] keep
+//! the user's entities in step with it.
+
+use crate::connect::{self, ConnectInput, Connectivity, Polarity, Strategy};
+use crate::error::{CortecsError, Result};
+use crate::model::{self, Derived, ModelKind, Params, SpikingState, StateChunk, StepInput};
+use crate::param::{Owner, Sequence, SynapsePairs, Value};
+use crate::rng::{self, Stream};
+use crate::spatial::{Space, Structure};
+use crate::store::{Column, Major, Sign, SynapseStore, EXCITATORY, INHIBITORY};
+use ndarray::Array1;
+use rayon::prelude::*;
+use std::path::PathBuf;
+
+/// Neurons per parallel work unit and per noise stream (fixed, never tied to threads).
+pub const NEURON_CHUNK: usize = 1024;
+/// Populations smaller than this are updated on the calling thread: waking
+/// the pool costs more than the work (W1's 4000 neurons take ~10 µs a step).
+pub const PARALLEL_MIN: usize = 16 * NEURON_CHUNK;
+
+/// Which neurons of a population are excitatory or inhibitory.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub enum PolaritySpec {
+    /// No polarity: signs of outgoing synapses are decided per projection.
+    #[default]
+    None,
+    /// All excitatory (Dale's law).
+    Excitatory,
+    /// All inhibitory (Dale's law).
+    Inhibitory,
+    /// The first `round(f * size)` neurons excitatory, the rest inhibitory.
+    ExcitatoryFraction(f64),
+    /// One polarity per neuron.
+    PerNeuron(Vec<Polarity>),
+}
+
+/// Everything needed to build a population.
+#[derive(Clone, Debug)]
+pub struct PopulationSpec {
+    /// Unique name.
+    pub name: String,
+    /// Number of neurons.
+    pub size: usize,
+    /// Neuron model.
+    pub model: ModelKind,
+    /// Spatial structure (positions in µm).
+    pub structure: Structure,
+    /// Parameter values overriding the model's defaults.
+    pub params: Vec<(String, Value)>,
+    /// Polarity (Dale's law).
+    pub polarity: PolaritySpec,
+    /// Spike times (ms) of a [`ModelKind::SpikeSource`].
+    pub spike_times: Option<Sequence>,
+    /// Independent trials run side by side (rate populations; spiking: 1).
+    pub batch: usize,
+    /// Rate units: standard deviation of pre-activation noise (added to v, carried).
+    pub pre_noise: f64,
+    /// Rate units: standard deviation of post-activation noise (added to f(v), not carried).
+    pub post_noise: f64,
+    /// Keep every spike (step, neuron) for recording.
+    pub record_spikes: bool,
+}
+
+impl PopulationSpec {
+    /// A population of `size` neurons of `model` with default parameters.
+    pub fn new(name: &str, size: usize, model: ModelKind) -> PopulationSpec {
+        PopulationSpec {
+            name: name.to_string(),
+            size,
+            model,
+            structure: Structure::None,
+            params: Vec::new(),
+            polarity: PolaritySpec::None,
+            spike_times: None,
+            batch: 1,
+            pre_noise: 0.0,
+            post_noise: 0.0,
+            record_spikes: false,
+        }
+    }
+    /// Sets a parameter value.
+    pub fn param(mut self, name: &str, value: impl Into<Value>) -> Self {
+        self.params.push((name.to_string(), value.into()));
+        self
+    }
+    /// Sets the spatial structure.
+    pub fn structure(mut self, s: Structure) -> Self {
+        self.structure = s;
+        self
+    }
+    /// Sets the polarity.
+    pub fn polarity(mut self, p: PolaritySpec) -> Self {
+        self.polarity = p;
+        self
+    }
+    /// Sets the batch size (rate populations).
+    pub fn batch(mut self, b: usize) -> Self {
+        self.batch = b;
+        self
+    }
+    /// Records every spike.
+    pub fn record_spikes(mut self, on: bool) -> Self {
+        self.record_spikes = on;
+        self
+    }
+}
+
+/// Everything needed to build a projection.
+#[derive(Clone, Debug)]
+pub struct ProjectionSpec {
+    /// Unique name (keys its random streams).
+    pub name: String,
+    /// Name of the presynaptic population.
+    pub pre: String,
+    /// Name of the postsynaptic population.
+    pub post: String,
+    /// Connection strategy.
+    pub strategy: Strategy,
+    /// Weight magnitude of excitatory synapses (or of all when `weight_inh` is `None`).
+    pub weight: Value,
+    /// Weight magnitude of inhibitory synapses.
+    pub weight_inh: Option<Value>,
+    /// Delay (ms), rounded to whole steps, at least one.
+    pub delay: Value,
+    /// For pre neurons without polarity: fraction of excitatory synapses
+    /// (`None`: the sign is the weight's own sign, as in nn4n without Dale's law).
+    pub excitatory_ratio: Option<f64>,
+    /// Allow i -> i when pre and post are the same population.
+    pub self_connections: bool,
+    /// Allow several synapses per (pre, post) where the rule could make them.
+    pub multapses: bool,
+    /// Keep no mirror entities (store only).
+    pub compact: bool,
+    /// Learning-rate factor of every synapse (0 = fixed).
+    pub plasticity: f64,
+    /// Boundary conditions for distances.
+    pub space: Space,
+}
+
+impl ProjectionSpec {
+    /// A projection with weight 1, delay one step (0.1 ms at the default dt), no multapses.
+    pub fn new(name: &str, pre: &str, post: &str, strategy: Strategy) -> ProjectionSpec {
+        ProjectionSpec {
+            name: name.to_string(),
+            pre: pre.to_string(),
+            post: post.to_string(),
+            strategy,
+            weight: Value::Const(1.0),
+            weight_inh: None,
+            delay: Value::Const(0.1),
+            excitatory_ratio: None,
+            self_connections: true,
+            multapses: false,
+            compact: false,
+            plasticity: 0.0,
+            space: Space::default(),
+        }
+    }
+    /// Sets the weight value.
+    pub fn weight(mut self, w: impl Into<Value>) -> Self {
+        self.weight = w.into();
+        self
+    }
+    /// Sets a separate inhibitory weight value.
+    pub fn weight_inh(mut self, w: impl Into<Value>) -> Self {
+        self.weight_inh = Some(w.into());
+        self
+    }
+    /// Sets the delay value (ms).
+    pub fn delay(mut self, d: impl Into<Value>) -> Self {
+        self.delay = d.into();
+        self
+    }
+    /// Sets the excitatory ratio for pre neurons without polarity.
+    pub fn excitatory_ratio(mut self, r: f64) -> Self {
+        self.excitatory_ratio = Some(r);
+        self
+    }
+    /// Allows or forbids self-connections.
+    pub fn self_connections(mut self, on: bool) -> Self {
+        self.self_connections = on;
+        self
+    }
+    /// Allows or forbids multapses.
+    pub fn multapses(mut self, on: bool) -> Self {
+        self.multapses = on;
+        self
+    }
+    /// Keeps no mirror entities.
+    pub fn compact(mut self, on: bool) -> Self {
+        self.compact = on;
+        self
+    }
+}
+
+/// State of a population of rate units, `batch` trials side by side
+/// (neuron-major: unit `i`, trial `b` at `i * batch + b`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RateState {
+    /// Trials side by side.
+    pub batch: usize,
+    /// Pre-activation state v.
+    pub v: Vec<f32>,
+    /// Output r = f(v) (+ post-activation noise).
+    pub r: Vec<f32>,
+    /// External input of this step (written by the host or stimuli), same layout.
+    pub input: Vec<f32>,
+    /// Accumulator for the synaptic input of the step.
+    acc: Vec<f32>,
+}
+
+/// The dynamic state of a population.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PopulationState {
+    /// Rate units.
+    Rate(RateState),
+    /// Spiking neurons.
+    Spiking(SpikingState),
+    /// Poisson sources (state is the rate parameter).
+    Poisson,
+    /// Spike-time sources: per neuron its spike steps and the next position.
+    SpikeTimes {
+        /// Sorted spike steps per neuron.
+        steps: Vec<Vec<u64>>,
+        /// Index of the next spike per neuron.
+        next: Vec<usize>,
+    },
+}
+
+/// Constant external drive: every neuron gets Poisson(rate * dt) input
+/// events of `weight` each step (NEST `poisson_generator` on each neuron, Brian2 `PoissonInput`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PoissonDrive {
+    /// Rate per neuron (Hz).
+    pub rate: f64,
+    /// Weight of each event (mV for delta synapses, nS or pA otherwise; negative = inhibitory).
+    pub weight: f64,
+}
+
+/// A built population.
+#[derive(Clone, Debug)]
+pub struct Population {
+    /// Name.
+    pub name: String,
+    /// Number of neurons.
+    pub size: usize,
+    /// Model.
+    pub model: ModelKind,
+    /// Parameter arrays in the model's order.
+    pub params: Params,
+    /// Constants derived from `params` and dt (recomputed when they change).
+    pub derived: Derived,
+    /// Positions (µm).
+    pub positions: Vec<[f64; 3]>,
+    /// Polarity per neuron.
+    pub polarity: Vec<Polarity>,
+    /// Dynamic state.
+    pub state: PopulationState,
+    /// External current per neuron (pA) for spiking models, written by hosts and stimuli.
+    pub current: Vec<f64>,
+    /// Poisson drives.
+    pub drives: Vec<PoissonDrive>,
+    /// Neurons that spiked in the last step (a neuron twice when it spiked twice).
+    pub spikes: Vec<u32>,
+    /// Recorded spikes (step, neuron) when recording is on.
+    pub spike_record: Option<Vec<(u64, u32)>>,
+    /// Total spikes since build.
+    pub spike_count: u64,
+    /// Rate-unit noise: pre-activation std.
+    pub pre_noise: f64,
+    /// Rate-unit noise: post-activation std.
+    pub post_noise: f64,
+    /// Input ring: `slots x 2 channels x size` (exc, inh).
+    ring: Vec<f64>,
+    slots: usize,
+    /// Noise / Poisson streams per chunk.
+    rngs: Vec<Stream>,
+    spike_scratch: Vec<Vec<u32>>,
+}
+
+/// A built projection.
+#[derive(Clone, Debug)]
+pub struct Projection {
+    /// Name.
+    pub name: String,
+    /// Index of the pre population.
+    pub pre: usize,
+    /// Index of the post population.
+    pub post: usize,
+    /// Strategy it was built with.
+    pub strategy: Strategy,
+    /// The synapses.
+    pub store: SynapseStore,
+    /// True when no mirror entities are kept.
+    pub compact: bool,
+    /// The spec it was built from.
+    pub spec: ProjectionSpec,
+}
+
+/// A network: populations, projections, clock.
+#[derive(Clone, Debug)]
+pub struct Network {
+    /// Time step (ms).
+    pub dt: f64,
+    /// Global seed.
+    pub seed: u64,
+    /// Steps done.
+    pub step: u64,
+    /// Folder against which relative file paths are resolved.
+    pub base_dir: PathBuf,
+    /// Populations, in update order.
+    pub populations: Vec<Population>,
+    /// Projections.
+    pub projections: Vec<Projection>,
+    /// Projections declared but not built yet.
+    pub pending: Vec<ProjectionSpec>,
+}
+
+fn polarities(spec: &PolaritySpec, n: usize, name: &str) -> Result<Vec<Polarity>> {
+    Ok(match spec {
+        PolaritySpec::None => vec![Polarity::None; n],
+        PolaritySpec::Excitatory => vec![Polarity::Excitatory; n],
+        PolaritySpec::Inhibitory => vec![Polarity::Inhibitory; n],
+        PolaritySpec::ExcitatoryFraction(f) => {
+            crate::param::check_probability(name, "excitatory fraction", *f)?;
+            let ne = (f * n as f64).round() as usize;
+            (0..n).map(|i| if i < ne { Polarity::Excitatory } else { Polarity::Inhibitory }).collect()
+        }
+        PolaritySpec::PerNeuron(v) => {
+            if v.len() != n {
+                return Err(CortecsError::WrongLength { context: format!("{name}.polarity"), expected: n, got: v.len() });
+            }
+            v.clone()
+        }
+    })
+}
+
+impl Network {
+    /// An empty network with time step `dt` (ms) and global `seed`.
+    pub fn new(dt: f64, seed: u64) -> Result<Network> {
+        if !(dt.is_finite() && dt > 0.0) {
+            return Err(CortecsError::param("network.dt", format!("time step must be > 0 ms, got {dt}")));
+        }
+        Ok(Network { dt, seed, step: 0, base_dir: PathBuf::from("."), populations: Vec::new(), projections: Vec::new(), pending: Vec::new() })
+    }
+
+    /// Biological time (ms).
+    pub fn time(&self) -> f64 {
+        self.step as f64 * self.dt
+    }
+
+    /// Index of the population called `name`.
+    pub fn population_index(&self, name: &str) -> Result<usize> {
+        self.populations.iter().position(|p| p.name == name).ok_or_else(|| CortecsError::UnknownName {
+            kind: "population",
+            name: name.to_string(),
+            known: self.populations.iter().map(|p| p.name.clone()).collect(),
+        })
+    }
+
+    /// Index of the projection called `name`.
+    pub fn projection_index(&self, name: &str) -> Result<usize> {
+        self.projections.iter().position(|p| p.name == name).ok_or_else(|| CortecsError::UnknownName {
+            kind: "projection",
+            name: name.to_string(),
+            known: self.projections.iter().map(|p| p.name.clone()).collect(),
+        })
+    }
+
+    /// The population called `name`.
+    pub fn population(&self, name: &str) -> Result<&Population> {
+        Ok(&self.populations[self.population_index(name)?])
+    }
+
+    /// The projection called `name`.
+    pub fn projection(&self, name: &str) -> Result<&Projection> {
+        Ok(&self.projections[self.projection_index(name)?])
+    }
+
+    /// Mutable projection called `name`.
+    pub fn projection_mut(&mut self, name: &str) -> Result<&mut Projection> {
+        let i = self.projection_index(name)?;
+        Ok(&mut self.projections[i])
+    }
+
+    fn owner<'a>(&'a self, name: &'a str, param: &'a str) -> Owner<'a> {
+        Owner { seed: self.seed, name, param, base_dir: &self.base_dir }
+    }
+
+    /// Validates and builds a population; nothing is added on error.
+    pub fn add_population(&mut self, spec: PopulationSpec) -> Result<usize> {
+        let name = spec.name.as_str();
+        if name.is_empty() {
+            return Err(CortecsError::param("population", "name must not be empty"));
+        }
+        if self.populations.iter().any(|p| p.name == name) {
+            return Err(CortecsError::DuplicateName { kind: "population", name: name.to_string() });
+        }
+        if spec.size == 0 || spec.size > u32::MAX as usize {
+            return Err(CortecsError::param(name, format!("size must be between 1 and {}, got {}", u32::MAX, spec.size)));
+        }
+        let n = spec.size;
+        let mut pos_rng = Stream::keyed(self.seed, name, "positions", 0);
+        let positions = spec
+            .structure
+            .positions(n, &mut pos_rng)
+            .map_err(|source| CortecsError::Spatial { context: name.to_string(), source })?;
+        let kind = &spec.model;
+        let mut params: Params = Vec::with_capacity(kind.params().len());
+        for (k, ps) in kind.params().iter().enumerate() {
+            let given: Vec<&Value> = spec.params.iter().filter(|(p, _)| p == ps.name).map(|(_, v)| v).collect();
+            let values = match given.last() {
+                Some(v) => v.neuron_values(&self.owner(name, ps.name), n, &positions)?,
+                None => vec![ps.default; n],
+            };
+            model::check_values(name, &kind.params()[k], &values)?;
+            params.push(values);
+        }
+        for (p, _) in &spec.params {
+            kind.param_index(p).map_err(|e| match e {
+                CortecsError::UnknownName { known, .. } => CortecsError::UnknownName { kind: "parameter", name: format!("{name}.{p}"), known },
+                e => e,
+            })?;
+        }
+        if spec.batch == 0 || (!kind.is_rate() && spec.batch != 1) {
+            return Err(CortecsError::param(
+                format!("{name}.batch"),
+                format!("batch must be >= 1, and 1 for spiking populations; got {}", spec.batch),
+            ));
+        }
+        for (what, x) in [("pre_noise", spec.pre_noise), ("post_noise", spec.post_noise)] {
+            if !(x.is_finite() && x >= 0.0) {
+                return Err(CortecsError::param(format!("{name}.{what}"), format!("noise std must be >= 0, got {x}")));
+            }
+        }
+        let polarity = polarities(&spec.polarity, n, name)?;
+        let state = match kind {
+            ModelKind::Rate { activation } => {
+                let b = spec.batch;
+                let v0 = &params[kind.param_index("v_init")?];
+                let v: Vec<f32> = (0..n * b).map(|k| v0[k / b] as f32).collect();
+                let r = v.iter().map(|&x| activation.apply(x)).collect();
+                PopulationState::Rate(RateState { batch: b, v, r, input: vec![0.0; n * b], acc: vec![0.0; n * b] })
+            }
+            ModelKind::PoissonSource => PopulationState::Poisson,
+            ModelKind::SpikeSource => {
+                let seq = spec.spike_times.clone().unwrap_or(Sequence::Same(Vec::new()));
+                let lists = seq.resolve(&format!("{name}.spike_times"), n)?;
+                let mut steps = Vec::with_capacity(n);
+                for l in lists {
+                    let mut s: Vec<u64> = Vec::with_capacity(l.len());
+                    for t in l {
+                        if t < 0.0 {
+                            return Err(CortecsError::param(format!("{name}.spike_times"), format!("spike time {t} ms is negative")));
+                        }
+                        s.push((t / self.dt).round() as u64);
+                    }
+                    s.sort_unstable();
+                    steps.push(s);
+                }
+                PopulationState::SpikeTimes { steps, next: vec![0; n] }
+            }
+            _ => PopulationState::Spiking(model::initial_state(kind, &params, n)),
+        };
+        let chunks = n.div_ceil(NEURON_CHUNK);
+        let spiking = matches!(state, PopulationState::Spiking(_));
+        let rngs = (0..chunks).map(|c| Stream::keyed(self.seed, name, "dynamics", c as u64)).collect();
+        self.populations.push(Population {
+            name: name.to_string(),
+            size: n,
+            model: spec.model.clone(),
+            derived: Derived::new(&spec.model, &params, self.dt),
+            params,
+            positions,
+            polarity,
+            state,
+            current: vec![0.0; n],
+            drives: Vec::new(),
+            spikes: Vec::new(),
+            spike_record: spec.record_spikes.then(Vec::new),
+            spike_count: 0,
+            pre_noise: spec.pre_noise,
+            post_noise: spec.post_noise,
+            ring: if spiking { vec![0.0; 2 * 2 * n] } else { Vec::new() },
+            slots: if spiking { 2 } else { 0 },
+            rngs,
+            spike_scratch: vec![Vec::new(); chunks],
+        });
+        Ok(self.populations.len() - 1)
+    }
+
+    fn connect_input<'a>(&'a self, spec: &'a ProjectionSpec, pre: usize, post: usize) -> ConnectInput<'a> {
+        let (a, b) = (&self.populations[pre], &self.populations[post]);
+        ConnectInput {
+            projection: &spec.name,
+            seed: self.seed,
+            n_pre: a.size,
+            n_post: b.size,
+            pre_positions: &a.positions,
+            post_positions: &b.positions,
+            space: spec.space,
+            pre_polarity: &a.polarity,
+            post_polarity: &b.polarity,
+            same_population: pre == post,
+            self_connections: spec.self_connections,
+            multapses: spec.multapses,
+            base_dir: &self.base_dir,
+        }
+    }
+
+    /// Validates a projection and queues it for building (see [`Network::build_pending`]).
+    /// Everything that can be checked before drawing is checked here.
+    pub fn add_projection(&mut self, spec: ProjectionSpec) -> Result<()> {
+        let name = spec.name.as_str();
+        if name.is_empty() {
+            return Err(CortecsError::param("projection", "name must not be empty"));
+        }
+        if self.projections.iter().any(|p| p.name == name) || self.pending.iter().any(|p| p.name == name) {
+            return Err(CortecsError::DuplicateName { kind: "projection", name: name.to_string() });
+        }
+        let pre = self.population_index(&spec.pre)?;
+        let post = self.population_index(&spec.post)?;
+        let (a, b) = (&self.populations[pre].model, &self.populations[post].model);
+        let rate_pre = a.is_rate();
+        if rate_pre != b.is_rate() {
+            return Err(CortecsError::connection(name, format!("cannot connect a {} population to a {} population", a.name(), b.name())));
+        }
+        if !b.is_rate() && b.synapse().is_none() {
+            return Err(CortecsError::connection(name, format!("post population '{}' is a source ({}) and takes no input", spec.post, b.name())));
+        }
+        if let Some(r) = spec.excitatory_ratio {
+            crate::param::check_probability(name, "excitatory_ratio", r)?;
+        }
+        if !(spec.plasticity.is_finite() && (0.0..=1.0).contains(&spec.plasticity)) {
+            return Err(CortecsError::param(format!("{name}.plasticity"), format!("must be in [0, 1], got {}", spec.plasticity)));
+        }
+        spec.strategy.validate(&self.connect_input(&spec, pre, post))?;
+        spec.weight.validate_synapses(&self.owner(name, "weight"), None)?;
+        if let Some(w) = &spec.weight_inh {
+            w.validate_synapses(&self.owner(name, "weight_inh"), None)?;
+        }
+        spec.delay.validate_synapses(&self.owner(name, "delay"), None)?;
+        if let Some(d) = spec.delay.as_const() {
+            self.delay_steps(name, d)?;
+        }
+        self.pending.push(spec);
+        Ok(())
+    }
+
+    fn delay_steps(&self, name: &str, d: f64) -> Result<u16> {
+        let steps = (d / self.dt).round();
+        if !(steps >= 1.0 && steps <= f64::from(u16::MAX)) {
+            return Err(CortecsError::param(
+                format!("{name}.delay"),
+                format!("delay {d} ms is {steps} steps of {} ms; it must be between 1 and {} steps", self.dt, u16::MAX),
+            ));
+        }
+        Ok(steps as u16)
+    }
+
+    /// Runs the strategies of all queued projections (in declaration order)
+    /// and returns the indices of the projections built.
+    pub fn build_pending(&mut self) -> Result<Vec<usize>> {
+        let pending = std::mem::take(&mut self.pending);
+        let mut built = Vec::new();
+        for (k, spec) in pending.iter().enumerate() {
+            match self.build_projection(spec.clone()) {
+                Ok(i) => built.push(i),
+                Err(e) => {
+                    self.pending = pending[k + 1..].to_vec();
+                    return Err(e);
+                }
+            }
+        }
+        Ok(built)
+    }
+
+    /// Validates and builds one projection now.
+    pub fn connect(&mut self, spec: ProjectionSpec) -> Result<usize> {
+        self.add_projection(spec)?;
+        let built = self.build_pending()?;
+        built.last().copied().ok_or_else(|| CortecsError::InvalidRequest("nothing was built".into()))
+    }
+
+    fn build_projection(&mut self, spec: ProjectionSpec) -> Result<usize> {
+        let pre = self.population_index(&spec.pre)?;
+        let post = self.population_index(&spec.post)?;
+        let input = self.connect_input(&spec, pre, post);
+        let conn = connect::connect(&spec.strategy, &input)?;
+        let store = self.make_store(&spec, &conn, &input)?;
+        let rate = self.populations[post].model.is_rate();
+        let store = if rate { store.transposed().0 } else { store };
+        self.projections.push(Projection { name: spec.name.clone(), pre, post, strategy: spec.strategy.clone(), store, compact: spec.compact, spec });
+        if !rate {
+            self.resize_ring(post);
+        }
+        Ok(self.projections.len() - 1)
+    }
+
+    fn make_store(&self, spec: &ProjectionSpec, conn: &Connectivity, input: &ConnectInput<'_>) -> Result<SynapseStore> {
+        let name = spec.name.as_str();
+        let (pre_idx, post_idx) = connectivity_pairs(conn);
+        let pairs = SynapsePairs {
+            pre: &pre_idx,
+            post: &post_idx,
+            pre_positions: input.pre_positions,
+            post_positions: input.post_positions,
+            space: spec.space,
+        };
+        let has_polarity = input.pre_polarity.iter().any(|p| *p != Polarity::None);
+        let magnitude = match &conn.weight {
+            Some(w) => w.clone(),
+            None => spec.weight.synapse_values(&self.owner(name, "weight"), pairs)?,
+        };
+        let signs: Vec<Sign> = if has_polarity || spec.excitatory_ratio.is_some() {
+            connect::assign_signs(conn, input, spec.excitatory_ratio.unwrap_or(1.0))?
+        } else {
+            magnitude.iter().map(|&w| if w < 0.0 { INHIBITORY } else { EXCITATORY }).collect()
+        };
+        let inh = match (&spec.weight_inh, &conn.weight) {
+            (Some(v), None) => Some(v.synapse_values(&self.owner(name, "weight_inh"), pairs)?),
+            _ => None,
+        };
+        let weight: Vec<f32> = (0..signs.len())
+            .map(|k| {
+                let m = match (&inh, signs[k]) {
+                    (Some(wi), INHIBITORY) => wi[k],
+                    _ => magnitude[k],
+                };
+                if has_polarity || spec.excitatory_ratio.is_some() { f64::from(signs[k]) * m.abs() } else { m }
+            })
+            .map(|w| w as f32)
+            .collect();
+        let delay = match (&conn.delay, spec.delay.as_const()) {
+            (None, Some(d)) => Column::Uniform(self.delay_steps(name, d)?),
+            (Some(ds), _) => Column::from_values(ds.iter().map(|&d| self.delay_steps(name, d)).collect::<Result<Vec<u16>>>()?, 1),
+            (None, None) => {
+                let ds = spec.delay.synapse_values(&self.owner(name, "delay"), pairs)?;
+                Column::from_values(ds.iter().map(|&d| self.delay_steps(name, d)).collect::<Result<Vec<u16>>>()?, 1)
+            }
+        };
+        let mut store = SynapseStore::from_pre_rows(
+            input.n_pre as u32,
+            input.n_post as u32,
+            conn.row_ptr.clone(),
+            conn.post.clone(),
+            weight,
+            signs,
+            delay,
+        )?;
+        store.plasticity = Column::Uniform(spec.plasticity as f32);
+        Ok(store)
+    }
+
+    /// Makes the input ring of spiking population `post` long enough for every incoming delay.
+    fn resize_ring(&mut self, post: usize) {
+        let max_delay = self.projections.iter().filter(|p| p.post == post).map(|p| p.store.max_delay() as usize).max().unwrap_or(1);
+        let slots = max_delay + 1;
+        let pop = &mut self.populations[post];
+        if slots > pop.slots {
+            let n = pop.size;
+            let mut ring = vec![0.0; slots * 2 * n];
+            // keep pending input at the same absolute steps
+            for s in 0..pop.slots {
+                let abs = self.step as usize + ((s + pop.slots - (self.step as usize % pop.slots)) % pop.slots);
+                let new_s = abs % slots;
+                ring[new_s * 2 * n..(new_s + 1) * 2 * n].copy_from_slice(&pop.ring[s * 2 * n..(s + 1) * 2 * n]);
+            }
+            pop.ring = ring;
+            pop.slots = slots;
+        }
+    }
+
+    /// Adds a constant Poisson drive to a population.
+    pub fn add_drive(&mut self, population: &str, drive: PoissonDrive) -> Result<()> {
+        let i = self.population_index(population)?;
+        if !(drive.rate.is_finite() && drive.rate >= 0.0 && drive.weight.is_finite()) {
+            return Err(CortecsError::param(format!("{population}.drive"), format!("rate must be >= 0 Hz and weight finite, got {drive:?}")));
+        }
+        if self.populations[i].model.synapse().is_none() {
+            return Err(CortecsError::param(format!("{population}.drive"), "a Poisson drive needs a spiking population that takes input"));
+        }
+        self.populations[i].drives.push(drive);
+        Ok(())
+    }
+
+    /// Advances the network by `steps` time steps.
+    pub fn run_steps(&mut self, steps: u64) {
+        for _ in 0..steps {
+            self.step_once();
+        }
+    }
+
+    /// Advances the network by `ms` milliseconds (rounded to whole steps).
+    pub fn run_ms(&mut self, ms: f64) -> Result<()> {
+        if !(ms.is_finite() && ms >= 0.0) {
+            return Err(CortecsError::param("run", format!("duration must be >= 0 ms, got {ms}")));
+        }
+        self.run_steps((ms / self.dt).round() as u64);
+        Ok(())
+    }
+
+    /// One time step: every population in order, then spike delivery.
+    pub fn step_once(&mut self) {
+        let step = self.step;
+        let dt = self.dt;
+        for p in 0..self.populations.len() {
+            if self.populations[p].model.is_rate() {
+                self.update_rate(p);
+            } else {
+                update_spiking(&mut self.populations[p], step, dt);
+            }
+        }
+        // spike delivery: each projection scatters its pre population's spikes
+        for proj in &self.projections {
+            let (pre, post) = (proj.pre, proj.post);
+            if self.populations[post].model.is_rate() || self.populations[pre].spikes.is_empty() {
+                continue;
+            }
+            if pre == post {
+                let pop = &mut self.populations[pre];
+                let spikes = std::mem::take(&mut pop.spikes);
+                scatter(&proj.store, &spikes, pop, step);
+                pop.spikes = spikes;
+            } else {
+                let (a, b) = two_mut(&mut self.populations, pre, post);
+                scatter(&proj.store, &a.spikes, b, step);
+            }
+        }
+        self.step += 1;
+    }
+
+    fn update_rate(&mut self, p: usize) {
+        let mut state = match std::mem::replace(&mut self.populations[p].state, PopulationState::Poisson) {
+            PopulationState::Rate(s) => s,
+            other => {
+                self.populations[p].state = other;
+                return;
+            }
+        };
+        let b = state.batch;
+        state.acc.copy_from_slice(&state.input);
+        for proj in self.projections.iter().filter(|q| q.post == p) {
+            let pre_r: &[f32] = if proj.pre == p {
+                &state.r
+            } else {
+                match &self.populations[proj.pre].state {
+                    PopulationState::Rate(s) if s.batch == b => &s.r,
+                    _ => continue,
+                }
+            };
+            rate_input(&proj.store, pre_r, b, &mut state.acc);
+        }
+        let pop = &mut self.populations[p];
+        let ModelKind::Rate { activation } = pop.model else { return };
+        let tau = &pop.params[0];
+        let bias = &pop.params[1];
+        let dt = self.dt as f32;
+        let (pre_noise, post_noise) = (pop.pre_noise as f32, pop.post_noise as f32);
+        let noisy = pre_noise > 0.0 || post_noise > 0.0;
+        let per_chunk = NEURON_CHUNK * b;
+        let rngs = &mut pop.rngs;
+        let RateState { v, r, acc, .. } = &mut state;
+        v.par_chunks_mut(per_chunk)
+            .zip(r.par_chunks_mut(per_chunk))
+            .zip(acc.par_chunks(per_chunk))
+            .zip(rngs.par_iter_mut())
+            .enumerate()
+            .for_each(|(c, (((v, r), acc), rng))| {
+                for (k, ((v, r), &a)) in v.iter_mut().zip(r.iter_mut()).zip(acc).enumerate() {
+                    let i = c * NEURON_CHUNK + k / b;
+                    let alpha = dt / tau[i] as f32;
+                    let mut nv = (1.0 - alpha) * *v + alpha * (a + bias[i] as f32);
+                    if noisy && pre_noise > 0.0 {
+                        nv += pre_noise * crate::param::standard_normal(rng) as f32;
+                    }
+                    *v = nv;
+                    let mut out = activation.apply(nv);
+                    if noisy && post_noise > 0.0 {
+                        out += post_noise * crate::param::standard_normal(rng) as f32;
+                    }
+                    *r = out;
+                }
+            });
+        pop.state = PopulationState::Rate(state);
+    }
+}
+
+/// Pre and post index of every synapse of a connectivity, in row order.
+pub fn connectivity_pairs(conn: &Connectivity) -> (Vec<u32>, Vec<u32>) {
+    let mut pre = Vec::with_capacity(conn.post.len());
+    for r in 0..conn.row_ptr.len().saturating_sub(1) {
+        let n = (conn.row_ptr[r + 1] - conn.row_ptr[r]) as usize;
+        pre.extend(std::iter::repeat_n(r as u32, n));
+    }
+    (pre, conn.post.clone())
+}
+
+fn two_mut<T>(v: &mut [T], a: usize, b: usize) -> (&T, &mut T) {
+    if a < b {
+        let (x, y) = v.split_at_mut(b);
+        (&x[a], &mut y[0])
+    } else {
+        let (x, y) = v.split_at_mut(a);
+        (&y[0], &mut x[b])
+    }
+}
+
+/// `acc[j, :] += sum_k W[j, k] r[k, :]` over a post-major store (batch inner).
+pub fn rate_input(store: &SynapseStore, r: &[f32], batch: usize, acc: &mut [f32]) {
+    debug_assert_eq!(store.major, Major::Post);
+    let rows = store.rows();
+    acc.par_chunks_mut(64 * batch).enumerate().for_each(|(c, out)| {
+        for jj in 0..out.len() / batch {
+            let j = c * 64 + jj;
+            if j >= rows {
+                break;
+            }
+            let o = &mut out[jj * batch..(jj + 1) * batch];
+            for k in store.row(j) {
+                let w = store.weight[k];
+                let pre = store.minor[k] as usize;
+                let src = &r[pre * batch..(pre + 1) * batch];
+                for (x, &s) in o.iter_mut().zip(src) {
+                    *x += w * s;
+                }
+            }
+        }
+    });
+}
+
+/// Adds the spikes of one step to the post population's ring at `step + delay`.
+fn scatter(store: &SynapseStore, spikes: &[u32], post: &mut Population, step: u64) {
+    let n = post.size;
+    let slots = post.slots;
+    let delta = post.model.synapse() == Some(crate::model::SynapseKind::Delta);
+    match &store.delay {
+        Column::Uniform(d) => {
+            let slot = (step as usize + *d as usize) % slots;
+            let ring = &mut post.ring[slot * 2 * n..(slot + 1) * 2 * n];
+            let (exc, inh) = ring.split_at_mut(n);
+            for &i in spikes {
+                let range = store.row(i as usize);
+                let posts = &store.minor[range.clone()];
+                let ws = &store.weight[range];
+                if delta {
+                    for (&j, &w) in posts.iter().zip(ws) {
+                        exc[j as usize] += f64::from(w);
+                    }
+                } else {
+                    for (&j, &w) in posts.iter().zip(ws) {
+                        if w >= 0.0 {
+                            exc[j as usize] += f64::from(w);
+                        } else {
+                            inh[j as usize] -= f64::from(w);
+                        }
+                    }
+                }
+            }
+        }
+        Column::PerSynapse(delays) => {
+            for &i in spikes {
+                for k in store.row(i as usize) {
+                    let slot = (step as usize + delays[k] as usize) % slots;
+                    let j = store.minor[k] as usize;
+                    let w = f64::from(store.weight[k]);
+                    let base = slot * 2 * n;
+                    if delta || w >= 0.0 {
+                        post.ring[base + j] += w;
+                    } else {
+                        post.ring[base + n + j] -= w;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Updates a spiking or source population for one step; fills `pop.spikes`.
+fn update_spiking(pop: &mut Population, step: u64, dt: f64) {
+    pop.spikes.clear();
+    let n = pop.size;
+    let Population { model, params, derived, state, current, drives, rngs, ring, slots, spike_scratch, .. } = pop;
+    match state {
+        PopulationState::Poisson => {
+            let rate = &params[0];
+            spike_scratch.par_iter_mut().zip(rngs.par_iter_mut()).enumerate().for_each(|(c, (out, rng))| {
+                out.clear();
+                let start = c * NEURON_CHUNK;
+                for i in start..(start + NEURON_CHUNK).min(n) {
+                    let k = rng::poisson(rng, rate[i] * dt * 1e-3);
+                    for _ in 0..k {
+                        out.push(i as u32);
+                    }
+                }
+            });
+        }
+        PopulationState::SpikeTimes { steps, next } => {
+            spike_scratch[0].clear();
+            for i in 0..n {
+                while next[i] < steps[i].len() && steps[i][next[i]] <= step {
+                    if steps[i][next[i]] == step {
+                        spike_scratch[0].push(i as u32);
+                    }
+                    next[i] += 1;
+                }
+            }
+        }
+        PopulationState::Spiking(s) => {
+            let slot = step as usize % *slots;
+            let (exc, inh) = ring[slot * 2 * n..(slot + 1) * 2 * n].split_at_mut(n);
+            let derived: &Derived = derived;
+            let drives: &[PoissonDrive] = drives;
+            let model: &ModelKind = model;
+            let params: &Params = params;
+            let current: &[f64] = current;
+            let delta = model.synapse() == Some(crate::model::SynapseKind::Delta);
+            let body = |c: usize, st: StateChunk<'_>, e: &mut [f64], i: &mut [f64], out: &mut Vec<u32>, rng: &mut Stream| {
+                out.clear();
+                let len = st.v.len();
+                let offset = c * NEURON_CHUNK;
+                for d in drives {
+                    let lambda = d.rate * dt * 1e-3;
+                    let (target, w) = if delta || d.weight >= 0.0 { (&mut *e, d.weight) } else { (&mut *i, -d.weight) };
+                    for x in target.iter_mut() {
+                        let k = rng::poisson(rng, lambda);
+                        if k > 0 {
+                            *x += k as f64 * w;
+                        }
+                    }
+                }
+                model::step_spiking(model, params, derived, offset, st, StepInput { exc: e, inh: i, current: &current[offset..offset + len] }, out);
+                e.fill(0.0);
+                i.fill(0.0);
+                for k in out.iter_mut() {
+                    *k += offset as u32;
+                }
+            };
+            let SpikingState { v, w, g_e, g_i, x_e, x_i, refractory } = s;
+            const C: usize = NEURON_CHUNK;
+            if n >= PARALLEL_MIN {
+                v.par_chunks_mut(C)
+                    .zip(w.par_chunks_mut(C))
+                    .zip(g_e.par_chunks_mut(C))
+                    .zip(g_i.par_chunks_mut(C))
+                    .zip(x_e.par_chunks_mut(C))
+                    .zip(x_i.par_chunks_mut(C))
+                    .zip(refractory.par_chunks_mut(C))
+                    .zip(exc.par_chunks_mut(C))
+                    .zip(inh.par_chunks_mut(C))
+                    .zip(spike_scratch.par_iter_mut())
+                    .zip(rngs.par_iter_mut())
+                    .enumerate()
+                    .for_each(|(c, ((((((((((v, w), g_e), g_i), x_e), x_i), refractory), e), i), out), rng))| {
+                        body(c, StateChunk { v, w, g_e, g_i, x_e, x_i, refractory }, e, i, out, rng)
+                    });
+            } else {
+                v.chunks_mut(C)
+                    .zip(w.chunks_mut(C))
+                    .zip(g_e.chunks_mut(C))
+                    .zip(g_i.chunks_mut(C))
+                    .zip(x_e.chunks_mut(C))
+                    .zip(x_i.chunks_mut(C))
+                    .zip(refractory.chunks_mut(C))
+                    .zip(exc.chunks_mut(C))
+                    .zip(inh.chunks_mut(C))
+                    .zip(spike_scratch.iter_mut())
+                    .zip(rngs.iter_mut())
+                    .enumerate()
+                    .for_each(|(c, ((((((((((v, w), g_e), g_i), x_e), x_i), refractory), e), i), out), rng))| {
+                        body(c, StateChunk { v, w, g_e, g_i, x_e, x_i, refractory }, e, i, out, rng)
+                    });
+            }
+        }
+        PopulationState::Rate(_) => {}
+    }
+    for out in spike_scratch.iter() {
+        pop.spikes.extend_from_slice(out);
+    }
+    pop.spike_count += pop.spikes.len() as u64;
+    if let Some(rec) = &mut pop.spike_record {
+        rec.extend(pop.spikes.iter().map(|&i| (step, i)));
+    }
+}
+
+impl Population {
+    /// Values of a parameter or state variable (`v`, `w`, `g_e`, `g_i`, `r`, or any model parameter) as an array (batch trial 0 for rate units).
+    pub fn get(&self, name: &str) -> Result<Array1<f64>> {
+        if let Ok(k) = self.model.param_index(name) {
+            return Ok(Array1::from(self.params[k].clone()));
+        }
+        let vals: Option<Vec<f64>> = match (&self.state, name) {
+            (PopulationState::Spiking(s), "v") => Some(s.v.clone()),
+            (PopulationState::Spiking(s), "w" | "u") if !s.w.is_empty() => Some(s.w.clone()),
+            (PopulationState::Spiking(s), "g_e") => Some(s.g_e.clone()),
+            (PopulationState::Spiking(s), "g_i") => Some(s.g_i.clone()),
+            (PopulationState::Rate(s), "v") => Some(s.v.iter().step_by(s.batch).map(|&x| f64::from(x)).collect()),
+            (PopulationState::Rate(s), "r") => Some(s.r.iter().step_by(s.batch).map(|&x| f64::from(x)).collect()),
+            (_, "current") => Some(self.current.clone()),
+            _ => None,
+        };
+        vals.map(Array1::from).ok_or_else(|| CortecsError::UnknownName {
+            kind: "parameter or state variable",
+            name: format!("{}.{name}", self.name),
+            known: self.variable_names(),
+        })
+    }
+
+    /// Names that [`Population::get`] and [`Population::set`] accept.
+    pub fn variable_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.model.params().iter().map(|p| p.name.to_string()).collect();
+        match &self.state {
+            PopulationState::Spiking(s) => {
+                names.extend(["v", "g_e", "g_i"].map(String::from));
+                if !s.w.is_empty() {
+                    names.push("w".into());
+                }
+            }
+            PopulationState::Rate(_) => names.extend(["v", "r"].map(String::from)),
+            _ => {}
+        }
+        names.push("current".into());
+        names
+    }
+
+    /// Sets a parameter or state variable on the neurons of `view` (PyNN's `p[view].set(name=value)`).
+    /// Random values come from the stream keyed by (population, name, `draw`).
+    pub fn set(&mut self, name: &str, view: &View, value: &Value, seed: u64, draw: u64) -> Result<()> {
+        let idx = view.indices(self.size, &self.name)?;
+        let positions: Vec<[f64; 3]> = idx.iter().map(|&i| self.positions.get(i).copied().unwrap_or([0.0; 3])).collect();
+        let purpose = format!("{name}#set{draw}");
+        let owner = Owner { seed, name: &self.name, param: &purpose, base_dir: std::path::Path::new(".") };
+        let vals = match value {
+            Value::OfIndex(f) => idx.iter().map(|&i| f(i)).collect(),
+            Value::Expr(src) => {
+                let e = crate::expr::Expr::compile(src, &crate::param::NEURON_VARIABLES)
+                    .map_err(|source| CortecsError::Expression { context: format!("{}.{name}", self.name), source })?;
+                idx.iter().map(|&i| {
+                    let p = self.positions.get(i).copied().unwrap_or([0.0; 3]);
+                    e.eval(&[i as f64, self.size as f64, p[0], p[1], p[2]])
+                }).collect()
+            }
+            other => other.neuron_values(&owner, idx.len(), &positions)?,
+        };
+        if let Ok(k) = self.model.param_index(name) {
+            model::check_values(&self.name, &self.model.params()[k], &vals)?;
+            for (&i, x) in idx.iter().zip(vals) {
+                self.params[k][i] = x;
+            }
+            self.derived = Derived::new(&self.model, &self.params, self.derived.dt);
+            return Ok(());
+        }
+        let target: Option<&mut Vec<f64>> = match (&mut self.state, name) {
+            (PopulationState::Spiking(s), "v") => Some(&mut s.v),
+            (PopulationState::Spiking(s), "w" | "u") if !s.w.is_empty() => Some(&mut s.w),
+            (PopulationState::Spiking(s), "g_e") => Some(&mut s.g_e),
+            (PopulationState::Spiking(s), "g_i") => Some(&mut s.g_i),
+            (_, "current") => Some(&mut self.current),
+            (PopulationState::Rate(s), "v") => {
+                let b = s.batch;
+                for (&i, x) in idx.iter().zip(&vals) {
+                    for t in 0..b {
+                        s.v[i * b + t] = *x as f32;
+                    }
+                }
+                return Ok(());
+            }
+            _ => None,
+        };
+        match target {
+            Some(t) => {
+                for (&i, x) in idx.iter().zip(vals) {
+                    t[i] = x;
+                }
+                Ok(())
+            }
+            None => Err(CortecsError::UnknownName { kind: "parameter or state variable", name: format!("{}.{name}", self.name), known: self.variable_names() }),
+        }
+    }
+}
+
+/// A selection of neurons of one population.
+#[derive(Clone, Debug, PartialEq)]
+pub enum View {
+    /// Every neuron.
+    All,
+    /// These indices, in this order.
+    Indices(Vec<usize>),
+    /// A half-open range of indices.
+    Range(std::ops::Range<usize>),
+    /// A boolean mask of the population's size.
+    Mask(Vec<bool>),
+}
+
+impl View {
+    /// The selected indices; out-of-range indices and wrong mask lengths are errors.
+    pub fn indices(&self, size: usize, context: &str) -> Result<Vec<usize>> {
+        match self {
+            View::All => Ok((0..size).collect()),
+            View::Indices(v) => {
+                if let Some(&bad) = v.iter().find(|&&i| i >= size) {
+                    return Err(CortecsError::InvalidRequest(format!("{context}: index {bad} is out of range for {size} neurons")));
+                }
+                Ok(v.clone())
+            }
+            View::Range(r) => {
+                if r.end > size || r.start > r.end {
+                    return Err(CortecsError::InvalidRequest(format!("{context}: range {r:?} is out of range for {size} neurons")));
+                }
+                Ok(r.clone().collect())
+            }
+            View::Mask(m) => {
+                if m.len() != size {
+                    return Err(CortecsError::WrongLength { context: format!("{context} mask"), expected: size, got: m.len() });
+                }
+                Ok(m.iter().enumerate().filter(|(_, b)| **b).map(|(i, _)| i).collect())
+            }
+        }
+    }
+}
