@@ -23,3 +23,20 @@ pub use error::{CortecsError, Result};
 pub mod connect;
 pub mod network;
 pub mod workloads;
+pub mod components;
+#[path = "../systems/mod.rs"]
+pub mod systems;
+pub mod simulation;
+
+/// The names most programs need.
+pub mod prelude {
+    pub use crate::components::*;
+    pub use crate::connect::{Polarity, Strategy};
+    pub use crate::error::{CortecsError, Result};
+    pub use crate::model::{Activation, ModelKind, SynapseKind};
+    pub use crate::network::{Network, PoissonDrive, PolaritySpec, PopulationSpec, ProjectionSpec, View};
+    pub use crate::param::{ClipMode, Distribution, Sequence, Value};
+    pub use crate::simulation::Simulation;
+    pub use crate::spatial::{Space, Structure};
+    pub use crate::systems::{add_to_schedule, CortecsSystems};
+}

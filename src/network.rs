@@ -272,6 +272,8 @@ pub struct Population {
     pub spike_record: Option<Vec<(u64, u32)>>,
     /// Total spikes since build.
     pub spike_count: u64,
+    /// Step of each neuron's last spike (`u64::MAX`: never).
+    pub last_spike: Vec<u64>,
     /// Rate-unit noise: pre-activation std.
     pub pre_noise: f64,
     /// Rate-unit noise: post-activation std.
@@ -485,6 +487,7 @@ impl Network {
             spikes: Vec::new(),
             spike_record: spec.record_spikes.then(Vec::new),
             spike_count: 0,
+            last_spike: vec![u64::MAX; n],
             pre_noise: spec.pre_noise,
             post_noise: spec.post_noise,
             ring: if spiking { vec![0.0; 2 * 2 * n] } else { Vec::new() },
@@ -984,6 +987,9 @@ fn update_spiking(pop: &mut Population, step: u64, dt: f64) {
         pop.spikes.extend_from_slice(out);
     }
     pop.spike_count += pop.spikes.len() as u64;
+    for &i in &pop.spikes {
+        pop.last_spike[i as usize] = step;
+    }
     if let Some(rec) = &mut pop.spike_record {
         rec.extend(pop.spikes.iter().map(|&i| (step, i)));
     }

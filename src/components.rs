@@ -1,0 +1,208 @@
+//! The user's model as ECS components: networks, populations, neurons,
+//! projections and synapses are entities.
+//!
+//! A network entity owns the engine ([`NetworkEngine`]); population and
+//! projection entities point into it; neuron and synapse entities mirror one
+//! neuron or one synapse row (the bevy_rapier pattern: the engine is the
+//! truth, components are how users see and edit it).
+//!
+//! Edits are exact and O(changes): [`Weight`] and [`NeuronInput`] are
+//! immutable components whose insert hooks queue the edit, and despawning a
+//! synapse entity queues its lesion. The [`crate::systems`] stages fold the
+//! queues into the engine.
+
+use crate::network::Network;
+use crate::store::Sign;
+use bevy_ecs::lifecycle::HookContext;
+use bevy_ecs::prelude::*;
+use bevy_ecs::world::DeferredWorld;
+
+/// The engine of one network (populations' state, synapse stores, clock).
+#[derive(Component, Debug)]
+pub struct NetworkEngine {
+    /// The network.
+    pub net: Network,
+    /// Integration steps one schedule run advances.
+    pub steps_per_tick: u64,
+    /// Populations whose mirror entities exist (a prefix of `net.populations`).
+    pub mirrored_populations: usize,
+    /// Projections whose mirror entities exist (a prefix of `net.projections`).
+    pub mirrored_projections: usize,
+    /// Population entity of each population.
+    pub population_entities: Vec<Entity>,
+    /// Projection entity of each projection.
+    pub projection_entities: Vec<Entity>,
+    /// Neuron entities of each population (empty until mirrored).
+    pub neuron_entities: Vec<Vec<Entity>>,
+    /// Synapse entity of each store slot of each projection (empty for compact projections).
+    pub synapse_entities: Vec<Vec<Entity>>,
+    /// The last error of the Build stage, if any (nothing is half-built).
+    pub build_error: Option<String>,
+    /// When true, the next Writeback refreshes every mirror, not only observed ones.
+    pub writeback_all: bool,
+}
+
+impl NetworkEngine {
+    /// Wraps a network; `steps_per_tick` defaults to 1.
+    pub fn new(net: Network) -> NetworkEngine {
+        NetworkEngine {
+            net,
+            steps_per_tick: 1,
+            mirrored_populations: 0,
+            mirrored_projections: 0,
+            population_entities: Vec::new(),
+            projection_entities: Vec::new(),
+            neuron_entities: Vec::new(),
+            synapse_entities: Vec::new(),
+            build_error: None,
+            writeback_all: false,
+        }
+    }
+}
+
+/// A population entity: which network and which population in it.
+#[derive(Component, Debug, Clone, PartialEq)]
+pub struct PopulationOf {
+    /// The network entity.
+    pub network: Entity,
+    /// Index in the network's populations.
+    pub index: usize,
+    /// The population's name.
+    pub name: String,
+}
+
+/// A projection entity: which network and which projection in it.
+#[derive(Component, Debug, Clone, PartialEq)]
+pub struct ProjectionOf {
+    /// The network entity.
+    pub network: Entity,
+    /// Index in the network's projections.
+    pub index: usize,
+    /// The projection's name.
+    pub name: String,
+}
+
+/// A neuron entity: its population entity and index.
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Neuron {
+    /// The population entity.
+    pub population: Entity,
+    /// Index in the population.
+    pub index: u32,
+}
+
+/// Position of a neuron (µm).
+#[derive(Component, Debug, Clone, Copy, PartialEq)]
+pub struct Position(pub [f64; 3]);
+
+/// Mirror of a neuron's state, refreshed in Writeback for [`Observed`]
+/// neurons every tick and for all at the end of a run segment.
+#[derive(Component, Debug, Clone, Copy, PartialEq, Default)]
+pub struct NeuronState {
+    /// Membrane potential (mV) or rate unit pre-activation.
+    pub v: f64,
+    /// Rate units: f(v) (trial 0); spiking: 1 if the neuron spiked in the last step, else 0.
+    pub output: f64,
+}
+
+/// Marks neurons whose [`NeuronState`] is refreshed every tick (sensors and
+/// motor neurons of an agent); cost per tick is proportional to their number.
+#[derive(Component, Debug, Clone, Copy, Default)]
+pub struct Observed;
+
+/// External input of a neuron: current (pA) for spiking models, input added
+/// to the pre-activation for rate units (all trials). Insert a new value to
+/// change it; the Stimulate stage applies it.
+#[derive(Component, Debug, Clone, Copy, PartialEq)]
+#[component(immutable, on_insert = queue_input)]
+pub struct NeuronInput(pub f64);
+
+fn queue_input(mut world: DeferredWorld, ctx: HookContext) {
+    if let Some(mut q) = world.get_resource_mut::<EditQueue>() {
+        q.inputs.push(ctx.entity);
+    }
+}
+
+/// A synapse entity: its projection and its pre and post neuron entities.
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
+#[component(on_remove = queue_removal)]
+pub struct Synapse {
+    /// The projection entity.
+    pub projection: Entity,
+    /// Pre neuron entity.
+    pub pre: Entity,
+    /// Post neuron entity.
+    pub post: Entity,
+}
+
+fn queue_removal(mut world: DeferredWorld, ctx: HookContext) {
+    let Some(syn) = world.get::<Synapse>(ctx.entity).copied() else { return };
+    let Some(slot) = world.get::<SynapseSlot>(ctx.entity).map(|s| s.0) else { return };
+    if let Some(mut q) = world.get_resource_mut::<EditQueue>() {
+        if !q.suppress {
+            q.removals.push((syn.projection, slot));
+        }
+    }
+}
+
+/// The store slot a synapse entity mirrors ("has a slot" means compiled).
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SynapseSlot(pub usize);
+
+/// Weight of a synapse (signed; nS, pA or mV by the post model). Immutable:
+/// insert a new `Weight` to edit; Compile applies it with Dale's rule (a
+/// weight of the wrong sign becomes 0).
+#[derive(Component, Debug, Clone, Copy, PartialEq)]
+#[component(immutable, on_insert = queue_weight)]
+pub struct Weight(pub f32);
+
+fn queue_weight(mut world: DeferredWorld, ctx: HookContext) {
+    if let Some(mut q) = world.get_resource_mut::<EditQueue>() {
+        if !q.suppress {
+            q.weights.push(ctx.entity);
+        }
+    }
+}
+
+/// Delay of a synapse in whole steps.
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delay(pub u16);
+
+/// Sign of a synapse: +1 excitatory, -1 inhibitory.
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SynapseSign(pub Sign);
+
+/// Learning-rate factor of a synapse in [0, 1] (0 = fixed).
+#[derive(Component, Debug, Clone, Copy, PartialEq)]
+pub struct Plasticity(pub f32);
+
+/// Probability that a synapse grows at a candidate site where none exists
+/// (an entity with this and a [`Synapse`]-like pre/post pair but no slot).
+#[derive(Component, Debug, Clone, Copy, PartialEq)]
+pub struct GrowthProbability(pub f32);
+
+/// Edits queued by component hooks, folded in by Stimulate and Compile.
+#[derive(Resource, Debug, Default)]
+pub struct EditQueue {
+    /// Synapse entities whose [`Weight`] was inserted.
+    pub weights: Vec<Entity>,
+    /// Removed synapses: (projection entity, slot).
+    pub removals: Vec<(Entity, usize)>,
+    /// Neuron entities whose [`NeuronInput`] was inserted.
+    pub inputs: Vec<Entity>,
+    /// While true (during Writeback and despawns of whole networks) hooks queue nothing.
+    pub suppress: bool,
+}
+
+/// Per-stage wall-clock timers (seconds, accumulated), like rapier's counters.
+#[derive(Resource, Debug, Default, Clone)]
+pub struct StageTimers {
+    /// Build stage.
+    pub build: f64,
+    /// Compile stage.
+    pub compile: f64,
+    /// Integrate stage.
+    pub integrate: f64,
+    /// Writeback stage.
+    pub writeback: f64,
+}

@@ -1,0 +1,139 @@
+//! A standalone simulation: a `World` and a `Schedule` with cortecs' stages,
+//! holding one network entity.
+//!
+//! ```
+//! use cortecs::prelude::*;
+//! let mut sim = Simulation::new(0.1, 42).unwrap();
+//! sim.add_population(PopulationSpec::new("exc", 100, ModelKind::Lif { synapse: SynapseKind::CurrExp })).unwrap();
+//! sim.add_projection(ProjectionSpec::new("ee", "exc", "exc", Strategy::FixedProbability { p: 0.1, equalize_efferents: false }).weight(50.0)).unwrap();
+//! sim.build().unwrap();
+//! sim.run_ms(10.0).unwrap();
+//! assert_eq!(sim.network().step, 100);
+//! ```
+
+use crate::components::NetworkEngine;
+use crate::error::{CortecsError, Result};
+use crate::network::{Network, PopulationSpec, ProjectionSpec};
+use crate::systems;
+use bevy_ecs::prelude::*;
+
+/// A `World` + `Schedule` running one network.
+pub struct Simulation {
+    /// The world: the network entity, population, neuron, projection and synapse entities.
+    pub world: World,
+    /// The schedule with cortecs' stages (add host systems between them).
+    pub schedule: Schedule,
+    /// The network entity.
+    pub network: Entity,
+}
+
+impl Simulation {
+    /// A simulation with time step `dt` (ms) and global `seed`.
+    pub fn new(dt: f64, seed: u64) -> Result<Simulation> {
+        Ok(Simulation::from_network(Network::new(dt, seed)?))
+    }
+
+    /// A simulation of an existing network.
+    pub fn from_network(net: Network) -> Simulation {
+        let mut world = World::new();
+        world.insert_resource(crate::components::EditQueue::default());
+        world.insert_resource(crate::components::StageTimers::default());
+        let network = world.spawn(NetworkEngine::new(net)).id();
+        let mut schedule = Schedule::new(systems::CortecsSchedule);
+        systems::add_to_schedule(&mut schedule);
+        Simulation { world, schedule, network }
+    }
+
+    /// The engine component.
+    pub fn engine(&self) -> &NetworkEngine {
+        self.world.get::<NetworkEngine>(self.network).expect("the network entity is never despawned by Simulation")
+    }
+
+    /// The engine component, mutable.
+    pub fn engine_mut(&mut self) -> Mut<'_, NetworkEngine> {
+        self.world.get_mut::<NetworkEngine>(self.network).expect("the network entity is never despawned by Simulation")
+    }
+
+    /// The network.
+    pub fn network(&self) -> &Network {
+        &self.engine().net
+    }
+
+    /// The network, mutable (edits made here are the engine's truth; call
+    /// [`Simulation::sync`] to refresh mirrors).
+    pub fn network_mut(&mut self) -> &mut Network {
+        &mut self.engine_mut().into_inner().net
+    }
+
+    /// Adds a population (validated now; entities spawn in the next Build stage).
+    pub fn add_population(&mut self, spec: PopulationSpec) -> Result<usize> {
+        self.network_mut().add_population(spec)
+    }
+
+    /// Adds a projection (validated now; built in the next Build stage).
+    pub fn add_projection(&mut self, spec: ProjectionSpec) -> Result<()> {
+        self.network_mut().add_projection(spec)
+    }
+
+    /// Runs the schedule once without advancing time: builds what is
+    /// pending and folds edits in. Returns the Build stage's error, if any.
+    pub fn build(&mut self) -> Result<()> {
+        self.tick_steps(0)
+    }
+
+    fn tick_steps(&mut self, steps: u64) -> Result<()> {
+        {
+            let mut eng = self.engine_mut();
+            eng.steps_per_tick = steps;
+            eng.writeback_all = true;
+        }
+        self.schedule.run(&mut self.world);
+        match self.engine_mut().build_error.take() {
+            Some(e) => Err(CortecsError::InvalidRequest(e)),
+            None => Ok(()),
+        }
+    }
+
+    /// Advances `steps` time steps as one run segment (one schedule run) and
+    /// refreshes all mirrors at its end.
+    pub fn run_steps(&mut self, steps: u64) -> Result<()> {
+        self.tick_steps(steps)
+    }
+
+    /// Advances `ms` milliseconds (rounded to whole steps) as one run segment.
+    pub fn run_ms(&mut self, ms: f64) -> Result<()> {
+        if !(ms.is_finite() && ms >= 0.0) {
+            return Err(CortecsError::param("run", format!("duration must be >= 0 ms, got {ms}")));
+        }
+        let steps = (ms / self.network().dt).round() as u64;
+        self.run_steps(steps)
+    }
+
+    /// Refreshes every mirror entity from the engine now.
+    pub fn sync(&mut self) -> Result<()> {
+        self.tick_steps(0)
+    }
+
+    /// The neuron entity of `population`'s neuron `index`.
+    pub fn neuron_entity(&self, population: &str, index: usize) -> Result<Entity> {
+        let p = self.network().population_index(population)?;
+        self.engine()
+            .neuron_entities
+            .get(p)
+            .and_then(|v| v.get(index))
+            .copied()
+            .ok_or_else(|| CortecsError::InvalidRequest(format!("population '{population}' has no built neuron {index}")))
+    }
+
+    /// The synapse entities from `pre` to `post` of a mirrored projection.
+    pub fn synapse_entities(&self, projection: &str, pre: u32, post: u32) -> Result<Vec<Entity>> {
+        let k = self.network().projection_index(projection)?;
+        let proj = &self.network().projections[k];
+        if proj.compact {
+            return Err(CortecsError::InvalidRequest(format!("projection '{projection}' is compact: it has no synapse entities")));
+        }
+        let slots = proj.store.find(pre, post)?;
+        let ents = &self.engine().synapse_entities[k];
+        Ok(slots.filter_map(|s| ents.get(s).copied()).filter(|e| *e != Entity::PLACEHOLDER).collect())
+    }
+}
