@@ -16,12 +16,14 @@ pub mod expr;
 pub mod param;
 pub mod rng;
 pub mod spatial;
+pub mod memory;
 pub mod model;
 pub mod store;
 
 pub use error::{CortecsError, Result};
 pub mod connect;
 pub mod network;
+pub mod scene;
 pub mod workloads;
 pub mod components;
 #[path = "../systems/mod.rs"]

@@ -1,3 +1,105 @@
-fn main() {
-    println!("Hello, world!");
+//! The `cortecs` command line: run scene files and reference workloads.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+#[derive(Parser)]
+#[command(name = "cortecs", version, about = "Neural network simulation engine on bevy_ecs")]
+struct Cli {
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long, global = true)]
+    threads: Option<usize>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a scene file (`scenes/*.ron`): build, run its timeline, write its recordings.
+    Run {
+        /// The scene file.
+        scene: PathBuf,
+        /// Output folder (default: `out/<scene name>`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Run a reference workload of WORKLOADS.md and print timings: w1 (COBA), w2 (Brunel), w4 (CTRNN forward).
+    Workload {
+        /// w1, w2 or w4.
+        name: String,
+        /// W2: number of excitatory neurons (10000 = W2; 80000 = the 10^8-synapse scale run).
+        #[arg(long, default_value_t = 10_000)]
+        n_exc: usize,
+        /// W4: hidden units.
+        #[arg(long, default_value_t = 100)]
+        hidden: usize,
+        /// Biological time to simulate (ms).
+        #[arg(long, default_value_t = 1000.0)]
+        ms: f64,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(t) = cli.threads {
+        if let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(t).build_global() {
+            eprintln!("error: cannot set {t} threads: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let result = match cli.command {
+        Command::Run { scene, out } => cortecs::scene::run_file(&scene, out.as_deref()).map(|summary| println!("{summary}")),
+        Command::Workload { name, n_exc, hidden, ms } => workload(&name, n_exc, hidden, ms),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn workload(name: &str, n_exc: usize, hidden: usize, ms: f64) -> cortecs::Result<()> {
+    let t0 = Instant::now();
+    let mut net = match name {
+        "w1" => cortecs::workloads::coba(12345, std::path::Path::new("scenes/data"))?,
+        "w2" => cortecs::workloads::brunel(12345, n_exc)?,
+        "w4" => {
+            let mut w4 = cortecs::workloads::Ctrnn::uniform(10, hidden, 2, 32, 12345);
+            let u = cortecs::workloads::Ctrnn::gaussian_input(100, 32, 10, 12346);
+            let t = Instant::now();
+            let reps = 30;
+            let mut y = w4.forward(&u);
+            for _ in 1..reps {
+                y = w4.forward(&u);
+            }
+            let per = t.elapsed().as_secs_f64() / reps as f64;
+            println!("w4 H={hidden}: forward {:.3} ms (mean of {reps}), y[0,0,0] = {:.6}", per * 1e3, y[[0, 0, 0]]);
+            return Ok(());
+        }
+        other => {
+            return Err(cortecs::CortecsError::UnknownName { kind: "workload", name: other.into(), known: vec!["w1".into(), "w2".into(), "w4".into()] });
+        }
+    };
+    let build = t0.elapsed().as_secs_f64();
+    let synapses: u64 = net.projections.iter().map(|p| p.store.live()).sum();
+    let store_bytes: usize = net.projections.iter().map(|p| p.store.bytes()).sum();
+    let t1 = Instant::now();
+    net.run_ms(ms)?;
+    let sim = t1.elapsed().as_secs_f64();
+    let spikes: u64 = net.populations.iter().map(|p| p.spike_count).sum();
+    let n: usize = net.populations.iter().map(|p| p.size).sum();
+    println!(
+        "{name}: neurons {n}, synapses {synapses}, store {:.2} B/synapse, build {build:.3} s, sim {sim:.3} s for {ms} ms, spikes {spikes}, mean rate {:.2} Hz, peak RSS {} MiB",
+        store_bytes as f64 / synapses.max(1) as f64,
+        spikes as f64 / n as f64 / (ms / 1000.0),
+        cortecs::memory::peak_rss_bytes().map_or("?".into(), |b| (b / (1 << 20)).to_string()),
+    );
+    for p in &net.populations {
+        println!("  {}: {} spikes, {:.2} Hz", p.name, p.spike_count, p.spike_count as f64 / p.size as f64 / (ms / 1000.0));
+    }
+    Ok(())
 }

@@ -126,8 +126,9 @@ pub struct ProjectionSpec {
     pub weight: Value,
     /// Weight magnitude of inhibitory synapses.
     pub weight_inh: Option<Value>,
-    /// Delay (ms), rounded to whole steps, at least one.
-    pub delay: Value,
+    /// Delay (ms), rounded to whole steps, at least one; `None` = one step.
+    /// Rate projections have no delay (they read the pre rates of the step).
+    pub delay: Option<Value>,
     /// For pre neurons without polarity: fraction of excitatory synapses
     /// (`None`: the sign is the weight's own sign, as in nn4n without Dale's law).
     pub excitatory_ratio: Option<f64>,
@@ -144,7 +145,7 @@ pub struct ProjectionSpec {
 }
 
 impl ProjectionSpec {
-    /// A projection with weight 1, delay one step (0.1 ms at the default dt), no multapses.
+    /// A projection with weight 1, a delay of one step, self-connections allowed, no multapses.
     pub fn new(name: &str, pre: &str, post: &str, strategy: Strategy) -> ProjectionSpec {
         ProjectionSpec {
             name: name.to_string(),
@@ -153,7 +154,7 @@ impl ProjectionSpec {
             strategy,
             weight: Value::Const(1.0),
             weight_inh: None,
-            delay: Value::Const(0.1),
+            delay: None,
             excitatory_ratio: None,
             self_connections: true,
             multapses: false,
@@ -174,7 +175,7 @@ impl ProjectionSpec {
     }
     /// Sets the delay value (ms).
     pub fn delay(mut self, d: impl Into<Value>) -> Self {
-        self.delay = d.into();
+        self.delay = Some(d.into());
         self
     }
     /// Sets the excitatory ratio for pre neurons without polarity.
@@ -303,6 +304,50 @@ pub struct Projection {
     pub compact: bool,
     /// The spec it was built from.
     pub spec: ProjectionSpec,
+    /// Rate projections dense enough for a matrix product: the weights as a
+    /// dense post x pre kernel, patched by every edit made through
+    /// [`Projection::set_weight`], [`Projection::remove`] and [`Projection::refresh_kernel`].
+    pub dense: Option<ndarray::Array2<f32>>,
+}
+
+/// Rate projections at least this dense run as a dense matrix product.
+pub const DENSE_MIN_DENSITY: f64 = 0.25;
+
+impl Projection {
+    /// Sets the weight of store slot `k` (Dale's rule applies) and patches the kernel.
+    pub fn set_weight(&mut self, k: usize, w: f32) {
+        self.store.set_weight(k, w);
+        self.patch_kernel(k);
+    }
+
+    /// Removes store slot `k` (a lesion) and patches the kernel.
+    pub fn remove(&mut self, k: usize) {
+        self.store.remove(k);
+        self.patch_kernel(k);
+    }
+
+    fn patch_kernel(&mut self, k: usize) {
+        if let Some(d) = &mut self.dense {
+            let (pre, post) = self.store.pair(k);
+            let range = self.store.find(pre, post).unwrap_or(k..k + 1);
+            d[[post as usize, pre as usize]] = range.map(|s| self.store.weight[s]).sum();
+        }
+    }
+
+    /// Rebuilds the kernel from the store (after bulk edits of `store`).
+    pub fn refresh_kernel(&mut self) {
+        let s = &self.store;
+        let density = s.live() as f64 / (f64::from(s.n_pre) * f64::from(s.n_post)).max(1.0);
+        self.dense = (s.major == Major::Post && density >= DENSE_MIN_DENSITY).then(|| {
+            let mut d = ndarray::Array2::<f32>::zeros((s.n_post as usize, s.n_pre as usize));
+            for j in 0..s.rows() {
+                for k in s.row(j) {
+                    d[[j, s.minor[k] as usize]] += s.weight[k];
+                }
+            }
+            d
+        });
+    }
 }
 
 /// A network: populations, projections, clock.
@@ -548,9 +593,11 @@ impl Network {
         if let Some(w) = &spec.weight_inh {
             w.validate_synapses(&self.owner(name, "weight_inh"), None)?;
         }
-        spec.delay.validate_synapses(&self.owner(name, "delay"), None)?;
-        if let Some(d) = spec.delay.as_const() {
-            self.delay_steps(name, d)?;
+        if let Some(delay) = &spec.delay {
+            delay.validate_synapses(&self.owner(name, "delay"), None)?;
+            if let Some(d) = delay.as_const() {
+                self.delay_steps(name, d)?;
+            }
         }
         self.pending.push(spec);
         Ok(())
@@ -599,7 +646,9 @@ impl Network {
         let store = self.make_store(&spec, &conn, &input)?;
         let rate = self.populations[post].model.is_rate();
         let store = if rate { store.transposed().0 } else { store };
-        self.projections.push(Projection { name: spec.name.clone(), pre, post, strategy: spec.strategy.clone(), store, compact: spec.compact, spec });
+        let mut proj = Projection { name: spec.name.clone(), pre, post, strategy: spec.strategy.clone(), store, compact: spec.compact, spec, dense: None };
+        proj.refresh_kernel();
+        self.projections.push(proj);
         if !rate {
             self.resize_ring(post);
         }
@@ -640,13 +689,16 @@ impl Network {
             })
             .map(|w| w as f32)
             .collect();
-        let delay = match (&conn.delay, spec.delay.as_const()) {
-            (None, Some(d)) => Column::Uniform(self.delay_steps(name, d)?),
-            (Some(ds), _) => Column::from_values(ds.iter().map(|&d| self.delay_steps(name, d)).collect::<Result<Vec<u16>>>()?, 1),
-            (None, None) => {
-                let ds = spec.delay.synapse_values(&self.owner(name, "delay"), pairs)?;
-                Column::from_values(ds.iter().map(|&d| self.delay_steps(name, d)).collect::<Result<Vec<u16>>>()?, 1)
-            }
+        let steps = |ds: &[f64]| -> Result<Column<u16>> {
+            Ok(Column::from_values(ds.iter().map(|&d| self.delay_steps(name, d)).collect::<Result<Vec<u16>>>()?, 1))
+        };
+        let delay = match (&conn.delay, &spec.delay) {
+            (Some(ds), _) => steps(ds)?,
+            (None, None) => Column::Uniform(1),
+            (None, Some(v)) => match v.as_const() {
+                Some(d) => Column::Uniform(self.delay_steps(name, d)?),
+                None => steps(&v.synapse_values(&self.owner(name, "delay"), pairs)?)?,
+            },
         };
         let mut store = SynapseStore::from_pre_rows(
             input.n_pre as u32,
@@ -758,7 +810,10 @@ impl Network {
                     _ => continue,
                 }
             };
-            rate_input(&proj.store, pre_r, b, &mut state.acc);
+            match &proj.dense {
+                Some(w) => dense_rate_input(w, pre_r, b, &mut state.acc),
+                None => rate_input(&proj.store, pre_r, b, &mut state.acc),
+            }
         }
         let pop = &mut self.populations[p];
         let ModelKind::Rate { activation } = pop.model else { return };
@@ -774,6 +829,7 @@ impl Network {
             .zip(r.par_chunks_mut(per_chunk))
             .zip(acc.par_chunks(per_chunk))
             .zip(rngs.par_iter_mut())
+            .with_min_len(PARALLEL_MIN / per_chunk.max(1) + 1)
             .enumerate()
             .for_each(|(c, (((v, r), acc), rng))| {
                 for (k, ((v, r), &a)) in v.iter_mut().zip(r.iter_mut()).zip(acc).enumerate() {
@@ -815,11 +871,24 @@ fn two_mut<T>(v: &mut [T], a: usize, b: usize) -> (&T, &mut T) {
     }
 }
 
+/// `acc += W r` with a dense post x pre kernel (`r`: pre x batch, `acc`: post x batch).
+pub fn dense_rate_input(w: &ndarray::Array2<f32>, r: &[f32], batch: usize, acc: &mut [f32]) {
+    let (n_post, n_pre) = w.dim();
+    let (Ok(r), Ok(mut acc)) = (
+        ndarray::ArrayView2::from_shape((n_pre, batch), &r[..n_pre * batch]),
+        ndarray::ArrayViewMut2::from_shape((n_post, batch), &mut acc[..n_post * batch]),
+    ) else {
+        return;
+    };
+    ndarray::linalg::general_mat_mul(1.0, w, &r, 1.0, &mut acc);
+}
+
 /// `acc[j, :] += sum_k W[j, k] r[k, :]` over a post-major store (batch inner).
 pub fn rate_input(store: &SynapseStore, r: &[f32], batch: usize, acc: &mut [f32]) {
     debug_assert_eq!(store.major, Major::Post);
     let rows = store.rows();
-    acc.par_chunks_mut(64 * batch).enumerate().for_each(|(c, out)| {
+    let min_len = (PARALLEL_MIN / batch.max(1) / 64).max(1);
+    acc.par_chunks_mut(64 * batch).with_min_len(min_len).enumerate().for_each(|(c, out)| {
         for jj in 0..out.len() / batch {
             let j = c * 64 + jj;
             if j >= rows {

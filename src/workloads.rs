@@ -87,3 +87,124 @@ pub fn brunel(seed: u64, n_exc: usize) -> Result<Network> {
     }
     Ok(net)
 }
+
+/// W4: a CTRNN `dims = [n_in, hidden, n_out]` as nn4n builds it, run by the
+/// engine: an input population (identity, a = 1) whose rates are the input,
+/// the hidden rate population (tanh, tau = 100 ms at dt = 10 ms), and a
+/// linear readout population (identity, a = 1, bias `b_out`), with all-dense
+/// projections `W_in`, `W_hid`, `W_out` stored post x pre.
+pub struct Ctrnn {
+    /// The engine network (populations "input", "hidden", "output").
+    pub net: Network,
+    /// Trials per forward pass.
+    pub batch: usize,
+}
+
+/// Weights and biases of a CTRNN (float32, post x pre).
+#[derive(Clone, Debug)]
+pub struct CtrnnWeights {
+    /// Input weights (hidden x n_in).
+    pub w_in: ndarray::Array2<f32>,
+    /// Recurrent weights (hidden x hidden).
+    pub w_hid: ndarray::Array2<f32>,
+    /// Hidden bias.
+    pub b_hid: ndarray::Array1<f32>,
+    /// Readout weights (n_out x hidden).
+    pub w_out: ndarray::Array2<f32>,
+    /// Readout bias.
+    pub b_out: ndarray::Array1<f32>,
+}
+
+impl CtrnnWeights {
+    /// nn4n's "uniform" initialisation: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for
+    /// every weight and bias (fan_in = n_in for W_in, hidden otherwise), from `seed`.
+    pub fn uniform(n_in: usize, hidden: usize, n_out: usize, seed: u64) -> CtrnnWeights {
+        let mut rng = crate::rng::Stream::keyed(seed, "ctrnn", "init", 0);
+        let mut u = |fan_in: usize| {
+            let b = 1.0 / (fan_in as f64).sqrt();
+            (-b + 2.0 * b * rng.uniform()) as f32
+        };
+        CtrnnWeights {
+            w_in: ndarray::Array2::from_shape_simple_fn((hidden, n_in), || u(n_in)),
+            w_hid: ndarray::Array2::from_shape_simple_fn((hidden, hidden), || u(hidden)),
+            b_hid: ndarray::Array1::from_shape_simple_fn(hidden, || u(hidden)),
+            w_out: ndarray::Array2::from_shape_simple_fn((n_out, hidden), || u(hidden)),
+            b_out: ndarray::Array1::from_shape_simple_fn(n_out, || u(hidden)),
+        }
+    }
+}
+
+impl Ctrnn {
+    /// A CTRNN with nn4n's uniform initialisation.
+    pub fn uniform(n_in: usize, hidden: usize, n_out: usize, batch: usize, seed: u64) -> Ctrnn {
+        Self::from_weights(&CtrnnWeights::uniform(n_in, hidden, n_out, seed), batch, 10.0, 100.0)
+            .expect("uniform weights have consistent shapes")
+    }
+
+    /// A CTRNN with given weights, `dt` and `tau` (ms), `batch` trials.
+    pub fn from_weights(w: &CtrnnWeights, batch: usize, dt: f64, tau: f64) -> Result<Ctrnn> {
+        use crate::model::Activation;
+        let (hidden, n_in) = w.w_in.dim();
+        let n_out = w.w_out.nrows();
+        let mut net = Network::new(dt, 0)?;
+        let f64s = |a: &ndarray::Array1<f32>| Value::from(a.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>());
+        net.add_population(PopulationSpec::new("input", n_in, ModelKind::Rate { activation: Activation::Identity }).param("tau", dt).batch(batch))?;
+        net.add_population(
+            PopulationSpec::new("hidden", hidden, ModelKind::Rate { activation: Activation::Tanh })
+                .param("tau", tau)
+                .param("bias", f64s(&w.b_hid))
+                .batch(batch),
+        )?;
+        net.add_population(
+            PopulationSpec::new("output", n_out, ModelKind::Rate { activation: Activation::Identity })
+                .param("tau", dt)
+                .param("bias", f64s(&w.b_out))
+                .batch(batch),
+        )?;
+        let m = |a: &ndarray::Array2<f32>| a.mapv(f64::from);
+        net.add_projection(ProjectionSpec::new("w_in", "input", "hidden", Strategy::FromMatrix { matrix: m(&w.w_in) }).compact(true))?;
+        net.add_projection(ProjectionSpec::new("w_hid", "hidden", "hidden", Strategy::FromMatrix { matrix: m(&w.w_hid) }).compact(true))?;
+        net.add_projection(ProjectionSpec::new("w_out", "hidden", "output", Strategy::FromMatrix { matrix: m(&w.w_out) }).compact(true))?;
+        net.build_pending()?;
+        Ok(Ctrnn { net, batch })
+    }
+
+    /// Standard-normal input of shape (steps, batch, n_in) from `seed`.
+    pub fn gaussian_input(steps: usize, batch: usize, n_in: usize, seed: u64) -> ndarray::Array3<f32> {
+        let mut rng = crate::rng::Stream::keyed(seed, "ctrnn", "input", 0);
+        ndarray::Array3::from_shape_simple_fn((steps, batch, n_in), || crate::param::standard_normal(&mut rng) as f32)
+    }
+
+    /// Runs the whole input `u` (steps, batch, n_in) from the zero state and
+    /// returns the readout (steps, batch, n_out).
+    pub fn forward(&mut self, u: &ndarray::Array3<f32>) -> ndarray::Array3<f32> {
+        use crate::network::PopulationState;
+        let (steps, batch, n_in) = u.dim();
+        let n_out = self.net.populations[2].size;
+        for p in &mut self.net.populations {
+            if let PopulationState::Rate(s) = &mut p.state {
+                s.v.fill(0.0);
+                s.r.fill(0.0);
+            }
+        }
+        let mut y = ndarray::Array3::<f32>::zeros((steps, batch, n_out));
+        for t in 0..steps {
+            if let PopulationState::Rate(s) = &mut self.net.populations[0].state {
+                for b in 0..batch.min(s.batch) {
+                    for i in 0..n_in {
+                        s.input[i * s.batch + b] = u[[t, b, i]];
+                    }
+                }
+            }
+            self.net.step_once();
+            if let PopulationState::Rate(s) = &self.net.populations[2].state {
+                for b in 0..batch.min(s.batch) {
+                    for o in 0..n_out {
+                        y[[t, b, o]] = s.r[o * s.batch + b];
+                    }
+                }
+            }
+        }
+        y
+    }
+}

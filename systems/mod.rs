@@ -160,7 +160,7 @@ pub fn compile_edits(
         let Ok(mut eng) = engines.get_mut(proj.network) else { continue };
         if let Some(p) = eng.net.projections.get_mut(proj.index) {
             if slot.0 < p.store.len() {
-                p.store.set_weight(slot.0, w.0);
+                p.set_weight(slot.0, w.0);
             }
         }
     }
@@ -169,7 +169,7 @@ pub fn compile_edits(
         let Ok(mut eng) = engines.get_mut(proj.network) else { continue };
         if let Some(p) = eng.net.projections.get_mut(proj.index) {
             if slot < p.store.len() {
-                p.store.remove(slot);
+                p.remove(slot);
             }
         }
         if let Some(v) = eng.synapse_entities.get_mut(proj.index) {
