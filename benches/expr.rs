@@ -6,8 +6,8 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use cortecs::expr::Expr;
+use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 
 const N: usize = 10_000_000;
 

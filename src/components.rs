@@ -136,8 +136,12 @@ pub struct Synapse {
 }
 
 fn queue_removal(mut world: DeferredWorld, ctx: HookContext) {
-    let Some(syn) = world.get::<Synapse>(ctx.entity).copied() else { return };
-    let Some(slot) = world.get::<SynapseSlot>(ctx.entity).map(|s| s.0) else { return };
+    let Some(syn) = world.get::<Synapse>(ctx.entity).copied() else {
+        return;
+    };
+    let Some(slot) = world.get::<SynapseSlot>(ctx.entity).map(|s| s.0) else {
+        return;
+    };
     if let Some(mut q) = world.get_resource_mut::<EditQueue>() {
         if !q.suppress {
             q.removals.push((syn.projection, slot));

@@ -13,22 +13,22 @@
 
 pub mod error;
 pub mod expr;
+pub mod memory;
+pub mod model;
 pub mod param;
 pub mod rng;
 pub mod spatial;
-pub mod memory;
-pub mod model;
 pub mod store;
 
 pub use error::{CortecsError, Result};
+pub mod components;
 pub mod connect;
 pub mod network;
 pub mod scene;
-pub mod workloads;
-pub mod components;
+pub mod simulation;
 #[path = "../systems/mod.rs"]
 pub mod systems;
-pub mod simulation;
+pub mod workloads;
 
 /// The names most programs need.
 pub mod prelude {
@@ -40,5 +40,5 @@ pub mod prelude {
     pub use crate::param::{ClipMode, Distribution, Sequence, Value};
     pub use crate::simulation::Simulation;
     pub use crate::spatial::{Space, Structure};
-    pub use crate::systems::{add_to_schedule, CortecsSystems};
+    pub use crate::systems::{CortecsSystems, add_to_schedule};
 }

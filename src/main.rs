@@ -50,8 +50,15 @@ fn main() -> ExitCode {
         }
     }
     let result = match cli.command {
-        Command::Run { scene, out } => cortecs::scene::run_file(&scene, out.as_deref()).map(|summary| println!("{summary}")),
-        Command::Workload { name, n_exc, hidden, ms } => workload(&name, n_exc, hidden, ms),
+        Command::Run { scene, out } => {
+            cortecs::scene::run_file(&scene, out.as_deref()).map(|summary| println!("{summary}"))
+        }
+        Command::Workload {
+            name,
+            n_exc,
+            hidden,
+            ms,
+        } => workload(&name, n_exc, hidden, ms),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -77,11 +84,19 @@ fn workload(name: &str, n_exc: usize, hidden: usize, ms: f64) -> cortecs::Result
                 y = w4.forward(&u);
             }
             let per = t.elapsed().as_secs_f64() / reps as f64;
-            println!("w4 H={hidden}: forward {:.3} ms (mean of {reps}), y[0,0,0] = {:.6}", per * 1e3, y[[0, 0, 0]]);
+            println!(
+                "w4 H={hidden}: forward {:.3} ms (mean of {reps}), y[0,0,0] = {:.6}",
+                per * 1e3,
+                y[[0, 0, 0]]
+            );
             return Ok(());
         }
         other => {
-            return Err(cortecs::CortecsError::UnknownName { kind: "workload", name: other.into(), known: vec!["w1".into(), "w2".into(), "w4".into()] });
+            return Err(cortecs::CortecsError::UnknownName {
+                kind: "workload",
+                name: other.into(),
+                known: vec!["w1".into(), "w2".into(), "w4".into()],
+            });
         }
     };
     let build = t0.elapsed().as_secs_f64();
@@ -99,7 +114,12 @@ fn workload(name: &str, n_exc: usize, hidden: usize, ms: f64) -> cortecs::Result
         cortecs::memory::peak_rss_bytes().map_or("?".into(), |b| (b / (1 << 20)).to_string()),
     );
     for p in &net.populations {
-        println!("  {}: {} spikes, {:.2} Hz", p.name, p.spike_count, p.spike_count as f64 / p.size as f64 / (ms / 1000.0));
+        println!(
+            "  {}: {} spikes, {:.2} Hz",
+            p.name,
+            p.spike_count,
+            p.spike_count as f64 / p.size as f64 / (ms / 1000.0)
+        );
     }
     Ok(())
 }

@@ -39,7 +39,11 @@ impl SynapseMemory {
 
 /// Measures the stores of a network.
 pub fn synapse_memory(net: &Network) -> SynapseMemory {
-    let mut m = SynapseMemory { synapses: 0, store_bytes: 0, mirrored: 0 };
+    let mut m = SynapseMemory {
+        synapses: 0,
+        store_bytes: 0,
+        mirrored: 0,
+    };
     for p in &net.projections {
         m.synapses += p.store.live();
         m.store_bytes += p.store.bytes() as u64;

@@ -129,12 +129,21 @@ pub enum Check {
 }
 
 const fn p(name: &'static str, default: f64, unit: &'static str, check: Check) -> ParamSpec {
-    ParamSpec { name, default, unit, check }
+    ParamSpec {
+        name,
+        default,
+        unit,
+        check,
+    }
 }
 
 use Check::{Finite, NonNegative, Positive};
 
-const RATE: &[ParamSpec] = &[p("tau", 100.0, "ms", Positive), p("bias", 0.0, "1", Finite), p("v_init", 0.0, "1", Finite)];
+const RATE: &[ParamSpec] = &[
+    p("tau", 100.0, "ms", Positive),
+    p("bias", 0.0, "1", Finite),
+    p("v_init", 0.0, "1", Finite),
+];
 const LIF: &[ParamSpec] = &[
     p("tau_m", 20.0, "ms", Positive),
     p("cm", 250.0, "pF", Positive),
@@ -203,11 +212,14 @@ impl ModelKind {
 
     /// Position of parameter `name` in [`ModelKind::params`], or an error listing the known names.
     pub fn param_index(&self, name: &str) -> Result<usize> {
-        self.params().iter().position(|s| s.name == name).ok_or_else(|| CortecsError::UnknownName {
-            kind: "parameter",
-            name: name.to_string(),
-            known: self.params().iter().map(|s| s.name.to_string()).collect(),
-        })
+        self.params()
+            .iter()
+            .position(|s| s.name == name)
+            .ok_or_else(|| CortecsError::UnknownName {
+                kind: "parameter",
+                name: name.to_string(),
+                known: self.params().iter().map(|s| s.name.to_string()).collect(),
+            })
     }
 
     /// True for rate units (continuous output, no spikes).
@@ -218,7 +230,9 @@ impl ModelKind {
     /// The synapse type of a spiking model, `None` for rate units and sources.
     pub fn synapse(&self) -> Option<SynapseKind> {
         match self {
-            ModelKind::Lif { synapse } | ModelKind::AdEx { synapse } | ModelKind::Izhikevich { synapse } => Some(*synapse),
+            ModelKind::Lif { synapse } | ModelKind::AdEx { synapse } | ModelKind::Izhikevich { synapse } => {
+                Some(*synapse)
+            }
             _ => None,
         }
     }
@@ -368,7 +382,11 @@ impl Derived {
                 d.dt_over_cm = map(cm, &|c| dt / c);
                 d.g_l = tau_m.iter().zip(cm).map(|(&t, &c)| c / t).collect();
                 d.p_mem = map(tau_m, &|t| (-dt / t).exp());
-                d.r_mem = tau_m.iter().zip(cm).map(|(&t, &c)| t / c * (1.0 - (-dt / t).exp())).collect();
+                d.r_mem = tau_m
+                    .iter()
+                    .zip(cm)
+                    .map(|(&t, &c)| t / c * (1.0 - (-dt / t).exp()))
+                    .collect();
             }
             ModelKind::AdEx { .. } => {
                 d.dt_over_cm = map(cm, &|c| dt / c);
@@ -386,10 +404,22 @@ impl Derived {
 /// (Euler), adding this step's arrivals afterwards.
 #[inline(always)]
 fn synapse_step<const COND: bool, const ALPHA: bool>(
-    v0: f64, k: usize, s: &mut StateChunk<'_>, e_e: &[f64], e_i: &[f64], k_e: &[f64], k_i: &[f64], exc: f64, inh: f64,
+    v0: f64,
+    k: usize,
+    s: &mut StateChunk<'_>,
+    e_e: &[f64],
+    e_i: &[f64],
+    k_e: &[f64],
+    k_i: &[f64],
+    exc: f64,
+    inh: f64,
 ) -> f64 {
     let (ge, gi) = (s.g_e[k], s.g_i[k]);
-    let i_syn = if COND { ge * (e_e[k] - v0) + gi * (e_i[k] - v0) } else { ge - gi };
+    let i_syn = if COND {
+        ge * (e_e[k] - v0) + gi * (e_i[k] - v0)
+    } else {
+        ge - gi
+    };
     if ALPHA {
         let (xe, xi) = (s.x_e[k], s.x_i[k]);
         s.g_e[k] = ge + k_e[k] * (std::f64::consts::E * xe - ge);
@@ -406,28 +436,68 @@ fn synapse_step<const COND: bool, const ALPHA: bool>(
 /// Advances one chunk of a spiking population by one step; pushes the
 /// chunk-local indices of the neurons that spiked to `spikes`.
 /// `params` and `derived` are the population's arrays, `offset` the chunk's first neuron.
-pub fn step_spiking(kind: &ModelKind, params: &Params, derived: &Derived, offset: usize, s: StateChunk<'_>, input: StepInput<'_>, spikes: &mut Vec<u32>) {
+pub fn step_spiking(
+    kind: &ModelKind,
+    params: &Params,
+    derived: &Derived,
+    offset: usize,
+    s: StateChunk<'_>,
+    input: StepInput<'_>,
+    spikes: &mut Vec<u32>,
+) {
     use SynapseKind::*;
     match kind {
         ModelKind::Lif { synapse: Delta } => lif_delta(kind, params, derived, offset, s, input, spikes),
-        ModelKind::Lif { synapse: CurrExp } => membrane::<0, false, false>(kind, params, derived, offset, s, input, spikes),
-        ModelKind::Lif { synapse: CurrAlpha } => membrane::<0, false, true>(kind, params, derived, offset, s, input, spikes),
-        ModelKind::Lif { synapse: CondExp } => membrane::<0, true, false>(kind, params, derived, offset, s, input, spikes),
-        ModelKind::Lif { synapse: CondAlpha } => membrane::<0, true, true>(kind, params, derived, offset, s, input, spikes),
-        ModelKind::AdEx { synapse: Delta | CurrExp } => membrane::<1, false, false>(kind, params, derived, offset, s, input, spikes),
-        ModelKind::AdEx { synapse: CurrAlpha } => membrane::<1, false, true>(kind, params, derived, offset, s, input, spikes),
-        ModelKind::AdEx { synapse: CondExp } => membrane::<1, true, false>(kind, params, derived, offset, s, input, spikes),
-        ModelKind::AdEx { synapse: CondAlpha } => membrane::<1, true, true>(kind, params, derived, offset, s, input, spikes),
-        ModelKind::Izhikevich { synapse: Delta | CurrExp } => membrane::<2, false, false>(kind, params, derived, offset, s, input, spikes),
-        ModelKind::Izhikevich { synapse: CurrAlpha } => membrane::<2, false, true>(kind, params, derived, offset, s, input, spikes),
-        ModelKind::Izhikevich { synapse: CondExp } => membrane::<2, true, false>(kind, params, derived, offset, s, input, spikes),
-        ModelKind::Izhikevich { synapse: CondAlpha } => membrane::<2, true, true>(kind, params, derived, offset, s, input, spikes),
+        ModelKind::Lif { synapse: CurrExp } => {
+            membrane::<0, false, false>(kind, params, derived, offset, s, input, spikes)
+        }
+        ModelKind::Lif { synapse: CurrAlpha } => {
+            membrane::<0, false, true>(kind, params, derived, offset, s, input, spikes)
+        }
+        ModelKind::Lif { synapse: CondExp } => {
+            membrane::<0, true, false>(kind, params, derived, offset, s, input, spikes)
+        }
+        ModelKind::Lif { synapse: CondAlpha } => {
+            membrane::<0, true, true>(kind, params, derived, offset, s, input, spikes)
+        }
+        ModelKind::AdEx {
+            synapse: Delta | CurrExp,
+        } => membrane::<1, false, false>(kind, params, derived, offset, s, input, spikes),
+        ModelKind::AdEx { synapse: CurrAlpha } => {
+            membrane::<1, false, true>(kind, params, derived, offset, s, input, spikes)
+        }
+        ModelKind::AdEx { synapse: CondExp } => {
+            membrane::<1, true, false>(kind, params, derived, offset, s, input, spikes)
+        }
+        ModelKind::AdEx { synapse: CondAlpha } => {
+            membrane::<1, true, true>(kind, params, derived, offset, s, input, spikes)
+        }
+        ModelKind::Izhikevich {
+            synapse: Delta | CurrExp,
+        } => membrane::<2, false, false>(kind, params, derived, offset, s, input, spikes),
+        ModelKind::Izhikevich { synapse: CurrAlpha } => {
+            membrane::<2, false, true>(kind, params, derived, offset, s, input, spikes)
+        }
+        ModelKind::Izhikevich { synapse: CondExp } => {
+            membrane::<2, true, false>(kind, params, derived, offset, s, input, spikes)
+        }
+        ModelKind::Izhikevich { synapse: CondAlpha } => {
+            membrane::<2, true, true>(kind, params, derived, offset, s, input, spikes)
+        }
         _ => {}
     }
 }
 
 /// NEST `iaf_psc_delta`: exact decay, jumps inside the step, input dropped while refractory.
-fn lif_delta(kind: &ModelKind, params: &Params, d: &Derived, offset: usize, s: StateChunk<'_>, input: StepInput<'_>, spikes: &mut Vec<u32>) {
+fn lif_delta(
+    kind: &ModelKind,
+    params: &Params,
+    d: &Derived,
+    offset: usize,
+    s: StateChunk<'_>,
+    input: StepInput<'_>,
+    spikes: &mut Vec<u32>,
+) {
     let n = s.v.len();
     let r = offset..offset + n;
     let pk = |name: &str| kind.param_index(name).map(|i| &params[i][r.clone()]).unwrap_or(&[]);
@@ -455,7 +525,13 @@ fn lif_delta(kind: &ModelKind, params: &Params, d: &Derived, offset: usize, s: S
 /// current- or conductance-based (`COND`) exponential or alpha (`ALPHA`) synapses.
 #[allow(clippy::too_many_arguments)]
 fn membrane<const M: u8, const COND: bool, const ALPHA: bool>(
-    kind: &ModelKind, params: &Params, d: &Derived, offset: usize, mut s: StateChunk<'_>, input: StepInput<'_>, spikes: &mut Vec<u32>,
+    kind: &ModelKind,
+    params: &Params,
+    d: &Derived,
+    offset: usize,
+    mut s: StateChunk<'_>,
+    input: StepInput<'_>,
+    spikes: &mut Vec<u32>,
 ) {
     let n = s.v.len();
     let r = offset..offset + n;
@@ -463,7 +539,11 @@ fn membrane<const M: u8, const COND: bool, const ALPHA: bool>(
     let (e_e, e_i, i_off) = (pk("e_rev_e"), pk("e_rev_i"), pk("i_offset"));
     let (k_e, k_i) = (&d.k_e[r.clone()], &d.k_i[r.clone()]);
     let dt_c = &d.dt_over_cm[r.clone()];
-    let ref_steps: &[u32] = if d.ref_steps.is_empty() { &[] } else { &d.ref_steps[r.clone()] };
+    let ref_steps: &[u32] = if d.ref_steps.is_empty() {
+        &[]
+    } else {
+        &d.ref_steps[r.clone()]
+    };
     let (exc, inh, cur) = (&input.exc[..n], &input.inh[..n], &input.current[..n]);
     // membrane parameters
     let v_reset = if M == 2 { pk("c") } else { pk("v_reset") };
@@ -542,7 +622,19 @@ mod tests {
                 x_i: &mut st.x_i,
                 refractory: &mut st.refractory,
             };
-            step_spiking(kind, params, &derived, 0, chunk, StepInput { exc: &[0.0], inh: &[0.0], current: &[current] }, &mut spikes);
+            step_spiking(
+                kind,
+                params,
+                &derived,
+                0,
+                chunk,
+                StepInput {
+                    exc: &[0.0],
+                    inh: &[0.0],
+                    current: &[current],
+                },
+                &mut spikes,
+            );
             if !spikes.is_empty() {
                 spikes_at.push(t);
             }
@@ -553,7 +645,9 @@ mod tests {
     #[test]
     fn lif_delta_first_spike_matches_analytic_time() {
         // V(t) = E_L + R I (1 - exp(-t/tau)); threshold crossing at t* = -tau ln(1 - (th - E_L)/(R I))
-        let kind = ModelKind::Lif { synapse: SynapseKind::Delta };
+        let kind = ModelKind::Lif {
+            synapse: SynapseKind::Delta,
+        };
         let mut prm = defaults(&kind, 1);
         let (tau, cm, el, th) = (20.0, 250.0, -65.0, -50.0);
         prm[kind.param_index("v_init").unwrap()][0] = el;
@@ -569,7 +663,9 @@ mod tests {
 
     #[test]
     fn lif_euler_trajectory_by_hand() {
-        let kind = ModelKind::Lif { synapse: SynapseKind::CurrExp };
+        let kind = ModelKind::Lif {
+            synapse: SynapseKind::CurrExp,
+        };
         let prm = defaults(&kind, 1);
         let (_, st) = run(&kind, &prm, 1, 100.0, 0.1);
         // v1 = v0 + dt * (g_l (E_L - v0) + I)/C = -65 + 0.1 * 100/250
@@ -578,7 +674,9 @@ mod tests {
 
     #[test]
     fn izhikevich_regular_spiking_adapts() {
-        let kind = ModelKind::Izhikevich { synapse: SynapseKind::CurrExp };
+        let kind = ModelKind::Izhikevich {
+            synapse: SynapseKind::CurrExp,
+        };
         let prm = defaults(&kind, 1);
         let (spikes, _) = run(&kind, &prm, 10_000, 10.0, 0.1); // 1 s at I = 10
         assert!(spikes.len() > 5, "{}", spikes.len());
@@ -589,7 +687,9 @@ mod tests {
 
     #[test]
     fn adex_spikes_and_adapts() {
-        let kind = ModelKind::AdEx { synapse: SynapseKind::CondExp };
+        let kind = ModelKind::AdEx {
+            synapse: SynapseKind::CondExp,
+        };
         let prm = defaults(&kind, 1);
         let (spikes, st) = run(&kind, &prm, 5_000, 1000.0, 0.1);
         assert!(spikes.len() >= 3);

@@ -13,7 +13,7 @@ use crate::model::{self, Derived, ModelKind, Params, SpikingState, StateChunk, S
 use crate::param::{Owner, Sequence, SynapsePairs, Value};
 use crate::rng::{self, Stream};
 use crate::spatial::{Space, Structure};
-use crate::store::{Column, Major, Sign, SynapseStore, EXCITATORY, INHIBITORY};
+use crate::store::{Column, EXCITATORY, INHIBITORY, Major, Sign, SynapseStore};
 use ndarray::Array1;
 use rayon::prelude::*;
 use std::path::PathBuf;
@@ -267,6 +267,8 @@ pub struct Population {
     pub current: Vec<f64>,
     /// Poisson drives.
     pub drives: Vec<PoissonDrive>,
+    /// One sampler per drive (mean rate * dt).
+    drive_tables: Vec<rng::PoissonTable>,
     /// Neurons that spiked in the last step (a neuron twice when it spiked twice).
     pub spikes: Vec<u32>,
     /// Recorded spikes (step, neuron) when recording is on.
@@ -367,6 +369,8 @@ pub struct Network {
     pub projections: Vec<Projection>,
     /// Projections declared but not built yet.
     pub pending: Vec<ProjectionSpec>,
+    /// Number of `set` calls so far (keys their random streams).
+    pub set_count: u64,
 }
 
 fn polarities(spec: &PolaritySpec, n: usize, name: &str) -> Result<Vec<Polarity>> {
@@ -377,11 +381,23 @@ fn polarities(spec: &PolaritySpec, n: usize, name: &str) -> Result<Vec<Polarity>
         PolaritySpec::ExcitatoryFraction(f) => {
             crate::param::check_probability(name, "excitatory fraction", *f)?;
             let ne = (f * n as f64).round() as usize;
-            (0..n).map(|i| if i < ne { Polarity::Excitatory } else { Polarity::Inhibitory }).collect()
+            (0..n)
+                .map(|i| {
+                    if i < ne {
+                        Polarity::Excitatory
+                    } else {
+                        Polarity::Inhibitory
+                    }
+                })
+                .collect()
         }
         PolaritySpec::PerNeuron(v) => {
             if v.len() != n {
-                return Err(CortecsError::WrongLength { context: format!("{name}.polarity"), expected: n, got: v.len() });
+                return Err(CortecsError::WrongLength {
+                    context: format!("{name}.polarity"),
+                    expected: n,
+                    got: v.len(),
+                });
             }
             v.clone()
         }
@@ -392,9 +408,21 @@ impl Network {
     /// An empty network with time step `dt` (ms) and global `seed`.
     pub fn new(dt: f64, seed: u64) -> Result<Network> {
         if !(dt.is_finite() && dt > 0.0) {
-            return Err(CortecsError::param("network.dt", format!("time step must be > 0 ms, got {dt}")));
+            return Err(CortecsError::param(
+                "network.dt",
+                format!("time step must be > 0 ms, got {dt}"),
+            ));
         }
-        Ok(Network { dt, seed, step: 0, base_dir: PathBuf::from("."), populations: Vec::new(), projections: Vec::new(), pending: Vec::new() })
+        Ok(Network {
+            dt,
+            seed,
+            step: 0,
+            base_dir: PathBuf::from("."),
+            populations: Vec::new(),
+            projections: Vec::new(),
+            pending: Vec::new(),
+            set_count: 0,
+        })
     }
 
     /// Biological time (ms).
@@ -404,20 +432,44 @@ impl Network {
 
     /// Index of the population called `name`.
     pub fn population_index(&self, name: &str) -> Result<usize> {
-        self.populations.iter().position(|p| p.name == name).ok_or_else(|| CortecsError::UnknownName {
-            kind: "population",
-            name: name.to_string(),
-            known: self.populations.iter().map(|p| p.name.clone()).collect(),
-        })
+        self.populations
+            .iter()
+            .position(|p| p.name == name)
+            .ok_or_else(|| CortecsError::UnknownName {
+                kind: "population",
+                name: name.to_string(),
+                known: self.populations.iter().map(|p| p.name.clone()).collect(),
+            })
     }
 
     /// Index of the projection called `name`.
     pub fn projection_index(&self, name: &str) -> Result<usize> {
-        self.projections.iter().position(|p| p.name == name).ok_or_else(|| CortecsError::UnknownName {
-            kind: "projection",
-            name: name.to_string(),
-            known: self.projections.iter().map(|p| p.name.clone()).collect(),
-        })
+        self.projections
+            .iter()
+            .position(|p| p.name == name)
+            .ok_or_else(|| CortecsError::UnknownName {
+                kind: "projection",
+                name: name.to_string(),
+                known: self.projections.iter().map(|p| p.name.clone()).collect(),
+            })
+    }
+
+    /// Sets a parameter or state variable of population `population` on the
+    /// neurons of `view` (PyNN's `p[view].set(name=value)`); random values are
+    /// drawn from a stream keyed by the population, the name and how many sets came before.
+    pub fn set(&mut self, population: &str, name: &str, view: &View, value: impl Into<Value>) -> Result<()> {
+        let i = self.population_index(population)?;
+        self.set_count += 1;
+        let (seed, draw) = (self.seed, self.set_count);
+        self.populations[i].set(name, view, &value.into(), seed, draw)
+    }
+
+    /// Values of a parameter or state variable of a population, for the neurons of `view`.
+    pub fn get(&self, population: &str, name: &str, view: &View) -> Result<Array1<f64>> {
+        let p = self.population(population)?;
+        let all = p.get(name)?;
+        let idx = view.indices(p.size, population)?;
+        Ok(idx.iter().map(|&i| all[i]).collect())
     }
 
     /// The population called `name`.
@@ -437,7 +489,12 @@ impl Network {
     }
 
     fn owner<'a>(&'a self, name: &'a str, param: &'a str) -> Owner<'a> {
-        Owner { seed: self.seed, name, param, base_dir: &self.base_dir }
+        Owner {
+            seed: self.seed,
+            name,
+            param,
+            base_dir: &self.base_dir,
+        }
     }
 
     /// Validates and builds a population; nothing is added on error.
@@ -447,21 +504,35 @@ impl Network {
             return Err(CortecsError::param("population", "name must not be empty"));
         }
         if self.populations.iter().any(|p| p.name == name) {
-            return Err(CortecsError::DuplicateName { kind: "population", name: name.to_string() });
+            return Err(CortecsError::DuplicateName {
+                kind: "population",
+                name: name.to_string(),
+            });
         }
         if spec.size == 0 || spec.size > u32::MAX as usize {
-            return Err(CortecsError::param(name, format!("size must be between 1 and {}, got {}", u32::MAX, spec.size)));
+            return Err(CortecsError::param(
+                name,
+                format!("size must be between 1 and {}, got {}", u32::MAX, spec.size),
+            ));
         }
         let n = spec.size;
         let mut pos_rng = Stream::keyed(self.seed, name, "positions", 0);
         let positions = spec
             .structure
             .positions(n, &mut pos_rng)
-            .map_err(|source| CortecsError::Spatial { context: name.to_string(), source })?;
+            .map_err(|source| CortecsError::Spatial {
+                context: name.to_string(),
+                source,
+            })?;
         let kind = &spec.model;
         let mut params: Params = Vec::with_capacity(kind.params().len());
         for (k, ps) in kind.params().iter().enumerate() {
-            let given: Vec<&Value> = spec.params.iter().filter(|(p, _)| p == ps.name).map(|(_, v)| v).collect();
+            let given: Vec<&Value> = spec
+                .params
+                .iter()
+                .filter(|(p, _)| p == ps.name)
+                .map(|(_, v)| v)
+                .collect();
             let values = match given.last() {
                 Some(v) => v.neuron_values(&self.owner(name, ps.name), n, &positions)?,
                 None => vec![ps.default; n],
@@ -471,7 +542,11 @@ impl Network {
         }
         for (p, _) in &spec.params {
             kind.param_index(p).map_err(|e| match e {
-                CortecsError::UnknownName { known, .. } => CortecsError::UnknownName { kind: "parameter", name: format!("{name}.{p}"), known },
+                CortecsError::UnknownName { known, .. } => CortecsError::UnknownName {
+                    kind: "parameter",
+                    name: format!("{name}.{p}"),
+                    known,
+                },
                 e => e,
             })?;
         }
@@ -483,7 +558,10 @@ impl Network {
         }
         for (what, x) in [("pre_noise", spec.pre_noise), ("post_noise", spec.post_noise)] {
             if !(x.is_finite() && x >= 0.0) {
-                return Err(CortecsError::param(format!("{name}.{what}"), format!("noise std must be >= 0, got {x}")));
+                return Err(CortecsError::param(
+                    format!("{name}.{what}"),
+                    format!("noise std must be >= 0, got {x}"),
+                ));
             }
         }
         let polarity = polarities(&spec.polarity, n, name)?;
@@ -493,7 +571,13 @@ impl Network {
                 let v0 = &params[kind.param_index("v_init")?];
                 let v: Vec<f32> = (0..n * b).map(|k| v0[k / b] as f32).collect();
                 let r = v.iter().map(|&x| activation.apply(x)).collect();
-                PopulationState::Rate(RateState { batch: b, v, r, input: vec![0.0; n * b], acc: vec![0.0; n * b] })
+                PopulationState::Rate(RateState {
+                    batch: b,
+                    v,
+                    r,
+                    input: vec![0.0; n * b],
+                    acc: vec![0.0; n * b],
+                })
             }
             ModelKind::PoissonSource => PopulationState::Poisson,
             ModelKind::SpikeSource => {
@@ -504,20 +588,28 @@ impl Network {
                     let mut s: Vec<u64> = Vec::with_capacity(l.len());
                     for t in l {
                         if t < 0.0 {
-                            return Err(CortecsError::param(format!("{name}.spike_times"), format!("spike time {t} ms is negative")));
+                            return Err(CortecsError::param(
+                                format!("{name}.spike_times"),
+                                format!("spike time {t} ms is negative"),
+                            ));
                         }
                         s.push((t / self.dt).round() as u64);
                     }
                     s.sort_unstable();
                     steps.push(s);
                 }
-                PopulationState::SpikeTimes { steps, next: vec![0; n] }
+                PopulationState::SpikeTimes {
+                    steps,
+                    next: vec![0; n],
+                }
             }
             _ => PopulationState::Spiking(model::initial_state(kind, &params, n)),
         };
         let chunks = n.div_ceil(NEURON_CHUNK);
         let spiking = matches!(state, PopulationState::Spiking(_));
-        let rngs = (0..chunks).map(|c| Stream::keyed(self.seed, name, "dynamics", c as u64)).collect();
+        let rngs = (0..chunks)
+            .map(|c| Stream::keyed(self.seed, name, "dynamics", c as u64))
+            .collect();
         self.populations.push(Population {
             name: name.to_string(),
             size: n,
@@ -529,6 +621,7 @@ impl Network {
             state,
             current: vec![0.0; n],
             drives: Vec::new(),
+            drive_tables: Vec::new(),
             spikes: Vec::new(),
             spike_record: spec.record_spikes.then(Vec::new),
             spike_count: 0,
@@ -570,23 +663,39 @@ impl Network {
             return Err(CortecsError::param("projection", "name must not be empty"));
         }
         if self.projections.iter().any(|p| p.name == name) || self.pending.iter().any(|p| p.name == name) {
-            return Err(CortecsError::DuplicateName { kind: "projection", name: name.to_string() });
+            return Err(CortecsError::DuplicateName {
+                kind: "projection",
+                name: name.to_string(),
+            });
         }
         let pre = self.population_index(&spec.pre)?;
         let post = self.population_index(&spec.post)?;
         let (a, b) = (&self.populations[pre].model, &self.populations[post].model);
         let rate_pre = a.is_rate();
         if rate_pre != b.is_rate() {
-            return Err(CortecsError::connection(name, format!("cannot connect a {} population to a {} population", a.name(), b.name())));
+            return Err(CortecsError::connection(
+                name,
+                format!("cannot connect a {} population to a {} population", a.name(), b.name()),
+            ));
         }
         if !b.is_rate() && b.synapse().is_none() {
-            return Err(CortecsError::connection(name, format!("post population '{}' is a source ({}) and takes no input", spec.post, b.name())));
+            return Err(CortecsError::connection(
+                name,
+                format!(
+                    "post population '{}' is a source ({}) and takes no input",
+                    spec.post,
+                    b.name()
+                ),
+            ));
         }
         if let Some(r) = spec.excitatory_ratio {
             crate::param::check_probability(name, "excitatory_ratio", r)?;
         }
         if !(spec.plasticity.is_finite() && (0.0..=1.0).contains(&spec.plasticity)) {
-            return Err(CortecsError::param(format!("{name}.plasticity"), format!("must be in [0, 1], got {}", spec.plasticity)));
+            return Err(CortecsError::param(
+                format!("{name}.plasticity"),
+                format!("must be in [0, 1], got {}", spec.plasticity),
+            ));
         }
         spec.strategy.validate(&self.connect_input(&spec, pre, post))?;
         spec.weight.validate_synapses(&self.owner(name, "weight"), None)?;
@@ -608,7 +717,11 @@ impl Network {
         if !(steps >= 1.0 && steps <= f64::from(u16::MAX)) {
             return Err(CortecsError::param(
                 format!("{name}.delay"),
-                format!("delay {d} ms is {steps} steps of {} ms; it must be between 1 and {} steps", self.dt, u16::MAX),
+                format!(
+                    "delay {d} ms is {steps} steps of {} ms; it must be between 1 and {} steps",
+                    self.dt,
+                    u16::MAX
+                ),
             ));
         }
         Ok(steps as u16)
@@ -635,7 +748,10 @@ impl Network {
     pub fn connect(&mut self, spec: ProjectionSpec) -> Result<usize> {
         self.add_projection(spec)?;
         let built = self.build_pending()?;
-        built.last().copied().ok_or_else(|| CortecsError::InvalidRequest("nothing was built".into()))
+        built
+            .last()
+            .copied()
+            .ok_or_else(|| CortecsError::InvalidRequest("nothing was built".into()))
     }
 
     fn build_projection(&mut self, spec: ProjectionSpec) -> Result<usize> {
@@ -646,7 +762,16 @@ impl Network {
         let store = self.make_store(&spec, &conn, &input)?;
         let rate = self.populations[post].model.is_rate();
         let store = if rate { store.transposed().0 } else { store };
-        let mut proj = Projection { name: spec.name.clone(), pre, post, strategy: spec.strategy.clone(), store, compact: spec.compact, spec, dense: None };
+        let mut proj = Projection {
+            name: spec.name.clone(),
+            pre,
+            post,
+            strategy: spec.strategy.clone(),
+            store,
+            compact: spec.compact,
+            spec,
+            dense: None,
+        };
         proj.refresh_kernel();
         self.projections.push(proj);
         if !rate {
@@ -673,7 +798,10 @@ impl Network {
         let signs: Vec<Sign> = if has_polarity || spec.excitatory_ratio.is_some() {
             connect::assign_signs(conn, input, spec.excitatory_ratio.unwrap_or(1.0))?
         } else {
-            magnitude.iter().map(|&w| if w < 0.0 { INHIBITORY } else { EXCITATORY }).collect()
+            magnitude
+                .iter()
+                .map(|&w| if w < 0.0 { INHIBITORY } else { EXCITATORY })
+                .collect()
         };
         let inh = match (&spec.weight_inh, &conn.weight) {
             (Some(v), None) => Some(v.synapse_values(&self.owner(name, "weight_inh"), pairs)?),
@@ -685,12 +813,21 @@ impl Network {
                     (Some(wi), INHIBITORY) => wi[k],
                     _ => magnitude[k],
                 };
-                if has_polarity || spec.excitatory_ratio.is_some() { f64::from(signs[k]) * m.abs() } else { m }
+                if has_polarity || spec.excitatory_ratio.is_some() {
+                    f64::from(signs[k]) * m.abs()
+                } else {
+                    m
+                }
             })
             .map(|w| w as f32)
             .collect();
         let steps = |ds: &[f64]| -> Result<Column<u16>> {
-            Ok(Column::from_values(ds.iter().map(|&d| self.delay_steps(name, d)).collect::<Result<Vec<u16>>>()?, 1))
+            Ok(Column::from_values(
+                ds.iter()
+                    .map(|&d| self.delay_steps(name, d))
+                    .collect::<Result<Vec<u16>>>()?,
+                1,
+            ))
         };
         let delay = match (&conn.delay, &spec.delay) {
             (Some(ds), _) => steps(ds)?,
@@ -715,7 +852,13 @@ impl Network {
 
     /// Makes the input ring of spiking population `post` long enough for every incoming delay.
     fn resize_ring(&mut self, post: usize) {
-        let max_delay = self.projections.iter().filter(|p| p.post == post).map(|p| p.store.max_delay() as usize).max().unwrap_or(1);
+        let max_delay = self
+            .projections
+            .iter()
+            .filter(|p| p.post == post)
+            .map(|p| p.store.max_delay() as usize)
+            .max()
+            .unwrap_or(1);
         let slots = max_delay + 1;
         let pop = &mut self.populations[post];
         if slots > pop.slots {
@@ -736,12 +879,20 @@ impl Network {
     pub fn add_drive(&mut self, population: &str, drive: PoissonDrive) -> Result<()> {
         let i = self.population_index(population)?;
         if !(drive.rate.is_finite() && drive.rate >= 0.0 && drive.weight.is_finite()) {
-            return Err(CortecsError::param(format!("{population}.drive"), format!("rate must be >= 0 Hz and weight finite, got {drive:?}")));
+            return Err(CortecsError::param(
+                format!("{population}.drive"),
+                format!("rate must be >= 0 Hz and weight finite, got {drive:?}"),
+            ));
         }
         if self.populations[i].model.synapse().is_none() {
-            return Err(CortecsError::param(format!("{population}.drive"), "a Poisson drive needs a spiking population that takes input"));
+            return Err(CortecsError::param(
+                format!("{population}.drive"),
+                "a Poisson drive needs a spiking population that takes input",
+            ));
         }
+        let table = rng::PoissonTable::new(drive.rate * self.dt * 1e-3);
         self.populations[i].drives.push(drive);
+        self.populations[i].drive_tables.push(table);
         Ok(())
     }
 
@@ -755,7 +906,10 @@ impl Network {
     /// Advances the network by `ms` milliseconds (rounded to whole steps).
     pub fn run_ms(&mut self, ms: f64) -> Result<()> {
         if !(ms.is_finite() && ms >= 0.0) {
-            return Err(CortecsError::param("run", format!("duration must be >= 0 ms, got {ms}")));
+            return Err(CortecsError::param(
+                "run",
+                format!("duration must be >= 0 ms, got {ms}"),
+            ));
         }
         self.run_steps((ms / self.dt).round() as u64);
         Ok(())
@@ -816,7 +970,9 @@ impl Network {
             }
         }
         let pop = &mut self.populations[p];
-        let ModelKind::Rate { activation } = pop.model else { return };
+        let ModelKind::Rate { activation } = pop.model else {
+            return;
+        };
         let tau = &pop.params[0];
         let bias = &pop.params[1];
         let dt = self.dt as f32;
@@ -888,23 +1044,26 @@ pub fn rate_input(store: &SynapseStore, r: &[f32], batch: usize, acc: &mut [f32]
     debug_assert_eq!(store.major, Major::Post);
     let rows = store.rows();
     let min_len = (PARALLEL_MIN / batch.max(1) / 64).max(1);
-    acc.par_chunks_mut(64 * batch).with_min_len(min_len).enumerate().for_each(|(c, out)| {
-        for jj in 0..out.len() / batch {
-            let j = c * 64 + jj;
-            if j >= rows {
-                break;
-            }
-            let o = &mut out[jj * batch..(jj + 1) * batch];
-            for k in store.row(j) {
-                let w = store.weight[k];
-                let pre = store.minor[k] as usize;
-                let src = &r[pre * batch..(pre + 1) * batch];
-                for (x, &s) in o.iter_mut().zip(src) {
-                    *x += w * s;
+    acc.par_chunks_mut(64 * batch)
+        .with_min_len(min_len)
+        .enumerate()
+        .for_each(|(c, out)| {
+            for jj in 0..out.len() / batch {
+                let j = c * 64 + jj;
+                if j >= rows {
+                    break;
+                }
+                let o = &mut out[jj * batch..(jj + 1) * batch];
+                for k in store.row(j) {
+                    let w = store.weight[k];
+                    let pre = store.minor[k] as usize;
+                    let src = &r[pre * batch..(pre + 1) * batch];
+                    for (x, &s) in o.iter_mut().zip(src) {
+                        *x += w * s;
+                    }
                 }
             }
-        }
-    });
+        });
 }
 
 /// Adds the spikes of one step to the post population's ring at `step + delay`.
@@ -958,20 +1117,37 @@ fn scatter(store: &SynapseStore, spikes: &[u32], post: &mut Population, step: u6
 fn update_spiking(pop: &mut Population, step: u64, dt: f64) {
     pop.spikes.clear();
     let n = pop.size;
-    let Population { model, params, derived, state, current, drives, rngs, ring, slots, spike_scratch, .. } = pop;
+    let Population {
+        model,
+        params,
+        derived,
+        state,
+        current,
+        drives,
+        drive_tables,
+        rngs,
+        ring,
+        slots,
+        spike_scratch,
+        ..
+    } = pop;
     match state {
         PopulationState::Poisson => {
             let rate = &params[0];
-            spike_scratch.par_iter_mut().zip(rngs.par_iter_mut()).enumerate().for_each(|(c, (out, rng))| {
-                out.clear();
-                let start = c * NEURON_CHUNK;
-                for i in start..(start + NEURON_CHUNK).min(n) {
-                    let k = rng::poisson(rng, rate[i] * dt * 1e-3);
-                    for _ in 0..k {
-                        out.push(i as u32);
+            spike_scratch
+                .par_iter_mut()
+                .zip(rngs.par_iter_mut())
+                .enumerate()
+                .for_each(|(c, (out, rng))| {
+                    out.clear();
+                    let start = c * NEURON_CHUNK;
+                    for i in start..(start + NEURON_CHUNK).min(n) {
+                        let k = rng::poisson(rng, rate[i] * dt * 1e-3);
+                        for _ in 0..k {
+                            out.push(i as u32);
+                        }
                     }
-                }
-            });
+                });
         }
         PopulationState::SpikeTimes { steps, next } => {
             spike_scratch[0].clear();
@@ -989,32 +1165,57 @@ fn update_spiking(pop: &mut Population, step: u64, dt: f64) {
             let (exc, inh) = ring[slot * 2 * n..(slot + 1) * 2 * n].split_at_mut(n);
             let derived: &Derived = derived;
             let drives: &[PoissonDrive] = drives;
+            let drive_tables: &[rng::PoissonTable] = drive_tables;
             let model: &ModelKind = model;
             let params: &Params = params;
             let current: &[f64] = current;
             let delta = model.synapse() == Some(crate::model::SynapseKind::Delta);
-            let body = |c: usize, st: StateChunk<'_>, e: &mut [f64], i: &mut [f64], out: &mut Vec<u32>, rng: &mut Stream| {
-                out.clear();
-                let len = st.v.len();
-                let offset = c * NEURON_CHUNK;
-                for d in drives {
-                    let lambda = d.rate * dt * 1e-3;
-                    let (target, w) = if delta || d.weight >= 0.0 { (&mut *e, d.weight) } else { (&mut *i, -d.weight) };
-                    for x in target.iter_mut() {
-                        let k = rng::poisson(rng, lambda);
-                        if k > 0 {
-                            *x += k as f64 * w;
+            let body =
+                |c: usize, st: StateChunk<'_>, e: &mut [f64], i: &mut [f64], out: &mut Vec<u32>, rng: &mut Stream| {
+                    out.clear();
+                    let len = st.v.len();
+                    let offset = c * NEURON_CHUNK;
+                    for (d, table) in drives.iter().zip(drive_tables) {
+                        let (target, w) = if delta || d.weight >= 0.0 {
+                            (&mut *e, d.weight)
+                        } else {
+                            (&mut *i, -d.weight)
+                        };
+                        for x in target.iter_mut() {
+                            let k = table.sample(rng);
+                            if k > 0 {
+                                *x += k as f64 * w;
+                            }
                         }
                     }
-                }
-                model::step_spiking(model, params, derived, offset, st, StepInput { exc: e, inh: i, current: &current[offset..offset + len] }, out);
-                e.fill(0.0);
-                i.fill(0.0);
-                for k in out.iter_mut() {
-                    *k += offset as u32;
-                }
-            };
-            let SpikingState { v, w, g_e, g_i, x_e, x_i, refractory } = s;
+                    model::step_spiking(
+                        model,
+                        params,
+                        derived,
+                        offset,
+                        st,
+                        StepInput {
+                            exc: e,
+                            inh: i,
+                            current: &current[offset..offset + len],
+                        },
+                        out,
+                    );
+                    e.fill(0.0);
+                    i.fill(0.0);
+                    for k in out.iter_mut() {
+                        *k += offset as u32;
+                    }
+                };
+            let SpikingState {
+                v,
+                w,
+                g_e,
+                g_i,
+                x_e,
+                x_i,
+                refractory,
+            } = s;
             const C: usize = NEURON_CHUNK;
             if n >= PARALLEL_MIN {
                 v.par_chunks_mut(C)
@@ -1029,9 +1230,26 @@ fn update_spiking(pop: &mut Population, step: u64, dt: f64) {
                     .zip(spike_scratch.par_iter_mut())
                     .zip(rngs.par_iter_mut())
                     .enumerate()
-                    .for_each(|(c, ((((((((((v, w), g_e), g_i), x_e), x_i), refractory), e), i), out), rng))| {
-                        body(c, StateChunk { v, w, g_e, g_i, x_e, x_i, refractory }, e, i, out, rng)
-                    });
+                    .for_each(
+                        |(c, ((((((((((v, w), g_e), g_i), x_e), x_i), refractory), e), i), out), rng))| {
+                            body(
+                                c,
+                                StateChunk {
+                                    v,
+                                    w,
+                                    g_e,
+                                    g_i,
+                                    x_e,
+                                    x_i,
+                                    refractory,
+                                },
+                                e,
+                                i,
+                                out,
+                                rng,
+                            )
+                        },
+                    );
             } else {
                 v.chunks_mut(C)
                     .zip(w.chunks_mut(C))
@@ -1045,9 +1263,26 @@ fn update_spiking(pop: &mut Population, step: u64, dt: f64) {
                     .zip(spike_scratch.iter_mut())
                     .zip(rngs.iter_mut())
                     .enumerate()
-                    .for_each(|(c, ((((((((((v, w), g_e), g_i), x_e), x_i), refractory), e), i), out), rng))| {
-                        body(c, StateChunk { v, w, g_e, g_i, x_e, x_i, refractory }, e, i, out, rng)
-                    });
+                    .for_each(
+                        |(c, ((((((((((v, w), g_e), g_i), x_e), x_i), refractory), e), i), out), rng))| {
+                            body(
+                                c,
+                                StateChunk {
+                                    v,
+                                    w,
+                                    g_e,
+                                    g_i,
+                                    x_e,
+                                    x_i,
+                                    refractory,
+                                },
+                                e,
+                                i,
+                                out,
+                                rng,
+                            )
+                        },
+                    );
             }
         }
         PopulationState::Rate(_) => {}
@@ -1108,18 +1343,32 @@ impl Population {
     /// Random values come from the stream keyed by (population, name, `draw`).
     pub fn set(&mut self, name: &str, view: &View, value: &Value, seed: u64, draw: u64) -> Result<()> {
         let idx = view.indices(self.size, &self.name)?;
-        let positions: Vec<[f64; 3]> = idx.iter().map(|&i| self.positions.get(i).copied().unwrap_or([0.0; 3])).collect();
+        let positions: Vec<[f64; 3]> = idx
+            .iter()
+            .map(|&i| self.positions.get(i).copied().unwrap_or([0.0; 3]))
+            .collect();
         let purpose = format!("{name}#set{draw}");
-        let owner = Owner { seed, name: &self.name, param: &purpose, base_dir: std::path::Path::new(".") };
+        let owner = Owner {
+            seed,
+            name: &self.name,
+            param: &purpose,
+            base_dir: std::path::Path::new("."),
+        };
         let vals = match value {
             Value::OfIndex(f) => idx.iter().map(|&i| f(i)).collect(),
             Value::Expr(src) => {
-                let e = crate::expr::Expr::compile(src, &crate::param::NEURON_VARIABLES)
-                    .map_err(|source| CortecsError::Expression { context: format!("{}.{name}", self.name), source })?;
-                idx.iter().map(|&i| {
-                    let p = self.positions.get(i).copied().unwrap_or([0.0; 3]);
-                    e.eval(&[i as f64, self.size as f64, p[0], p[1], p[2]])
-                }).collect()
+                let e = crate::expr::Expr::compile(src, &crate::param::NEURON_VARIABLES).map_err(|source| {
+                    CortecsError::Expression {
+                        context: format!("{}.{name}", self.name),
+                        source,
+                    }
+                })?;
+                idx.iter()
+                    .map(|&i| {
+                        let p = self.positions.get(i).copied().unwrap_or([0.0; 3]);
+                        e.eval(&[i as f64, self.size as f64, p[0], p[1], p[2]])
+                    })
+                    .collect()
             }
             other => other.neuron_values(&owner, idx.len(), &positions)?,
         };
@@ -1155,7 +1404,11 @@ impl Population {
                 }
                 Ok(())
             }
-            None => Err(CortecsError::UnknownName { kind: "parameter or state variable", name: format!("{}.{name}", self.name), known: self.variable_names() }),
+            None => Err(CortecsError::UnknownName {
+                kind: "parameter or state variable",
+                name: format!("{}.{name}", self.name),
+                known: self.variable_names(),
+            }),
         }
     }
 }
@@ -1180,19 +1433,27 @@ impl View {
             View::All => Ok((0..size).collect()),
             View::Indices(v) => {
                 if let Some(&bad) = v.iter().find(|&&i| i >= size) {
-                    return Err(CortecsError::InvalidRequest(format!("{context}: index {bad} is out of range for {size} neurons")));
+                    return Err(CortecsError::InvalidRequest(format!(
+                        "{context}: index {bad} is out of range for {size} neurons"
+                    )));
                 }
                 Ok(v.clone())
             }
             View::Range(r) => {
                 if r.end > size || r.start > r.end {
-                    return Err(CortecsError::InvalidRequest(format!("{context}: range {r:?} is out of range for {size} neurons")));
+                    return Err(CortecsError::InvalidRequest(format!(
+                        "{context}: range {r:?} is out of range for {size} neurons"
+                    )));
                 }
                 Ok(r.clone().collect())
             }
             View::Mask(m) => {
                 if m.len() != size {
-                    return Err(CortecsError::WrongLength { context: format!("{context} mask"), expected: size, got: m.len() });
+                    return Err(CortecsError::WrongLength {
+                        context: format!("{context} mask"),
+                        expected: size,
+                        got: m.len(),
+                    });
                 }
                 Ok(m.iter().enumerate().filter(|(_, b)| **b).map(|(i, _)| i).collect())
             }

@@ -138,9 +138,8 @@ pub fn normal_cdf(x: f64) -> f64 {
     // Abramowitz & Stegun 7.1.26 on erf(|x|/sqrt 2).
     let z = x.abs() / std::f64::consts::SQRT_2;
     let t = 1.0 / (1.0 + 0.327_591_1 * z);
-    let poly = t
-        * (0.254_829_592
-            + t * (-0.284_496_736 + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
+    let poly =
+        t * (0.254_829_592 + t * (-0.284_496_736 + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
     let erf = 1.0 - poly * (-z * z).exp();
     if x >= 0.0 { 0.5 * (1.0 + erf) } else { 0.5 * (1.0 - erf) }
 }
@@ -162,13 +161,25 @@ impl Distribution {
             Distribution::Normal { mean, std } => {
                 finite(context, "normal mean", mean)?;
                 if !(std.is_finite() && std >= 0.0) {
-                    return Err(CortecsError::param(context, format!("normal std must be >= 0, got {std}")));
+                    return Err(CortecsError::param(
+                        context,
+                        format!("normal std must be >= 0, got {std}"),
+                    ));
                 }
             }
-            Distribution::NormalClipped { mean, std, low, high, mode } => {
+            Distribution::NormalClipped {
+                mean,
+                std,
+                low,
+                high,
+                mode,
+            } => {
                 finite(context, "normal_clipped mean", mean)?;
                 if !(std.is_finite() && std >= 0.0) {
-                    return Err(CortecsError::param(context, format!("normal_clipped std must be >= 0, got {std}")));
+                    return Err(CortecsError::param(
+                        context,
+                        format!("normal_clipped std must be >= 0, got {std}"),
+                    ));
                 }
                 if low.is_nan() || high.is_nan() || low > high {
                     return Err(CortecsError::param(
@@ -195,7 +206,10 @@ impl Distribution {
             Distribution::LogNormal { mu, sigma } => {
                 finite(context, "lognormal mu", mu)?;
                 if !(sigma.is_finite() && sigma >= 0.0) {
-                    return Err(CortecsError::param(context, format!("lognormal sigma must be >= 0, got {sigma}")));
+                    return Err(CortecsError::param(
+                        context,
+                        format!("lognormal sigma must be >= 0, got {sigma}"),
+                    ));
                 }
             }
             Distribution::Exponential { scale } => positive(context, "exponential scale", scale)?,
@@ -209,7 +223,10 @@ impl Distribution {
             }
             Distribution::Poisson { lambda } => {
                 if !(lambda.is_finite() && lambda >= 0.0) {
-                    return Err(CortecsError::param(context, format!("poisson lambda must be >= 0, got {lambda}")));
+                    return Err(CortecsError::param(
+                        context,
+                        format!("poisson lambda must be >= 0, got {lambda}"),
+                    ));
                 }
             }
             Distribution::Binomial { p, .. } => check_probability(context, "binomial p", p)?,
@@ -256,7 +273,14 @@ impl Distribution {
 
     /// Mean and variance of a clipped normal by numerical integration.
     fn clipped_moments(&self) -> (f64, f64) {
-        let Distribution::NormalClipped { mean, std, low, high, mode } = *self else {
+        let Distribution::NormalClipped {
+            mean,
+            std,
+            low,
+            high,
+            mode,
+        } = *self
+        else {
             return (self.mean(), self.variance());
         };
         if std == 0.0 {
@@ -297,7 +321,13 @@ impl Distribution {
         match *self {
             Distribution::Uniform { low, high } => low + (high - low) * rng.uniform(),
             Distribution::Normal { mean, std } => mean + std * standard_normal(rng),
-            Distribution::NormalClipped { mean, std, low, high, mode } => match mode {
+            Distribution::NormalClipped {
+                mean,
+                std,
+                low,
+                high,
+                mode,
+            } => match mode {
                 ClipMode::Clamp => (mean + std * standard_normal(rng)).clamp(low, high),
                 ClipMode::Redraw => loop {
                     let x = mean + std * standard_normal(rng);
@@ -701,7 +731,10 @@ impl Sequence {
         };
         for (i, l) in lists.iter().enumerate() {
             if l.iter().any(|x| !x.is_finite()) {
-                return Err(CortecsError::param(context, format!("sequence of neuron {i} has a non-finite value")));
+                return Err(CortecsError::param(
+                    context,
+                    format!("sequence of neuron {i} has a non-finite value"),
+                ));
             }
         }
         Ok(lists)

@@ -41,17 +41,25 @@ impl Simulation {
         let network = world.spawn(NetworkEngine::new(net)).id();
         let mut schedule = Schedule::new(systems::CortecsSchedule);
         systems::add_to_schedule(&mut schedule);
-        Simulation { world, schedule, network }
+        Simulation {
+            world,
+            schedule,
+            network,
+        }
     }
 
     /// The engine component.
     pub fn engine(&self) -> &NetworkEngine {
-        self.world.get::<NetworkEngine>(self.network).expect("the network entity is never despawned by Simulation")
+        self.world
+            .get::<NetworkEngine>(self.network)
+            .expect("the network entity is never despawned by Simulation")
     }
 
     /// The engine component, mutable.
     pub fn engine_mut(&mut self) -> Mut<'_, NetworkEngine> {
-        self.world.get_mut::<NetworkEngine>(self.network).expect("the network entity is never despawned by Simulation")
+        self.world
+            .get_mut::<NetworkEngine>(self.network)
+            .expect("the network entity is never despawned by Simulation")
     }
 
     /// The network.
@@ -103,7 +111,10 @@ impl Simulation {
     /// Advances `ms` milliseconds (rounded to whole steps) as one run segment.
     pub fn run_ms(&mut self, ms: f64) -> Result<()> {
         if !(ms.is_finite() && ms >= 0.0) {
-            return Err(CortecsError::param("run", format!("duration must be >= 0 ms, got {ms}")));
+            return Err(CortecsError::param(
+                "run",
+                format!("duration must be >= 0 ms, got {ms}"),
+            ));
         }
         let steps = (ms / self.network().dt).round() as u64;
         self.run_steps(steps)
@@ -122,7 +133,9 @@ impl Simulation {
             .get(p)
             .and_then(|v| v.get(index))
             .copied()
-            .ok_or_else(|| CortecsError::InvalidRequest(format!("population '{population}' has no built neuron {index}")))
+            .ok_or_else(|| {
+                CortecsError::InvalidRequest(format!("population '{population}' has no built neuron {index}"))
+            })
     }
 
     /// The synapse entities from `pre` to `post` of a mirrored projection.
@@ -130,10 +143,15 @@ impl Simulation {
         let k = self.network().projection_index(projection)?;
         let proj = &self.network().projections[k];
         if proj.compact {
-            return Err(CortecsError::InvalidRequest(format!("projection '{projection}' is compact: it has no synapse entities")));
+            return Err(CortecsError::InvalidRequest(format!(
+                "projection '{projection}' is compact: it has no synapse entities"
+            )));
         }
         let slots = proj.store.find(pre, post)?;
         let ents = &self.engine().synapse_entities[k];
-        Ok(slots.filter_map(|s| ents.get(s).copied()).filter(|e| *e != Entity::PLACEHOLDER).collect())
+        Ok(slots
+            .filter_map(|s| ents.get(s).copied())
+            .filter(|e| *e != Entity::PLACEHOLDER)
+            .collect())
     }
 }

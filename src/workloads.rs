@@ -15,28 +15,42 @@ use std::path::Path;
 pub fn coba(seed: u64, data_dir: &Path) -> Result<Network> {
     let mut net = Network::new(0.1, seed)?;
     net.base_dir = data_dir.to_path_buf();
-    let spec = PopulationSpec::new("neurons", 4000, ModelKind::Lif { synapse: SynapseKind::CondExp })
-        .param("cm", 200.0)
-        .param("tau_m", 20.0)
-        .param("v_rest", -60.0)
-        .param("v_thresh", -50.0)
-        .param("v_reset", -60.0)
-        .param("t_ref", 5.0)
-        .param("tau_syn_e", 5.0)
-        .param("tau_syn_i", 10.0)
-        .param("e_rev_e", 0.0)
-        .param("e_rev_i", -80.0)
-        .param("v_init", Value::Npy("w1_v0.npy".into()))
-        .param("g_e_init", Value::Npy("w1_ge0.npy".into()))
-        .param("g_i_init", Value::Npy("w1_gi0.npy".into()))
-        .polarity(PolaritySpec::ExcitatoryFraction(0.8));
+    let spec = PopulationSpec::new(
+        "neurons",
+        4000,
+        ModelKind::Lif {
+            synapse: SynapseKind::CondExp,
+        },
+    )
+    .param("cm", 200.0)
+    .param("tau_m", 20.0)
+    .param("v_rest", -60.0)
+    .param("v_thresh", -50.0)
+    .param("v_reset", -60.0)
+    .param("t_ref", 5.0)
+    .param("tau_syn_e", 5.0)
+    .param("tau_syn_i", 10.0)
+    .param("e_rev_e", 0.0)
+    .param("e_rev_i", -80.0)
+    .param("v_init", Value::Npy("w1_v0.npy".into()))
+    .param("g_e_init", Value::Npy("w1_ge0.npy".into()))
+    .param("g_i_init", Value::Npy("w1_gi0.npy".into()))
+    .polarity(PolaritySpec::ExcitatoryFraction(0.8));
     net.add_population(spec)?;
     net.connect(
-        ProjectionSpec::new("recurrent", "neurons", "neurons", Strategy::FixedProbability { p: 0.02, equalize_efferents: false })
-            .weight(6.0)
-            .weight_inh(67.0)
-            .delay(0.1)
-            .compact(true),
+        ProjectionSpec::new(
+            "recurrent",
+            "neurons",
+            "neurons",
+            Strategy::FixedProbability {
+                p: 0.02,
+                equalize_efferents: false,
+            },
+        )
+        .weight(6.0)
+        .weight_inh(67.0)
+        .delay(0.1)
+        .compact(true),
     )?;
     Ok(net)
 }
@@ -51,18 +65,24 @@ pub fn brunel(seed: u64, n_exc: usize) -> Result<Network> {
     let nu_th = theta / (j * c_e as f64 * tau_m) * 1000.0; // Hz
     let mut net = Network::new(0.1, seed)?;
     let lif = |name: &str, n: usize, pol: PolaritySpec| {
-        PopulationSpec::new(name, n, ModelKind::Lif { synapse: SynapseKind::Delta })
-            .param("tau_m", tau_m)
-            .param("cm", 1.0)
-            .param("v_rest", 0.0)
-            .param("v_thresh", theta)
-            .param("v_reset", 0.0)
-            .param("t_ref", 2.0)
-            .param("v_init", 0.0)
-            .polarity(pol)
+        PopulationSpec::new(
+            name,
+            n,
+            ModelKind::Lif {
+                synapse: SynapseKind::Delta,
+            },
+        )
+        .param("tau_m", tau_m)
+        .param("cm", 1.0)
+        .param("v_rest", 0.0)
+        .param("v_thresh", theta)
+        .param("v_reset", 0.0)
+        .param("t_ref", 2.0)
+        .param("v_init", 0.0)
+        .polarity(pol)
     };
     net.add_population(lif("exc", n_exc, PolaritySpec::Excitatory))?;
-    net.add_population(lif("inh", n_inh, PolaritySpec::Excitatory))?;
+    net.add_population(lif("inh", n_inh, PolaritySpec::Inhibitory))?;
     for post in ["exc", "inh"] {
         net.add_projection(
             ProjectionSpec::new(&format!("exc_{post}"), "exc", post, Strategy::FixedInDegree { k: c_e })
@@ -83,7 +103,13 @@ pub fn brunel(seed: u64, n_exc: usize) -> Result<Network> {
     }
     net.build_pending()?;
     for pop in ["exc", "inh"] {
-        net.add_drive(pop, PoissonDrive { rate: 2.0 * nu_th * c_e as f64, weight: j })?;
+        net.add_drive(
+            pop,
+            PoissonDrive {
+                rate: 2.0 * nu_th * c_e as f64,
+                weight: j,
+            },
+        )?;
     }
     Ok(net)
 }
@@ -148,23 +174,63 @@ impl Ctrnn {
         let n_out = w.w_out.nrows();
         let mut net = Network::new(dt, 0)?;
         let f64s = |a: &ndarray::Array1<f32>| Value::from(a.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>());
-        net.add_population(PopulationSpec::new("input", n_in, ModelKind::Rate { activation: Activation::Identity }).param("tau", dt).batch(batch))?;
         net.add_population(
-            PopulationSpec::new("hidden", hidden, ModelKind::Rate { activation: Activation::Tanh })
-                .param("tau", tau)
-                .param("bias", f64s(&w.b_hid))
-                .batch(batch),
+            PopulationSpec::new(
+                "input",
+                n_in,
+                ModelKind::Rate {
+                    activation: Activation::Identity,
+                },
+            )
+            .param("tau", dt)
+            .batch(batch),
         )?;
         net.add_population(
-            PopulationSpec::new("output", n_out, ModelKind::Rate { activation: Activation::Identity })
-                .param("tau", dt)
-                .param("bias", f64s(&w.b_out))
-                .batch(batch),
+            PopulationSpec::new(
+                "hidden",
+                hidden,
+                ModelKind::Rate {
+                    activation: Activation::Tanh,
+                },
+            )
+            .param("tau", tau)
+            .param("bias", f64s(&w.b_hid))
+            .batch(batch),
+        )?;
+        net.add_population(
+            PopulationSpec::new(
+                "output",
+                n_out,
+                ModelKind::Rate {
+                    activation: Activation::Identity,
+                },
+            )
+            .param("tau", dt)
+            .param("bias", f64s(&w.b_out))
+            .batch(batch),
         )?;
         let m = |a: &ndarray::Array2<f32>| a.mapv(f64::from);
-        net.add_projection(ProjectionSpec::new("w_in", "input", "hidden", Strategy::FromMatrix { matrix: m(&w.w_in) }).compact(true))?;
-        net.add_projection(ProjectionSpec::new("w_hid", "hidden", "hidden", Strategy::FromMatrix { matrix: m(&w.w_hid) }).compact(true))?;
-        net.add_projection(ProjectionSpec::new("w_out", "hidden", "output", Strategy::FromMatrix { matrix: m(&w.w_out) }).compact(true))?;
+        net.add_projection(
+            ProjectionSpec::new("w_in", "input", "hidden", Strategy::FromMatrix { matrix: m(&w.w_in) }).compact(true),
+        )?;
+        net.add_projection(
+            ProjectionSpec::new(
+                "w_hid",
+                "hidden",
+                "hidden",
+                Strategy::FromMatrix { matrix: m(&w.w_hid) },
+            )
+            .compact(true),
+        )?;
+        net.add_projection(
+            ProjectionSpec::new(
+                "w_out",
+                "hidden",
+                "output",
+                Strategy::FromMatrix { matrix: m(&w.w_out) },
+            )
+            .compact(true),
+        )?;
         net.build_pending()?;
         Ok(Ctrnn { net, batch })
     }

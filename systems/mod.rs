@@ -44,7 +44,12 @@ pub struct CortecsSchedule;
 /// and makes sure the world has the resources they use.
 pub fn add_to_schedule(schedule: &mut Schedule) {
     use CortecsSystems::*;
-    schedule.configure_sets((Build, Constrain, Compile, Stimulate, Integrate, Writeback, Adjust, Record).chain());
+    schedule.configure_sets(
+        (
+            Build, Constrain, Compile, Stimulate, Integrate, Writeback, Adjust, Record,
+        )
+            .chain(),
+    );
     schedule.add_systems((
         init_resources.before(Build),
         build_networks.in_set(Build),
@@ -74,7 +79,10 @@ pub fn build_networks(world: &mut World) {
     let mut q = world.query::<(Entity, &NetworkEngine)>();
     for (e, eng) in q.iter(world) {
         let net = &eng.net;
-        if !net.pending.is_empty() || eng.mirrored_populations < net.populations.len() || eng.mirrored_projections < net.projections.len() {
+        if !net.pending.is_empty()
+            || eng.mirrored_populations < net.populations.len()
+            || eng.mirrored_projections < net.projections.len()
+        {
             todo.push(e);
         }
     }
@@ -83,7 +91,9 @@ pub fn build_networks(world: &mut World) {
     }
     world.get_resource_or_insert_with(EditQueue::default).suppress = true;
     for e in todo {
-        let Some(mut eng) = world.entity_mut(e).take::<NetworkEngine>() else { continue };
+        let Some(mut eng) = world.entity_mut(e).take::<NetworkEngine>() else {
+            continue;
+        };
         if let Err(err) = eng.net.build_pending() {
             eng.build_error = Some(err.to_string());
         }
@@ -99,14 +109,26 @@ pub fn build_networks(world: &mut World) {
 fn spawn_mirrors(world: &mut World, network: Entity, eng: &mut NetworkEngine) {
     for p in eng.mirrored_populations..eng.net.populations.len() {
         let pop = &eng.net.populations[p];
-        let pe = world.spawn(PopulationOf { network, index: p, name: pop.name.clone() }).id();
+        let pe = world
+            .spawn(PopulationOf {
+                network,
+                index: p,
+                name: pop.name.clone(),
+            })
+            .id();
         let v = pop.get("v").ok();
         let neurons: Vec<Entity> = world
             .spawn_batch((0..pop.size).map(|i| {
                 (
-                    Neuron { population: pe, index: i as u32 },
+                    Neuron {
+                        population: pe,
+                        index: i as u32,
+                    },
                     Position(pop.positions.get(i).copied().unwrap_or([0.0; 3])),
-                    NeuronState { v: v.as_ref().map_or(0.0, |v| v[i]), output: 0.0 },
+                    NeuronState {
+                        v: v.as_ref().map_or(0.0, |v| v[i]),
+                        output: 0.0,
+                    },
                 )
             }))
             .collect();
@@ -116,7 +138,13 @@ fn spawn_mirrors(world: &mut World, network: Entity, eng: &mut NetworkEngine) {
     eng.mirrored_populations = eng.net.populations.len();
     for k in eng.mirrored_projections..eng.net.projections.len() {
         let proj = &eng.net.projections[k];
-        let je = world.spawn(ProjectionOf { network, index: k, name: proj.name.clone() }).id();
+        let je = world
+            .spawn(ProjectionOf {
+                network,
+                index: k,
+                name: proj.name.clone(),
+            })
+            .id();
         eng.projection_entities.push(je);
         let slots = if proj.compact {
             Vec::new()
@@ -127,7 +155,11 @@ fn spawn_mirrors(world: &mut World, network: Entity, eng: &mut NetworkEngine) {
             world
                 .spawn_batch((0..s.len()).map(|k| {
                     (
-                        Synapse { projection: je, pre: pre_n[pre[k] as usize], post: post_n[post[k] as usize] },
+                        Synapse {
+                            projection: je,
+                            pre: pre_n[pre[k] as usize],
+                            post: post_n[post[k] as usize],
+                        },
                         SynapseSlot(k),
                         Weight(s.weight[k]),
                         Delay(s.delay.get(k)),
@@ -156,8 +188,12 @@ pub fn compile_edits(
     let t0 = Instant::now();
     for e in std::mem::take(&mut queue.weights) {
         let Ok((syn, slot, w)) = synapses.get(e) else { continue };
-        let Ok(proj) = projections.get(syn.projection) else { continue };
-        let Ok(mut eng) = engines.get_mut(proj.network) else { continue };
+        let Ok(proj) = projections.get(syn.projection) else {
+            continue;
+        };
+        let Ok(mut eng) = engines.get_mut(proj.network) else {
+            continue;
+        };
         if let Some(p) = eng.net.projections.get_mut(proj.index) {
             if slot.0 < p.store.len() {
                 p.set_weight(slot.0, w.0);
@@ -166,7 +202,9 @@ pub fn compile_edits(
     }
     for (pe, slot) in std::mem::take(&mut queue.removals) {
         let Ok(proj) = projections.get(pe) else { continue };
-        let Ok(mut eng) = engines.get_mut(proj.network) else { continue };
+        let Ok(mut eng) = engines.get_mut(proj.network) else {
+            continue;
+        };
         if let Some(p) = eng.net.projections.get_mut(proj.index) {
             if slot < p.store.len() {
                 p.remove(slot);
@@ -190,8 +228,12 @@ pub fn apply_inputs(
 ) {
     for e in std::mem::take(&mut queue.inputs) {
         let Ok((neuron, input)) = neurons.get(e) else { continue };
-        let Ok(pop) = populations.get(neuron.population) else { continue };
-        let Ok(mut eng) = engines.get_mut(pop.network) else { continue };
+        let Ok(pop) = populations.get(neuron.population) else {
+            continue;
+        };
+        let Ok(mut eng) = engines.get_mut(pop.network) else {
+            continue;
+        };
         if let Some(p) = eng.net.populations.get_mut(pop.index) {
             set_input(p, neuron.index as usize, input.0);
         }
@@ -225,9 +267,18 @@ pub fn integrate(mut engines: Query<&mut NetworkEngine>, mut timers: ResMut<Stag
 pub fn neuron_state(net: &Network, p: usize, i: usize) -> NeuronState {
     let pop = &net.populations[p];
     match &pop.state {
-        PopulationState::Rate(s) => NeuronState { v: f64::from(s.v[i * s.batch]), output: f64::from(s.r[i * s.batch]) },
-        PopulationState::Spiking(s) => NeuronState { v: s.v[i], output: f64::from(u8::from(net.step > 0 && pop.last_spike[i] == net.step - 1)) },
-        _ => NeuronState { v: 0.0, output: f64::from(u8::from(net.step > 0 && pop.last_spike[i] == net.step - 1)) },
+        PopulationState::Rate(s) => NeuronState {
+            v: f64::from(s.v[i * s.batch]),
+            output: f64::from(s.r[i * s.batch]),
+        },
+        PopulationState::Spiking(s) => NeuronState {
+            v: s.v[i],
+            output: f64::from(u8::from(net.step > 0 && pop.last_spike[i] == net.step - 1)),
+        },
+        _ => NeuronState {
+            v: 0.0,
+            output: f64::from(u8::from(net.step > 0 && pop.last_spike[i] == net.step - 1)),
+        },
     }
 }
 
@@ -239,7 +290,9 @@ pub fn writeback_observed(
     engines: Query<&NetworkEngine>,
 ) {
     for (neuron, mut state) in &mut neurons {
-        let Ok(pop) = populations.get(neuron.population) else { continue };
+        let Ok(pop) = populations.get(neuron.population) else {
+            continue;
+        };
         let Ok(eng) = engines.get(pop.network) else { continue };
         if pop.index < eng.net.populations.len() {
             state.set_if_neq(neuron_state(&eng.net, pop.index, neuron.index as usize));
@@ -263,7 +316,9 @@ pub fn writeback_all(world: &mut World) {
     }
     world.get_resource_or_insert_with(EditQueue::default).suppress = true;
     for e in todo {
-        let Some(mut eng) = world.entity_mut(e).take::<NetworkEngine>() else { continue };
+        let Some(mut eng) = world.entity_mut(e).take::<NetworkEngine>() else {
+            continue;
+        };
         eng.writeback_all = false;
         for (p, neurons) in eng.neuron_entities.iter().enumerate() {
             for (i, &ne) in neurons.iter().enumerate() {

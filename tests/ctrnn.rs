@@ -47,8 +47,16 @@ fn forward_equals_direct_ndarray_and_torch_reference() {
     let mut net = Ctrnn::from_weights(&w, 32, 10.0, 100.0).unwrap();
     let y = net.forward(&u);
     let direct = reference_forward(&w, &u, 0.1);
-    assert!(max_abs_diff(&y, &direct) < 1e-5, "engine vs ndarray: {}", max_abs_diff(&y, &direct));
-    assert!(max_abs_diff(&y, &y0) < 1e-5, "engine vs torch: {}", max_abs_diff(&y, &y0));
+    assert!(
+        max_abs_diff(&y, &direct) < 1e-5,
+        "engine vs ndarray: {}",
+        max_abs_diff(&y, &direct)
+    );
+    assert!(
+        max_abs_diff(&y, &y0) < 1e-5,
+        "engine vs torch: {}",
+        max_abs_diff(&y, &y0)
+    );
     // a second forward pass starts again from the zero state
     let again = net.forward(&u);
     assert_eq!(again, y);

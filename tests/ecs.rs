@@ -19,9 +19,24 @@ fn host_after(mut log: ResMut<Log>, engines: Query<&NetworkEngine>) {
 
 fn two_population_network() -> Network {
     let mut net = Network::new(0.1, 7).unwrap();
-    net.add_population(PopulationSpec::new("a", 20, ModelKind::Lif { synapse: SynapseKind::CurrExp })).unwrap();
-    net.add_population(PopulationSpec::new("b", 10, ModelKind::Lif { synapse: SynapseKind::CurrExp })).unwrap();
-    net.add_projection(ProjectionSpec::new("ab", "a", "b", Strategy::AllToAll).weight(10.0)).unwrap();
+    net.add_population(PopulationSpec::new(
+        "a",
+        20,
+        ModelKind::Lif {
+            synapse: SynapseKind::CurrExp,
+        },
+    ))
+    .unwrap();
+    net.add_population(PopulationSpec::new(
+        "b",
+        10,
+        ModelKind::Lif {
+            synapse: SynapseKind::CurrExp,
+        },
+    ))
+    .unwrap();
+    net.add_projection(ProjectionSpec::new("ab", "a", "b", Strategy::AllToAll).weight(10.0))
+        .unwrap();
     net
 }
 
@@ -32,8 +47,16 @@ fn host_system_between_stimulate_and_integrate_runs_in_order() {
     world.spawn(NetworkEngine::new(two_population_network()));
     let mut schedule = Schedule::default();
     add_to_schedule(&mut schedule);
-    schedule.add_systems(host_between.after(CortecsSystems::Stimulate).before(CortecsSystems::Integrate));
-    schedule.add_systems(host_after.after(CortecsSystems::Integrate).before(CortecsSystems::Writeback));
+    schedule.add_systems(
+        host_between
+            .after(CortecsSystems::Stimulate)
+            .before(CortecsSystems::Integrate),
+    );
+    schedule.add_systems(
+        host_after
+            .after(CortecsSystems::Integrate)
+            .before(CortecsSystems::Writeback),
+    );
     schedule.run(&mut world);
     assert_eq!(world.resource::<Log>().0, vec!["host@0", "after@1"]);
     // the Build stage spawned both populations' neurons and the 200 synapse mirrors
@@ -52,7 +75,11 @@ fn input_written_before_integrate_takes_effect_in_the_same_tick() {
     let v = sim.world.get::<NeuronState>(e).unwrap().v;
     // one Euler step from -65 mV with 500 pA into 250 pF: +0.2 mV
     assert!((v - (-65.0 + 0.1 * 500.0 / 250.0)).abs() < 1e-9, "{v}");
-    let other = sim.world.get::<NeuronState>(sim.neuron_entity("b", 4).unwrap()).unwrap().v;
+    let other = sim
+        .world
+        .get::<NeuronState>(sim.neuron_entity("b", 4).unwrap())
+        .unwrap()
+        .v;
     assert_eq!(other, -65.0);
 }
 
