@@ -98,6 +98,9 @@ pub enum CortecsError {
         /// What went wrong.
         message: String,
     },
+    /// Writing a recording failed.
+    #[error(transparent)]
+    Record(#[from] crate::record::RecordError),
     /// A scene file is invalid.
     #[error("{path}:{line}:{column}: {message}")]
     Scene {

@@ -24,6 +24,7 @@ pub use error::{CortecsError, Result};
 pub mod components;
 pub mod connect;
 pub mod network;
+pub mod record;
 pub mod scene;
 pub mod simulation;
 #[path = "../systems/mod.rs"]

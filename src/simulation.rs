@@ -90,10 +90,20 @@ impl Simulation {
     }
 
     fn tick_steps(&mut self, steps: u64) -> Result<()> {
+        self.tick(steps, true)
+    }
+
+    /// Advances `steps` steps in one schedule run, refreshing only
+    /// [`crate::components::Observed`] mirrors (the cheap way to run long in chunks).
+    pub fn advance(&mut self, steps: u64) -> Result<()> {
+        self.tick(steps, false)
+    }
+
+    fn tick(&mut self, steps: u64, writeback_all: bool) -> Result<()> {
         {
             let mut eng = self.engine_mut();
             eng.steps_per_tick = steps;
-            eng.writeback_all = true;
+            eng.writeback_all = writeback_all;
         }
         self.schedule.run(&mut self.world);
         match self.engine_mut().build_error.take() {
