@@ -11,6 +11,7 @@
 //! models, kernels); [`systems`] holds when things happen (the ECS stages).
 #![warn(missing_docs)]
 
+pub mod connect;
 pub mod error;
 pub mod expr;
 pub mod param;
