@@ -11,6 +11,7 @@
 //! models, kernels); [`systems`] holds when things happen (the ECS stages).
 #![warn(missing_docs)]
 
+pub mod connect;
 pub mod error;
 pub mod expr;
 pub mod memory;
@@ -22,7 +23,6 @@ pub mod store;
 
 pub use error::{CortecsError, Result};
 pub mod components;
-pub mod connect;
 pub mod network;
 pub mod record;
 pub mod scene;
