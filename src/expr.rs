@@ -228,9 +228,7 @@ pub enum ExprError {
         found: usize,
     },
     /// Input left over after a complete expression.
-    #[error(
-        "in expression {expr:?}: unexpected {found} at column {column} after a complete expression"
-    )]
+    #[error("in expression {expr:?}: unexpected {found} at column {column} after a complete expression")]
     TrailingInput {
         /// The expression's source.
         expr: String,
@@ -827,28 +825,16 @@ impl<'a> Parser<'a> {
             '&' if next == Some('&') => (Tok::AndAnd, 2),
             '|' if next == Some('|') => (Tok::OrOr, 2),
             '=' => {
-                return Err(self.syntax(
-                    start + 1,
-                    "'=' is not an operator (use '==' to compare)".to_string(),
-                ));
+                return Err(self.syntax(start + 1, "'=' is not an operator (use '==' to compare)".to_string()));
             }
             '&' => {
-                return Err(self.syntax(
-                    start + 1,
-                    "'&' is not an operator (use '&&' or 'and')".to_string(),
-                ));
+                return Err(self.syntax(start + 1, "'&' is not an operator (use '&&' or 'and')".to_string()));
             }
             '|' => {
-                return Err(self.syntax(
-                    start + 1,
-                    "'|' is not an operator (use '||' or 'or')".to_string(),
-                ));
+                return Err(self.syntax(start + 1, "'|' is not an operator (use '||' or 'or')".to_string()));
             }
             '?' | ':' => {
-                return Err(self.syntax(
-                    start + 1,
-                    format!("'{c}' is not an operator (use if(cond, a, b))"),
-                ));
+                return Err(self.syntax(start + 1, format!("'{c}' is not an operator (use if(cond, a, b))")));
             }
             c => {
                 return Err(self.syntax(start + 1, format!("unexpected character {c:?}")));
@@ -896,11 +882,7 @@ impl<'a> Parser<'a> {
             && (is_ident_continue(c) || c == '.')
         {
             let mut stop = end;
-            while self
-                .chars
-                .get(stop)
-                .is_some_and(|&c| is_ident_continue(c) || c == '.')
-            {
+            while self.chars.get(stop).is_some_and(|&c| is_ident_continue(c) || c == '.') {
                 stop += 1;
             }
             let whole: String = self.chars[start..stop].iter().collect();
@@ -1105,10 +1087,7 @@ impl<'a> Parser<'a> {
             _ => {
                 return Err(self.syntax(
                     t.column(),
-                    format!(
-                        "expected a number, a name or '(', found {}",
-                        self.describe(t)
-                    ),
+                    format!("expected a number, a name or '(', found {}", self.describe(t)),
                 ));
             }
         };
@@ -1149,10 +1128,9 @@ impl<'a> Parser<'a> {
             "pi" => Ok(Ast::num(std::f64::consts::PI)),
             "e" => Ok(Ast::num(std::f64::consts::E)),
             "inf" => Ok(Ast::num(f64::INFINITY)),
-            _ if lookup_function(&name).is_some() => Err(self.syntax(
-                t.column(),
-                format!("'{name}' is a function; call it as {name}(...)"),
-            )),
+            _ if lookup_function(&name).is_some() => {
+                Err(self.syntax(t.column(), format!("'{name}' is a function; call it as {name}(...)")))
+            }
             _ => Err(Box::new(ExprError::UnknownVariable {
                 expr: self.src.to_string(),
                 column: t.column(),
@@ -1246,11 +1224,7 @@ impl<'a> Parser<'a> {
                 self.mk_bin(op, a, b, column)
             }
             Func::Min | Func::Max => {
-                let op = if matches!(func, Func::Min) {
-                    Bin::Min
-                } else {
-                    Bin::Max
-                };
+                let op = if matches!(func, Func::Min) { Bin::Min } else { Bin::Max };
                 let mut acc = arg();
                 for next in args {
                     acc = self.mk_bin(op, acc, next, column)?;
@@ -1442,9 +1416,7 @@ fn pair<G: F2, K: Cont>(p: Opd, q: Opd, g: G, k: K) -> Node {
 /// the shape [`fuse`] inlines into its parent.
 fn is_leaf_pair(a: &Ast) -> bool {
     match &a.kind {
-        Kind::Bin(Bin::Add | Bin::Sub | Bin::Mul | Bin::Div, l, r) => {
-            opd(l).is_some() && opd(r).is_some()
-        }
+        Kind::Bin(Bin::Add | Bin::Sub | Bin::Mul | Bin::Div, l, r) => opd(l).is_some() && opd(r).is_some(),
         _ => false,
     }
 }
@@ -1488,9 +1460,7 @@ fn select(b: &[Ast; 3]) -> Node {
     let [c, x, y] = b;
     let c = node(c);
     match (opd(x), opd(y)) {
-        (Some(Opd::C(p)), Some(Opd::C(q))) => {
-            boxed(move |v: &[f64]| if c(v) != 0.0 { p } else { q })
-        }
+        (Some(Opd::C(p)), Some(Opd::C(q))) => boxed(move |v: &[f64]| if c(v) != 0.0 { p } else { q }),
         (Some(Opd::C(p)), _) => {
             let y = node(y);
             boxed(move |v: &[f64]| if c(v) != 0.0 { p } else { y(v) })
@@ -1546,11 +1516,7 @@ fn un<F: F1>(x: &Ast, f: F) -> Node {
 
 /// `f(x)`, with a variable or leaf pair `x` inlined.
 fn un_fused<F: F1>(x: &Ast, f: F) -> Node {
-    if is_leaf_pair(x) {
-        fuse(x, Apply1(f))
-    } else {
-        un(x, f)
-    }
+    if is_leaf_pair(x) { fuse(x, Apply1(f)) } else { un(x, f) }
 }
 
 fn binary(op: Bin, l: &Ast, r: &Ast) -> Node {
@@ -1838,10 +1804,7 @@ mod tests {
         );
         let e = err("1 + foo(d)", &vars);
         assert!(matches!(&e, ExprError::UnknownFunction { column: 5, name, .. } if name == "foo"));
-        assert!(
-            e.to_string().contains("unknown function 'foo' at column 5"),
-            "{e}"
-        );
+        assert!(e.to_string().contains("unknown function 'foo' at column 5"), "{e}");
         let e = err("atan2(d)", &vars);
         assert!(matches!(
             e,
@@ -1858,11 +1821,7 @@ mod tests {
         );
         let e = err("exp()", &vars);
         assert!(e.to_string().contains("takes 1 argument, got 0"), "{e}");
-        assert!(
-            err("min()", &vars)
-                .to_string()
-                .contains("takes at least 1 argument")
-        );
+        assert!(err("min()", &vars).to_string().contains("takes at least 1 argument"));
         assert!(
             err("heaviside(1,2,3)", &vars)
                 .to_string()
@@ -1871,10 +1830,7 @@ mod tests {
         assert!(matches!(err("", &vars), ExprError::Empty { .. }));
         assert!(matches!(err("  \t ", &vars), ExprError::Empty { .. }));
         assert_eq!(err("   ", &vars).column(), None);
-        assert!(matches!(
-            err("1 2", &vars),
-            ExprError::TrailingInput { column: 3, .. }
-        ));
+        assert!(matches!(err("1 2", &vars), ExprError::TrailingInput { column: 3, .. }));
         assert_eq!(
             err("d d", &vars).to_string(),
             "in expression \"d d\": unexpected 'd' at column 3 after a complete expression"
@@ -1895,42 +1851,15 @@ mod tests {
             err("1 + 2)", &vars),
             ExprError::UnmatchedParenthesis { column: 6, .. }
         ));
-        assert!(matches!(
-            err("(1 2)", &vars),
-            ExprError::Syntax { column: 4, .. }
-        ));
-        assert!(matches!(
-            err("1 +", &vars),
-            ExprError::Syntax { column: 4, .. }
-        ));
-        assert!(matches!(
-            err("* 2", &vars),
-            ExprError::Syntax { column: 1, .. }
-        ));
-        assert!(matches!(
-            err("()", &vars),
-            ExprError::Syntax { column: 2, .. }
-        ));
-        assert!(matches!(
-            err("min(1,)", &vars),
-            ExprError::Syntax { column: 7, .. }
-        ));
-        assert!(matches!(
-            err("d = 1", &vars),
-            ExprError::Syntax { column: 3, .. }
-        ));
-        assert!(matches!(
-            err("d & 1", &vars),
-            ExprError::Syntax { column: 3, .. }
-        ));
-        assert!(matches!(
-            err("d ? 1 : 2", &vars),
-            ExprError::Syntax { column: 3, .. }
-        ));
-        assert!(matches!(
-            err("1 $ 2", &vars),
-            ExprError::Syntax { column: 3, .. }
-        ));
+        assert!(matches!(err("(1 2)", &vars), ExprError::Syntax { column: 4, .. }));
+        assert!(matches!(err("1 +", &vars), ExprError::Syntax { column: 4, .. }));
+        assert!(matches!(err("* 2", &vars), ExprError::Syntax { column: 1, .. }));
+        assert!(matches!(err("()", &vars), ExprError::Syntax { column: 2, .. }));
+        assert!(matches!(err("min(1,)", &vars), ExprError::Syntax { column: 7, .. }));
+        assert!(matches!(err("d = 1", &vars), ExprError::Syntax { column: 3, .. }));
+        assert!(matches!(err("d & 1", &vars), ExprError::Syntax { column: 3, .. }));
+        assert!(matches!(err("d ? 1 : 2", &vars), ExprError::Syntax { column: 3, .. }));
+        assert!(matches!(err("1 $ 2", &vars), ExprError::Syntax { column: 3, .. }));
         assert!(matches!(
             err("é $", &vars),
             ExprError::UnknownVariable { column: 1, .. }
@@ -1939,32 +1868,16 @@ mod tests {
             err("1 + é", &vars),
             ExprError::UnknownVariable { column: 5, .. }
         ));
-        assert!(matches!(
-            err("ö + $", &["ö"]),
-            ExprError::Syntax { column: 5, .. }
-        ));
+        assert!(matches!(err("ö + $", &["ö"]), ExprError::Syntax { column: 5, .. }));
         let e = err("2d", &vars);
         assert!(
-            e.to_string()
-                .contains("malformed number '2d' (write 2*d to multiply)"),
+            e.to_string().contains("malformed number '2d' (write 2*d to multiply)"),
             "{e}"
         );
-        assert!(matches!(
-            err("1e", &vars),
-            ExprError::Syntax { column: 1, .. }
-        ));
-        assert!(matches!(
-            err("1.2.3", &vars),
-            ExprError::Syntax { column: 1, .. }
-        ));
-        assert!(matches!(
-            err(".", &vars),
-            ExprError::Syntax { column: 1, .. }
-        ));
-        assert!(matches!(
-            err("exp + 1", &vars),
-            ExprError::Syntax { column: 1, .. }
-        ));
+        assert!(matches!(err("1e", &vars), ExprError::Syntax { column: 1, .. }));
+        assert!(matches!(err("1.2.3", &vars), ExprError::Syntax { column: 1, .. }));
+        assert!(matches!(err(".", &vars), ExprError::Syntax { column: 1, .. }));
+        assert!(matches!(err("exp + 1", &vars), ExprError::Syntax { column: 1, .. }));
         assert_eq!(err("exp + 1", &vars).expr(), "exp + 1");
         assert_eq!(err("1 +", &vars).column(), Some(4));
     }
@@ -1982,11 +1895,7 @@ mod tests {
             format!("min(1{})", ",d".repeat(100_000)),
         ] {
             let e = Expr::compile(&src, &["d"]);
-            assert!(
-                matches!(e, Err(ExprError::TooDeep { .. })),
-                "{:?}",
-                e.map(|_| ())
-            );
+            assert!(matches!(e, Err(ExprError::TooDeep { .. })), "{:?}", e.map(|_| ()));
         }
         // Within the limits, fine: a long sum, and deep nesting.
         let sum = format!("d{}", " + d".repeat(MAX_HEIGHT as usize - 1));
@@ -2006,11 +1915,7 @@ mod tests {
             format!("d{}", " + exp(d)".repeat(h - 2)),
             format!("d{}", " - d".repeat(h - 1)),
             format!("{}d{}", "exp(-(d + ".repeat(n / 3), ")*2)".repeat(n / 3)),
-            format!(
-                "{}d{}",
-                "(1 + (d * ".repeat(n / 2 - 1),
-                "))".repeat(n / 2 - 1)
-            ),
+            format!("{}d{}", "(1 + (d * ".repeat(n / 2 - 1), "))".repeat(n / 2 - 1)),
             format!("{}d", "-!".repeat(n / 2 - 1)),
             format!(
                 "{}d{}",
@@ -2218,11 +2123,7 @@ mod tests {
                             let s = if p < 7 { format!("({s})") } else { s };
                             let sep = if *op == "not" { " " } else { "" };
                             let text = format!("{op}{sep}{s}");
-                            if full {
-                                (format!("({text})"), 9)
-                            } else {
-                                (text, 7)
-                            }
+                            if full { (format!("({text})"), 9) } else { (text, 7) }
                         }
                         f => (format!("{f}({s})"), 9),
                     }
@@ -2231,19 +2132,11 @@ mod tests {
                     let p = prec(op);
                     let (ls, lp) = go(l, full);
                     let (rs, rp) = go(r, full);
-                    let (lneed, rneed) = if p == 8 {
-                        (lp <= 8, rp < 7)
-                    } else {
-                        (lp < p, rp <= p)
-                    };
+                    let (lneed, rneed) = if p == 8 { (lp <= 8, rp < 7) } else { (lp < p, rp <= p) };
                     let ls = if lneed { format!("({ls})") } else { ls };
                     let rs = if rneed { format!("({rs})") } else { rs };
                     let text = format!("{ls} {op} {rs}");
-                    if full {
-                        (format!("({text})"), 9)
-                    } else {
-                        (text, p)
-                    }
+                    if full { (format!("({text})"), 9) } else { (text, p) }
                 }
                 T::Call(f, args) => {
                     let a: Vec<String> = args.iter().map(|x| go(x, full).0).collect();

@@ -210,21 +210,52 @@ impl StrategyDef {
         match self.clone() {
             StrategyDef::AllToAll => Strategy::AllToAll,
             StrategyDef::OneToOne => Strategy::OneToOne,
-            StrategyDef::FixedProbability { p, equalize_efferents } => Strategy::FixedProbability { p, equalize_efferents },
+            StrategyDef::FixedProbability { p, equalize_efferents } => {
+                Strategy::FixedProbability { p, equalize_efferents }
+            }
             StrategyDef::FixedInDegree { k } => Strategy::FixedInDegree { k },
             StrategyDef::FixedOutDegree { k } => Strategy::FixedOutDegree { k },
             StrategyDef::FixedTotal { n } => Strategy::FixedTotal { n },
-            StrategyDef::DistanceProbability { p, cutoff } => {
-                Strategy::DistanceProbability { p: ProbabilityFn::Expr(p), cutoff }
-            }
-            StrategyDef::RadialGaussian { ee, ei, ie, ii, none, lambda, cutoff } => {
-                Strategy::RadialGaussian { ee, ei, ie, ii, none, lambda, cutoff }
-            }
-            StrategyDef::RadialProbabilistic { exc_radius, exc_prob, inh_radius, inh_prob, none_radius, none_prob } => {
-                Strategy::RadialProbabilistic { exc_radius, exc_prob, inh_radius, inh_prob, none_radius, none_prob }
-            }
+            StrategyDef::DistanceProbability { p, cutoff } => Strategy::DistanceProbability {
+                p: ProbabilityFn::Expr(p),
+                cutoff,
+            },
+            StrategyDef::RadialGaussian {
+                ee,
+                ei,
+                ie,
+                ii,
+                none,
+                lambda,
+                cutoff,
+            } => Strategy::RadialGaussian {
+                ee,
+                ei,
+                ie,
+                ii,
+                none,
+                lambda,
+                cutoff,
+            },
+            StrategyDef::RadialProbabilistic {
+                exc_radius,
+                exc_prob,
+                inh_radius,
+                inh_prob,
+                none_radius,
+                none_prob,
+            } => Strategy::RadialProbabilistic {
+                exc_radius,
+                exc_prob,
+                inh_radius,
+                inh_prob,
+                none_radius,
+                none_prob,
+            },
             StrategyDef::SmallWorld { k, rewire } => Strategy::SmallWorld { k, rewire },
-            StrategyDef::IndexProbability { p } => Strategy::IndexProbability { p: ProbabilityFn::Expr(p) },
+            StrategyDef::IndexProbability { p } => Strategy::IndexProbability {
+                p: ProbabilityFn::Expr(p),
+            },
             StrategyDef::FromList { rows, weights, delays } => Strategy::FromList { rows, weights, delays },
             StrategyDef::FromListFile { path } => Strategy::FromListFile { path },
             StrategyDef::FromMatrixFile { path } => Strategy::FromMatrixFile { path },
@@ -400,15 +431,28 @@ struct Located<'a> {
 }
 
 impl Located<'_> {
+    /// The error placed at the item called `name`, or at the unknown name it complains of.
     fn at(&self, name: &str, e: CortecsError) -> CortecsError {
-        let (line, column) = locate(self.text, &format!("\"{name}\""));
-        CortecsError::Scene { path: self.path.to_path_buf(), line, column, message: e.to_string() }
+        let needle = match &e {
+            CortecsError::UnknownName { name: unknown, .. } if self.text.contains(&format!("\"{unknown}\"")) => {
+                unknown.clone()
+            }
+            _ => name.to_string(),
+        };
+        let (line, column) = locate(self.text, &format!("\"{needle}\""));
+        CortecsError::Scene {
+            path: self.path.to_path_buf(),
+            line,
+            column,
+            message: e.to_string(),
+        }
     }
 }
 
 /// Parses a scene from text; `path` is used in messages.
 pub fn parse(path: &Path, text: &str) -> Result<Scene> {
-    ron::from_str::<Scene>(text).map_err(|e| CortecsError::Scene {
+    let options = ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
+    options.from_str::<Scene>(text).map_err(|e| CortecsError::Scene {
         path: path.to_path_buf(),
         line: e.span.start.line,
         column: e.span.start.col,
@@ -454,28 +498,48 @@ pub fn build(scene: &Scene, path: &Path, text: &str) -> Result<Simulation> {
         spec.plasticity = q.plasticity;
         if let Some(ext) = q.periodic {
             let space = Space::periodic(ext);
-            space.validate().map_err(|source| loc.at(&q.name, CortecsError::Spatial { context: q.name.clone(), source }))?;
+            space.validate().map_err(|source| {
+                loc.at(
+                    &q.name,
+                    CortecsError::Spatial {
+                        context: q.name.clone(),
+                        source,
+                    },
+                )
+            })?;
             spec.space = space;
         }
         sim.add_projection(spec).map_err(|e| loc.at(&q.name, e))?;
     }
     for d in &scene.drives {
         sim.network_mut()
-            .add_drive(&d.population, PoissonDrive { rate: d.rate, weight: d.weight })
+            .add_drive(
+                &d.population,
+                PoissonDrive {
+                    rate: d.rate,
+                    weight: d.weight,
+                },
+            )
             .map_err(|e| loc.at(&d.population, e))?;
     }
     for name in &scene.record.spikes {
         sim.network().population_index(name).map_err(|e| loc.at(name, e))?;
     }
     for probe in &scene.record.state {
-        let pop = sim.network().population(&probe.population).map_err(|e| loc.at(&probe.population, e))?;
+        let pop = sim
+            .network()
+            .population(&probe.population)
+            .map_err(|e| loc.at(&probe.population, e))?;
         pop.get(&probe.variable).map_err(|e| loc.at(&probe.variable, e))?;
         if let Some(&bad) = probe.neurons.iter().find(|&&i| i as usize >= pop.size) {
             let e = CortecsError::InvalidRequest(format!("neuron {bad} is out of range for {} neurons", pop.size));
             return Err(loc.at(&probe.population, e));
         }
         if probe.every == 0 {
-            return Err(loc.at(&probe.population, CortecsError::param("record.state.every", "must be >= 1 step")));
+            return Err(loc.at(
+                &probe.population,
+                CortecsError::param("record.state.every", "must be >= 1 step"),
+            ));
         }
     }
     for w in &scene.record.weights {
@@ -489,7 +553,12 @@ pub fn build(scene: &Scene, path: &Path, text: &str) -> Result<Simulation> {
             return Err(loc.at(w, e));
         }
     }
-    sim.build().map_err(|e| CortecsError::Scene { path: path.to_path_buf(), line: 1, column: 1, message: e.to_string() })?;
+    sim.build().map_err(|e| CortecsError::Scene {
+        path: path.to_path_buf(),
+        line: 1,
+        column: 1,
+        message: e.to_string(),
+    })?;
     Ok(sim)
 }
 
@@ -518,12 +587,25 @@ pub struct Summary {
 
 impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "scene {} : {:.1} ms simulated, build {:.3} s, run {:.3} s", self.scene.display(), self.time_ms, self.build_s, self.run_s)?;
+        writeln!(
+            f,
+            "scene {} : {:.1} ms simulated, build {:.3} s, run {:.3} s",
+            self.scene.display(),
+            self.time_ms,
+            self.build_s,
+            self.run_s
+        )?;
         for (name, size, model, spikes, rate) in &self.populations {
-            writeln!(f, "  population {name:<12} {size:>8} x {model:<20} {spikes:>9} spikes {rate:>8.2} Hz")?;
+            writeln!(
+                f,
+                "  population {name:<12} {size:>8} x {model:<20} {spikes:>9} spikes {rate:>8.2} Hz"
+            )?;
         }
         for (name, strategy, n, e, i, mean) in &self.projections {
-            writeln!(f, "  projection {name:<12} {strategy:<20} {n:>10} synapses ({e} E, {i} I), mean weight {mean:.4}")?;
+            writeln!(
+                f,
+                "  projection {name:<12} {strategy:<20} {n:>10} synapses ({e} E, {i} I), mean weight {mean:.4}"
+            )?;
         }
         writeln!(f, "  store {:.2} bytes/synapse", self.store_bytes_per_synapse)?;
         write!(f, "  wrote {} files to {}", self.files.len(), self.out.display())
@@ -555,10 +637,18 @@ pub fn run_scene(scene: &Scene, path: &Path, text: &str, out: &Path) -> Result<S
     let mut state_recs = Vec::new();
     for p in &scene.record.state {
         let idx = sim.network().population_index(&p.population)?;
-        state_recs.push((idx, p.variable.clone(), StateRecorder::new(out, &p.population, &p.variable, p.neurons.clone(), p.every)?));
+        state_recs.push((
+            idx,
+            p.variable.clone(),
+            StateRecorder::new(out, &p.population, &p.variable, p.neurons.clone(), p.every)?,
+        ));
     }
     let default_timeline = [Action::Run { ms: 1000.0 }];
-    let timeline: &[Action] = if scene.timeline.is_empty() { &default_timeline } else { &scene.timeline };
+    let timeline: &[Action] = if scene.timeline.is_empty() {
+        &default_timeline
+    } else {
+        &scene.timeline
+    };
     let loc = Located { path, text };
     let t1 = Instant::now();
     for action in timeline {
@@ -568,7 +658,12 @@ pub fn run_scene(scene: &Scene, path: &Path, text: &str, out: &Path) -> Result<S
                     return Err(loc.at("Run", CortecsError::param("Run.ms", format!("must be >= 0, got {ms}"))));
                 }
                 let steps = (ms / scene.dt).round() as u64;
-                let chunk = if state_recs.is_empty() { 1000 } else { 1 };
+                let chunk = state_recs
+                    .iter()
+                    .map(|(_, _, r)| r.every())
+                    .min()
+                    .unwrap_or(1000)
+                    .min(1000);
                 let mut done = 0;
                 while done < steps {
                     let n = chunk.min(steps - done);
@@ -593,7 +688,7 @@ pub fn run_scene(scene: &Scene, path: &Path, text: &str, out: &Path) -> Result<S
                         }
                     }
                     for (pop, var, rec) in &mut state_recs {
-                        if rec.wants(net.step - 1) {
+                        if rec.wants(net.step) {
                             let all = net.populations[*pop].get(var)?;
                             let vals: Vec<f64> = rec.neurons().iter().map(|&i| all[i as usize]).collect();
                             rec.push(t_ms, &vals)?;
@@ -601,12 +696,22 @@ pub fn run_scene(scene: &Scene, path: &Path, text: &str, out: &Path) -> Result<S
                     }
                 }
             }
-            Action::Set { population, name, value, neurons } => {
+            Action::Set {
+                population,
+                name,
+                value,
+                neurons,
+            } => {
                 let view = neurons.clone().map_or(View::All, View::Indices);
-                sim.network_mut().set(population, name, &view, value.to_value()).map_err(|e| loc.at(population, e))?;
+                sim.network_mut()
+                    .set(population, name, &view, value.to_value())
+                    .map_err(|e| loc.at(population, e))?;
             }
             Action::Lesion { projection, pre, post } => {
-                let p = sim.network_mut().projection_mut(projection).map_err(|e| loc.at(projection, e))?;
+                let p = sim
+                    .network_mut()
+                    .projection_mut(projection)
+                    .map_err(|e| loc.at(projection, e))?;
                 let slots = p.store.find(*pre, *post).map_err(|e| loc.at(projection, e))?;
                 for k in slots {
                     p.remove(k);
@@ -647,7 +752,15 @@ pub fn run_scene(scene: &Scene, path: &Path, text: &str, out: &Path) -> Result<S
         populations: net
             .populations
             .iter()
-            .map(|p| (p.name.clone(), p.size, p.model.name(), p.spike_count, p.spike_count as f64 / p.size as f64 / seconds.max(1e-12)))
+            .map(|p| {
+                (
+                    p.name.clone(),
+                    p.size,
+                    p.model.name(),
+                    p.spike_count,
+                    p.spike_count as f64 / p.size as f64 / seconds.max(1e-12),
+                )
+            })
             .collect(),
         projections: net
             .projections
@@ -676,7 +789,8 @@ mod tests {
 
     #[test]
     fn values_of_every_form_parse() {
-        let v: Vec<ValueDef> = ron::from_str(r#"[1.5, "exp(-d/50)", [1.0, 2.0], Normal(mean: 0.5, std: 0.1), Npy("w.npy")]"#).unwrap();
+        let v: Vec<ValueDef> =
+            ron::from_str(r#"[1.5, "exp(-d/50)", [1.0, 2.0], Normal(mean: 0.5, std: 0.1), Npy("w.npy")]"#).unwrap();
         assert_eq!(v[0], ValueDef::Number(1.5));
         assert_eq!(v[1], ValueDef::Expr("exp(-d/50)".into()));
         assert_eq!(v[2], ValueDef::Array(vec![1.0, 2.0]));

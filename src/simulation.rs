@@ -40,6 +40,9 @@ impl Simulation {
         world.insert_resource(crate::components::StageTimers::default());
         let network = world.spawn(NetworkEngine::new(net)).id();
         let mut schedule = Schedule::new(systems::CortecsSchedule);
+        // The stages run one after the other and parallelise inside (rayon):
+        // the single-threaded executor costs least per tick.
+        schedule.set_executor(bevy_ecs::schedule::SingleThreadedExecutor::new());
         systems::add_to_schedule(&mut schedule);
         Simulation {
             world,

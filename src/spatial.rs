@@ -41,9 +41,7 @@ pub enum SpatialError {
         size: usize,
     },
     /// A 3-D grid does not have exactly one position per neuron.
-    #[error(
-        "Grid3D of nx x ny x nz = {nx} x {ny} x {nz} positions does not match the population size {size}"
-    )]
+    #[error("Grid3D of nx x ny x nz = {nx} x {ny} x {nz} positions does not match the population size {size}")]
     Grid3DSize {
         /// Points along x.
         nx: usize,
@@ -84,9 +82,7 @@ pub enum SpatialError {
     #[error("RandomSphere radius = {0} µm is invalid: it must be finite and >= 0")]
     InvalidRadius(f64),
     /// A random sphere has a dimension other than 2 or 3.
-    #[error(
-        "RandomSphere dims = {0} is invalid: it must be 2 (disc in the z = 0 plane) or 3 (ball)"
-    )]
+    #[error("RandomSphere dims = {0} is invalid: it must be 2 (disc in the z = 0 plane) or 3 (ball)")]
     InvalidDims(u8),
     /// An explicit structure does not have exactly one position per neuron.
     #[error("Explicit structure has {len} positions but the population has {size} neurons")]
@@ -107,9 +103,7 @@ pub enum SpatialError {
         value: f64,
     },
     /// A periodic extent is negative or not finite.
-    #[error(
-        "periodic extent on axis {axis} = {value} µm is invalid: it must be finite and >= 0 (0 = not periodic)"
-    )]
+    #[error("periodic extent on axis {axis} = {value} µm is invalid: it must be finite and >= 0 (0 = not periodic)")]
     InvalidExtent {
         /// The axis (`x`, `y` or `z`).
         axis: char,
@@ -196,10 +190,7 @@ fn check_finite(field: impl FnOnce() -> String, value: f64) -> Result<(), Spatia
     if value.is_finite() {
         Ok(())
     } else {
-        Err(SpatialError::NonFinite {
-            field: field(),
-            value,
-        })
+        Err(SpatialError::NonFinite { field: field(), value })
     }
 }
 
@@ -229,14 +220,7 @@ impl Structure {
                 check_spacing("dx", *dx)?;
                 check_finite(|| "x0".into(), *x0)
             }
-            &Structure::Grid2D {
-                nx,
-                ny,
-                dx,
-                dy,
-                x0,
-                y0,
-            } => {
+            &Structure::Grid2D { nx, ny, dx, dy, x0, y0 } => {
                 if nx.checked_mul(ny) != Some(size) {
                     return Err(SpatialError::Grid2DSize { nx, ny, size });
                 }
@@ -280,11 +264,7 @@ impl Structure {
                 }
                 Ok(())
             }
-            Structure::RandomSphere {
-                centre,
-                radius,
-                dims,
-            } => {
+            Structure::RandomSphere { centre, radius, dims } => {
                 for a in 0..3 {
                     check_finite(|| format!("RandomSphere centre[{}]", AXES[a]), centre[a])?;
                 }
@@ -327,20 +307,12 @@ impl Structure {
     /// `RandomBox` draws x, y, z (one draw per axis, also for `min == max`);
     /// `RandomSphere` draws `dims` coordinates in `[-1, 1)` and repeats until
     /// the point is inside the unit disc/ball (rejection sampling).
-    pub fn positions<R: rand::Rng + ?Sized>(
-        &self,
-        size: usize,
-        rng: &mut R,
-    ) -> Result<Vec<[f64; 3]>, SpatialError> {
+    pub fn positions<R: rand::Rng + ?Sized>(&self, size: usize, rng: &mut R) -> Result<Vec<[f64; 3]>, SpatialError> {
         self.validate(size)?;
         let out = match self {
             Structure::None => vec![[0.0; 3]; size],
-            Structure::Line { dx, x0 } => {
-                (0..size).map(|i| [x0 + i as f64 * dx, 0.0, 0.0]).collect()
-            }
-            &Structure::Grid2D {
-                nx, dx, dy, x0, y0, ..
-            } => (0..size)
+            Structure::Line { dx, x0 } => (0..size).map(|i| [x0 + i as f64 * dx, 0.0, 0.0]).collect(),
+            &Structure::Grid2D { nx, dx, dy, x0, y0, .. } => (0..size)
                 .map(|i| {
                     let (row, col) = (i / nx, i % nx);
                     [x0 + col as f64 * dx, y0 + row as f64 * dy, 0.0]
@@ -372,11 +344,7 @@ impl Structure {
                     p
                 })
                 .collect(),
-            &Structure::RandomSphere {
-                centre,
-                radius,
-                dims,
-            } => {
+            &Structure::RandomSphere { centre, radius, dims } => {
                 let dims = usize::from(dims);
                 (0..size)
                     .map(|_| {
@@ -413,13 +381,7 @@ pub fn periodic_extent(structure: &Structure, size: usize) -> [f64; 3] {
         Structure::Line { dx, .. } => [size as f64 * dx, 0.0, 0.0],
         Structure::Grid2D { nx, ny, dx, dy, .. } => [nx as f64 * dx, ny as f64 * dy, 0.0],
         Structure::Grid3D {
-            nx,
-            ny,
-            nz,
-            dx,
-            dy,
-            dz,
-            ..
+            nx, ny, nz, dx, dy, dz, ..
         } => [nx as f64 * dx, ny as f64 * dy, nz as f64 * dz],
         _ => [0.0; 3],
     }
@@ -468,11 +430,7 @@ fn round(x: f64) -> f64 {
 fn min_image(d: f64, l: f64, half: f64) -> f64 {
     // The test keeps the division off the common path where the
     // displacement is already minimal.
-    if d.abs() > half {
-        d - l * round(d / l)
-    } else {
-        d
-    }
+    if d.abs() > half { d - l * round(d / l) } else { d }
 }
 
 /// Whether an extent makes an axis periodic.
@@ -496,10 +454,7 @@ impl Space {
     pub fn validate(&self) -> Result<(), SpatialError> {
         for (a, &value) in self.periodic.iter().enumerate() {
             if !(value.is_finite() && value >= 0.0) {
-                return Err(SpatialError::InvalidExtent {
-                    axis: AXES[a],
-                    value,
-                });
+                return Err(SpatialError::InvalidExtent { axis: AXES[a], value });
             }
         }
         Ok(())
@@ -574,17 +529,9 @@ impl Axis {
         if self.n == 1 {
             return 0;
         }
-        let x = if self.period > 0.0 {
-            wrap(x, self.period)
-        } else {
-            x
-        };
+        let x = if self.period > 0.0 { wrap(x, self.period) } else { x };
         let k = floor((x - self.origin) / self.side);
-        if k >= 0.0 {
-            (k as usize).min(self.n - 1)
-        } else {
-            0
-        }
+        if k >= 0.0 { (k as usize).min(self.n - 1) } else { 0 }
     }
 
     /// The query coordinate `c` in the frame of the cells (wrapped on a
@@ -593,11 +540,7 @@ impl Axis {
     /// than a cell.
     #[inline]
     fn frame(&self, c: f64, r: f64) -> (f64, f64) {
-        let cw = if self.period > 0.0 {
-            wrap(c, self.period)
-        } else {
-            c
-        };
+        let cw = if self.period > 0.0 { wrap(c, self.period) } else { c };
         (cw, 1e-9 * (r + c.abs() + self.scale))
     }
 
@@ -775,11 +718,7 @@ impl GridIndex {
         if c.is_finite() {
             // Start with at most `limit` cells per axis, then enlarge until
             // the total fits.
-            let widest = span
-                .iter()
-                .copied()
-                .filter(|s| s.is_finite())
-                .fold(0.0, f64::max);
+            let widest = span.iter().copied().filter(|s| s.is_finite()).fold(0.0, f64::max);
             c = c.max(widest / limit);
             loop {
                 let n = [cells_for(c, 0), cells_for(c, 1), cells_for(c, 2)];
@@ -812,10 +751,7 @@ impl GridIndex {
         let n_cells = axes[0].n * axes[1].n * axes[2].n;
         let cell_index: Vec<usize> = points
             .iter()
-            .map(|p| {
-                (axes[2].cell_of(p[2]) * axes[1].n + axes[1].cell_of(p[1])) * axes[0].n
-                    + axes[0].cell_of(p[0])
-            })
+            .map(|p| (axes[2].cell_of(p[2]) * axes[1].n + axes[1].cell_of(p[1])) * axes[0].n + axes[0].cell_of(p[0]))
             .collect();
         let mut cell_start = vec![0u32; n_cells + 1];
         for &k in &cell_index {
@@ -991,12 +927,7 @@ mod tests {
         let p = line.positions(4, &mut rng(1)).unwrap();
         assert_eq!(
             p,
-            vec![
-                [-1.0, 0.0, 0.0],
-                [1.5, 0.0, 0.0],
-                [4.0, 0.0, 0.0],
-                [6.5, 0.0, 0.0]
-            ]
+            vec![[-1.0, 0.0, 0.0], [1.5, 0.0, 0.0], [4.0, 0.0, 0.0], [6.5, 0.0, 0.0]]
         );
     }
 
@@ -1077,11 +1008,7 @@ mod tests {
     fn check_sphere(dims: u8, expected_inner: f64) {
         let centre = [1.0, -2.0, 3.0];
         let radius = 4.0;
-        let s = Structure::RandomSphere {
-            centre,
-            radius,
-            dims,
-        };
+        let s = Structure::RandomSphere { centre, radius, dims };
         let n = 4000;
         let p = s.positions(n, &mut rng(11)).unwrap();
         let space = Space::open();
@@ -1128,10 +1055,7 @@ mod tests {
             radius: 0.0,
             dims: 3,
         };
-        assert_eq!(
-            s.positions(2, &mut rng(1)).unwrap(),
-            vec![[1.0, 2.0, 3.0]; 2]
-        );
+        assert_eq!(s.positions(2, &mut rng(1)).unwrap(), vec![[1.0, 2.0, 3.0]; 2]);
         let g = Structure::Grid2D {
             nx: 0,
             ny: 5,
@@ -1182,10 +1106,7 @@ mod tests {
             err(&line, 3),
             "spacing dx = -1 µm is invalid: it must be finite and >= 0"
         );
-        let line = Structure::Line {
-            dx: 1.0,
-            x0: f64::NAN,
-        };
+        let line = Structure::Line { dx: 1.0, x0: f64::NAN };
         assert_eq!(err(&line, 3), "x0 = NaN µm is not a finite number");
         let grid = Structure::Grid3D {
             nx: 1,
@@ -1203,18 +1124,12 @@ mod tests {
             min: [0.0, 5.0, 0.0],
             max: [1.0, 4.0, 0.0],
         };
-        assert_eq!(
-            err(&bx, 3),
-            "RandomBox min[y] = 5 µm is greater than max[y] = 4 µm"
-        );
+        assert_eq!(err(&bx, 3), "RandomBox min[y] = 5 µm is greater than max[y] = 4 µm");
         let bx = Structure::RandomBox {
             min: [0.0, 0.0, f64::NEG_INFINITY],
             max: [1.0, 1.0, 1.0],
         };
-        assert_eq!(
-            err(&bx, 3),
-            "RandomBox min[z] = -inf µm is not a finite number"
-        );
+        assert_eq!(err(&bx, 3), "RandomBox min[z] = -inf µm is not a finite number");
         let sp = Structure::RandomSphere {
             centre: [0.0; 3],
             radius: -2.0,
@@ -1248,10 +1163,7 @@ mod tests {
         assert!(Space::open().validate().is_ok());
         assert!(Space::periodic([10.0, 0.0, 0.0]).validate().is_ok());
         assert_eq!(
-            Space::periodic([1.0, -3.0, 0.0])
-                .validate()
-                .unwrap_err()
-                .to_string(),
+            Space::periodic([1.0, -3.0, 0.0]).validate().unwrap_err().to_string(),
             "periodic extent on axis y = -3 µm is invalid: it must be finite and >= 0 (0 = not periodic)"
         );
         assert!(Space::periodic([0.0, 0.0, f64::NAN]).validate().is_err());
@@ -1271,10 +1183,7 @@ mod tests {
         // Positions outside [0, L) and several periods apart.
         assert_eq!(torus.distance([-1.0, 0.0, 0.0], [21.0, 0.0, 0.0]), 2.0);
         // Only periodic axes wrap.
-        assert_eq!(
-            torus.distance([1.0, 0.0, 0.0], [9.0, 4.0, 0.0]),
-            20f64.sqrt()
-        );
+        assert_eq!(torus.distance([1.0, 0.0, 0.0], [9.0, 4.0, 0.0]), 20f64.sqrt());
         let t3 = Space::periodic([10.0, 10.0, 10.0]);
         assert_eq!(t3.distance([0.0; 3], [9.0, 9.0, 9.0]), 3f64.sqrt());
         for x in [0.0, 3.0, 5.0, 7.5, 9.99] {
@@ -1376,10 +1285,7 @@ mod tests {
         let line: Vec<[f64; 3]> = (0..50).map(|i| [i as f64, 0.0, 0.0]).collect();
         let idx = GridIndex::new(&line, 1e-9, Space::open());
         assert!(idx.n_cells() <= 100, "{}", idx.n_cells());
-        assert_eq!(
-            query(&idx, [10.0, 0.0, 0.0], 1.0),
-            vec![(9, 1.0), (10, 0.0), (11, 1.0)]
-        );
+        assert_eq!(query(&idx, [10.0, 0.0, 0.0], 1.0), vec![(9, 1.0), (10, 0.0), (11, 1.0)]);
         // Sparse 3-D points with tiny cells: clamped too.
         let pts = Structure::RandomBox {
             min: [0.0; 3],
@@ -1413,11 +1319,7 @@ mod tests {
             assert_eq!((i, d), (0, 0.0));
         });
         // Non-finite points are never within a finite radius.
-        let odd = vec![
-            [f64::NAN, 0.0, 0.0],
-            [f64::INFINITY, 0.0, 0.0],
-            [1.0, 0.0, 0.0],
-        ];
+        let odd = vec![[f64::NAN, 0.0, 0.0], [f64::INFINITY, 0.0, 0.0], [1.0, 0.0, 0.0]];
         let idx = GridIndex::new(&odd, 0.5, Space::periodic([0.0, 4.0, 0.0]));
         assert_eq!(query(&idx, [0.0; 3], 5.0), vec![(2, 1.0)]);
     }
@@ -1478,11 +1380,7 @@ mod tests {
             let mut keys: Vec<u32> = (0..len)
                 .map(|j| {
                     let x = (r.next_u64() % u64::from(bound)) as u32;
-                    if j % 3 == 0 {
-                        x
-                    } else {
-                        (x & !0xff) | (j as u32 & 0xff)
-                    }
+                    if j % 3 == 0 { x } else { (x & !0xff) | (j as u32 & 0xff) }
                 })
                 .collect();
             keys.sort_unstable();

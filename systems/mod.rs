@@ -256,10 +256,19 @@ fn set_input(p: &mut crate::network::Population, i: usize, x: f64) {
 /// Integrate stage: every network advances `steps_per_tick` steps (networks in parallel).
 pub fn integrate(mut engines: Query<&mut NetworkEngine>, mut timers: ResMut<StageTimers>) {
     let t0 = Instant::now();
-    engines.par_iter_mut().for_each(|mut eng| {
+    // rayon, not bevy's task pool: a host needs no TaskPoolPlugin, and
+    // networks and their kernels share one pool.
+    let mut all: Vec<Mut<NetworkEngine>> = engines.iter_mut().collect();
+    let run = |eng: &mut Mut<NetworkEngine>| {
         let steps = eng.steps_per_tick;
         eng.net.run_steps(steps);
-    });
+    };
+    if all.len() > 1 {
+        use rayon::prelude::*;
+        all.par_iter_mut().for_each(run);
+    } else {
+        all.iter_mut().for_each(run);
+    }
     timers.integrate += t0.elapsed().as_secs_f64();
 }
 

@@ -1,0 +1,105 @@
+//! Scene files end to end: the demo, the reference workloads W1 and W2, and
+//! errors that name file, line and column.
+
+use cortecs::scene;
+use ndarray::{Array1, Array2};
+use ndarray_npy::read_npy;
+use std::path::Path;
+
+fn tmp(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("cortecs-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn rate(summary: &scene::Summary) -> f64 {
+    let spikes: u64 = summary.populations.iter().map(|p| p.3).sum();
+    let n: usize = summary.populations.iter().map(|p| p.1).sum();
+    spikes as f64 / n as f64 / (summary.time_ms / 1000.0)
+}
+
+#[test]
+fn demo_scene_runs_and_writes_its_recordings() {
+    let out = tmp("demo");
+    let s = scene::run_file(Path::new("scenes/demo.ron"), Some(&out)).unwrap();
+    assert_eq!(s.time_ms, 1000.0);
+    let t: Array1<f64> = read_npy(out.join("exc_spikes_t.npy")).unwrap();
+    let i: Array1<u32> = read_npy(out.join("exc_spikes_i.npy")).unwrap();
+    assert_eq!(t.len() as u64, s.populations[0].3);
+    assert_eq!(t.len(), i.len());
+    assert!(i.iter().all(|&x| x < 1600));
+    assert!(t.windows(2).into_iter().all(|w| w[0] <= w[1]));
+    let v: Array2<f64> = read_npy(out.join("exc_v.npy")).unwrap();
+    assert_eq!(v.dim(), (1000, 4)); // every 10 steps for 1000 ms, 4 neurons
+    let w: Array2<f64> = read_npy(out.join("ii_weights.npy")).unwrap();
+    assert_eq!(w.dim(), (400, 400));
+    assert!(w.diag().iter().all(|&x| x == 0.0), "no self-connections");
+    assert!(out.join("summary.json").exists());
+    // the lesion removed exactly the synapse 820 -> 821 if it existed
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn w1_coba_rate_in_range_and_identical_at_one_and_two_threads() {
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let out = tmp(&format!("coba{threads}"));
+        let s = pool.install(|| scene::run_file(Path::new("scenes/coba.ron"), Some(&out)).unwrap());
+        let t: Array1<f64> = read_npy(out.join("neurons_spikes_t.npy")).unwrap();
+        let i: Array1<u32> = read_npy(out.join("neurons_spikes_i.npy")).unwrap();
+        let _ = std::fs::remove_dir_all(&out);
+        (rate(&s), t, i)
+    };
+    let (r1, t1, i1) = run(1);
+    assert!((15.0..=21.0).contains(&r1), "W1 rate {r1} Hz");
+    let (r2, t2, i2) = run(2);
+    assert_eq!(r1, r2);
+    assert_eq!(t1, t2);
+    assert_eq!(i1, i2);
+}
+
+#[test]
+fn w2_brunel_rate_in_range() {
+    let out = tmp("brunel");
+    let s = scene::run_file(Path::new("scenes/brunel.ron"), Some(&out)).unwrap();
+    let r = rate(&s);
+    assert!((31.0..=33.0).contains(&r), "W2 rate {r} Hz");
+    assert_eq!(s.projections.iter().map(|p| p.2).sum::<u64>(), 15_625_000);
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+fn scene_error(text: &str) -> String {
+    let path = Path::new("bad.ron");
+    match scene::parse(path, text) {
+        Err(e) => e.to_string(),
+        Ok(s) => scene::build(&s, path, text)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default(),
+    }
+}
+
+#[test]
+fn errors_name_file_line_and_column() {
+    let e = scene_error(
+        "(\n populations: [(name: \"a\", size: 10, model: Lif(synapse: Delta))],\n projections: [\n  (name: \"p\", pre: \"a\", post: \"nope\", strategy: AllToAll),\n ],\n)",
+    );
+    assert!(
+        e.starts_with("bad.ron:4:31:") && e.contains("unknown population 'nope' (known: a)"),
+        "{e}"
+    );
+    let e = scene_error("(\n populations: [(name: \"a\", size: 10, model: Lif(synapse: Delta), colour: 3)],\n)");
+    assert!(e.starts_with("bad.ron:2:") && e.contains("colour"), "{e}");
+    let e = scene_error(
+        "(\n populations: [(name: \"a\", size: 10, model: Lif(synapse: Delta))],\n projections: [(name: \"p\", pre: \"a\", post: \"a\", strategy: FixedProbability(p: 1.5))],\n)",
+    );
+    assert!(e.starts_with("bad.ron:3:") && e.contains("1.5"), "{e}");
+    let e = scene_error(
+        "(\n populations: [(name: \"a\", size: 10, model: Lif(synapse: Delta), params: {\"v_init\": \"-65 + q\"})],\n)",
+    );
+    assert!(e.contains("unknown variable 'q'"), "{e}");
+    let e = scene_error(
+        "(\n populations: [(name: \"a\", size: 10, model: Lif(synapse: Delta), params: {\"v_init\": [1.0, 2.0]})],\n)",
+    );
+    assert!(e.contains("array has length 2, expected 10"), "{e}");
+}
