@@ -142,10 +142,10 @@ fn queue_removal(mut world: DeferredWorld, ctx: HookContext) {
     let Some(slot) = world.get::<SynapseSlot>(ctx.entity).map(|s| s.0) else {
         return;
     };
-    if let Some(mut q) = world.get_resource_mut::<EditQueue>() {
-        if !q.suppress {
-            q.removals.push((syn.projection, slot));
-        }
+    if let Some(mut q) = world.get_resource_mut::<EditQueue>()
+        && !q.suppress
+    {
+        q.removals.push((syn.projection, slot));
     }
 }
 
@@ -161,10 +161,10 @@ pub struct SynapseSlot(pub usize);
 pub struct Weight(pub f32);
 
 fn queue_weight(mut world: DeferredWorld, ctx: HookContext) {
-    if let Some(mut q) = world.get_resource_mut::<EditQueue>() {
-        if !q.suppress {
-            q.weights.push(ctx.entity);
-        }
+    if let Some(mut q) = world.get_resource_mut::<EditQueue>()
+        && !q.suppress
+    {
+        q.weights.push(ctx.entity);
     }
 }
 

@@ -43,11 +43,11 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(t) = cli.threads {
-        if let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(t).build_global() {
-            eprintln!("error: cannot set {t} threads: {e}");
-            return ExitCode::FAILURE;
-        }
+    if let Some(t) = cli.threads
+        && let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(t).build_global()
+    {
+        eprintln!("error: cannot set {t} threads: {e}");
+        return ExitCode::FAILURE;
     }
     let result = match cli.command {
         Command::Run { scene, out } => {

@@ -403,6 +403,7 @@ impl Derived {
 /// current (pA) at the start of the step and advances the variables
 /// (Euler), adding this step's arrivals afterwards.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn synapse_step<const COND: bool, const ALPHA: bool>(
     v0: f64,
     k: usize,

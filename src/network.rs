@@ -1141,11 +1141,10 @@ fn update_spiking(pop: &mut Population, step: u64, dt: f64) {
                 .for_each(|(c, (out, rng))| {
                     out.clear();
                     let start = c * NEURON_CHUNK;
-                    for i in start..(start + NEURON_CHUNK).min(n) {
-                        let k = rng::poisson(rng, rate[i] * dt * 1e-3);
-                        for _ in 0..k {
-                            out.push(i as u32);
-                        }
+                    let end = (start + NEURON_CHUNK).min(n);
+                    for (i, &r) in rate[start..end].iter().enumerate() {
+                        let k = rng::poisson(rng, r * dt * 1e-3);
+                        out.extend(std::iter::repeat_n((start + i) as u32, k as usize));
                     }
                 });
         }

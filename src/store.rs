@@ -179,14 +179,14 @@ impl SynapseStore {
                 n
             )));
         }
-        if let Column::PerSynapse(d) = &delay {
-            if d.len() != n {
-                return Err(CortecsError::InvalidRequest(format!(
-                    "synapse store: {} delays for {} synapses",
-                    d.len(),
-                    n
-                )));
-            }
+        if let Column::PerSynapse(d) = &delay
+            && d.len() != n
+        {
+            return Err(CortecsError::InvalidRequest(format!(
+                "synapse store: {} delays for {} synapses",
+                d.len(),
+                n
+            )));
         }
         let removed = sign.iter().filter(|&&s| s == REMOVED).count() as u64;
         Ok(SynapseStore {

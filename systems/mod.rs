@@ -194,10 +194,10 @@ pub fn compile_edits(
         let Ok(mut eng) = engines.get_mut(proj.network) else {
             continue;
         };
-        if let Some(p) = eng.net.projections.get_mut(proj.index) {
-            if slot.0 < p.store.len() {
-                p.set_weight(slot.0, w.0);
-            }
+        if let Some(p) = eng.net.projections.get_mut(proj.index)
+            && slot.0 < p.store.len()
+        {
+            p.set_weight(slot.0, w.0);
         }
     }
     for (pe, slot) in std::mem::take(&mut queue.removals) {
@@ -205,15 +205,15 @@ pub fn compile_edits(
         let Ok(mut eng) = engines.get_mut(proj.network) else {
             continue;
         };
-        if let Some(p) = eng.net.projections.get_mut(proj.index) {
-            if slot < p.store.len() {
-                p.remove(slot);
-            }
+        if let Some(p) = eng.net.projections.get_mut(proj.index)
+            && slot < p.store.len()
+        {
+            p.remove(slot);
         }
-        if let Some(v) = eng.synapse_entities.get_mut(proj.index) {
-            if let Some(x) = v.get_mut(slot) {
-                *x = Entity::PLACEHOLDER;
-            }
+        if let Some(v) = eng.synapse_entities.get_mut(proj.index)
+            && let Some(x) = v.get_mut(slot)
+        {
+            *x = Entity::PLACEHOLDER;
         }
     }
     timers.compile += t0.elapsed().as_secs_f64();

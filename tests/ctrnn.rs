@@ -21,9 +21,9 @@ fn reference_forward(w: &CtrnnWeights, u: &Array3<f32>, alpha: f32) -> Array3<f3
     for t in 0..steps {
         let r = v.mapv(f32::tanh);
         let ut = u.slice(s![t, .., ..]).t().to_owned(); // n_in x batch
-        let drive = w.w_hid.dot(&r) + &w.w_in.dot(&ut) + &w.b_hid.view().insert_axis(Axis(1));
+        let drive = w.w_hid.dot(&r) + &w.w_in.dot(&ut) + w.b_hid.view().insert_axis(Axis(1));
         v = v.mapv(|x| (1.0 - alpha) * x) + drive.mapv(|x| alpha * x);
-        let out = w.w_out.dot(&v.mapv(f32::tanh)) + &w.b_out.view().insert_axis(Axis(1));
+        let out = w.w_out.dot(&v.mapv(f32::tanh)) + w.b_out.view().insert_axis(Axis(1));
         y.slice_mut(s![t, .., ..]).assign(&out.t());
     }
     y
