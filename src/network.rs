@@ -977,7 +977,6 @@ impl Network {
         let bias = &pop.params[1];
         let dt = self.dt as f32;
         let (pre_noise, post_noise) = (pop.pre_noise as f32, pop.post_noise as f32);
-        let noisy = pre_noise > 0.0 || post_noise > 0.0;
         let per_chunk = NEURON_CHUNK * b;
         let rngs = &mut pop.rngs;
         let RateState { v, r, acc, .. } = &mut state;
@@ -988,22 +987,45 @@ impl Network {
             .with_min_len(PARALLEL_MIN / per_chunk.max(1) + 1)
             .enumerate()
             .for_each(|(c, (((v, r), acc), rng))| {
-                for (k, ((v, r), &a)) in v.iter_mut().zip(r.iter_mut()).zip(acc).enumerate() {
-                    let i = c * NEURON_CHUNK + k / b;
+                // v <- (1 - a) v + a (I + b), neuron by neuron over the contiguous batch
+                for (k, (v, acc)) in v.chunks_mut(b).zip(acc.chunks(b)).enumerate() {
+                    let i = c * NEURON_CHUNK + k;
                     let alpha = dt / tau[i] as f32;
-                    let mut nv = (1.0 - alpha) * *v + alpha * (a + bias[i] as f32);
-                    if noisy && pre_noise > 0.0 {
-                        nv += pre_noise * crate::param::standard_normal(rng) as f32;
+                    let (keep, drive) = (1.0 - alpha, alpha * bias[i] as f32);
+                    for (v, &a) in v.iter_mut().zip(acc) {
+                        *v = keep * *v + alpha * a + drive;
                     }
-                    *v = nv;
-                    let mut out = activation.apply(nv);
-                    if noisy && post_noise > 0.0 {
-                        out += post_noise * crate::param::standard_normal(rng) as f32;
+                }
+                if pre_noise > 0.0 {
+                    for v in v.iter_mut() {
+                        *v += pre_noise * crate::param::standard_normal(rng) as f32;
                     }
-                    *r = out;
+                }
+                apply_activation(activation, v, r);
+                if post_noise > 0.0 {
+                    for r in r.iter_mut() {
+                        *r += post_noise * crate::param::standard_normal(rng) as f32;
+                    }
                 }
             });
         pop.state = PopulationState::Rate(state);
+    }
+}
+
+/// `r = f(v)` elementwise, with the activation chosen once per slice so the loop vectorises.
+fn apply_activation(activation: crate::model::Activation, v: &[f32], r: &mut [f32]) {
+    use crate::model::{Activation::*, fast_tanh};
+    fn map(v: &[f32], r: &mut [f32], f: impl Fn(f32) -> f32) {
+        for (r, &v) in r.iter_mut().zip(v) {
+            *r = f(v);
+        }
+    }
+    match activation {
+        Relu => map(v, r, |x| x.max(0.0)),
+        Tanh => map(v, r, fast_tanh),
+        Retanh => map(v, r, |x| fast_tanh(x).max(0.0)),
+        Identity => r.copy_from_slice(v),
+        other => map(v, r, |x| other.apply(x)),
     }
 }
 
