@@ -231,6 +231,11 @@ impl ModelKind {
         }
     }
 
+    /// Position of parameter `name` in [`ModelKind::params`] (no allocation).
+    pub fn param_position(&self, name: &str) -> Option<usize> {
+        self.params().iter().position(|s| s.name == name)
+    }
+
     /// Position of parameter `name` in [`ModelKind::params`], or an error listing the known names.
     pub fn param_index(&self, name: &str) -> Result<usize> {
         self.params()
@@ -329,7 +334,7 @@ pub struct StepInput<'a> {
 
 /// Initial state of a spiking population from its resolved parameters.
 pub fn initial_state(kind: &ModelKind, params: &Params, n: usize) -> SpikingState {
-    let get = |name: &str| kind.param_index(name).ok().map(|i| params[i].clone());
+    let get = |name: &str| kind.param_position(name).map(|i| params[i].clone());
     SpikingState {
         v: get("v_init").unwrap_or_else(|| vec![0.0; n]),
         w: get("w_init").or_else(|| get("u_init")).unwrap_or_else(|| vec![0.0; n]),
@@ -382,12 +387,15 @@ pub struct Derived {
     pub k_w: Vec<f64>,
     /// The time step (ms).
     pub dt: f64,
+    /// True when every parameter and derived constant is the same for all
+    /// neurons (the kernel then uses scalars).
+    pub uniform: bool,
 }
 
 impl Derived {
     /// Computes the constants of a spiking model for time step `dt` (ms).
     pub fn new(kind: &ModelKind, params: &Params, dt: f64) -> Derived {
-        let get = |name: &str| kind.param_index(name).ok().map(|i| params[i].as_slice()).unwrap_or(&[]);
+        let get = |name: &str| kind.param_position(name).map(|i| params[i].as_slice()).unwrap_or(&[]);
         let (tau_m, cm) = (get("tau_m"), get("cm"));
         let map = |a: &[f64], f: &dyn Fn(f64) -> f64| a.iter().map(|&x| f(x)).collect::<Vec<f64>>();
         let mut d = Derived {
@@ -416,7 +424,118 @@ impl Derived {
             ModelKind::Izhikevich { .. } => d.dt_over_cm = vec![dt; get("a").len()],
             _ => {}
         }
+        let same = |x: &[f64]| x.windows(2).all(|w| w[0].to_bits() == w[1].to_bits());
+        let runtime = kind
+            .params()
+            .iter()
+            .zip(params)
+            .filter(|(spec, _)| !spec.name.ends_with("_init"));
+        d.uniform = runtime.map(|(_, p)| p).all(|p| same(p))
+            && [&d.dt_over_cm, &d.g_l, &d.p_mem, &d.r_mem, &d.k_e, &d.k_i, &d.k_w]
+                .iter()
+                .all(|x| same(x))
+            && d.ref_steps.windows(2).all(|w| w[0] == w[1]);
         d
+    }
+}
+
+/// A per-neuron constant: an array, or one value for all neurons.
+trait Per<T: Copy>: Copy {
+    fn at(self, k: usize) -> T;
+}
+impl<T: Copy> Per<T> for &[T] {
+    #[inline(always)]
+    fn at(self, k: usize) -> T {
+        self[k]
+    }
+}
+/// One value for every neuron (the common homogeneous population: the kernel
+/// then streams only the state arrays, as Brian2's generated code does).
+#[derive(Clone, Copy)]
+struct Same<T>(T);
+impl<T: Copy> Per<T> for Same<T> {
+    #[inline(always)]
+    fn at(self, _: usize) -> T {
+        self.0
+    }
+}
+
+/// The constants the Euler membrane kernel reads.
+#[derive(Clone, Copy)]
+struct MemConsts<P, Q> {
+    e_e: P,
+    e_i: P,
+    i_off: P,
+    k_e: P,
+    k_i: P,
+    dt_c: P,
+    v_reset: P,
+    v_rest: P,
+    v_th: P,
+    g_l: P,
+    d_t: P,
+    v_spike: P,
+    a: P,
+    b: P,
+    k_w: P,
+    iz_d: P,
+    v_peak: P,
+    ref_steps: Q,
+}
+
+impl<'a> MemConsts<&'a [f64], &'a [u32]> {
+    fn slices(kind: &ModelKind, params: &'a Params, d: &'a Derived, r: std::ops::Range<usize>) -> Self {
+        let pk = |name: &str| kind.param_position(name).map(|i| &params[i][r.clone()]).unwrap_or(&[]);
+        let dk = |x: &'a [f64]| if x.is_empty() { x } else { &x[r.clone()] };
+        let izh = matches!(kind, ModelKind::Izhikevich { .. });
+        MemConsts {
+            e_e: pk("e_rev_e"),
+            e_i: pk("e_rev_i"),
+            i_off: pk("i_offset"),
+            k_e: dk(&d.k_e),
+            k_i: dk(&d.k_i),
+            dt_c: dk(&d.dt_over_cm),
+            v_reset: if izh { pk("c") } else { pk("v_reset") },
+            v_rest: pk("v_rest"),
+            v_th: pk("v_thresh"),
+            g_l: dk(&d.g_l),
+            d_t: pk("delta_t"),
+            v_spike: pk("v_spike"),
+            a: pk("a"),
+            b: pk("b"),
+            k_w: dk(&d.k_w),
+            iz_d: pk("d"),
+            v_peak: pk("v_peak"),
+            ref_steps: if d.ref_steps.is_empty() {
+                &[]
+            } else {
+                &d.ref_steps[r.clone()]
+            },
+        }
+    }
+
+    fn same(&self) -> MemConsts<Same<f64>, Same<u32>> {
+        let f = |x: &[f64]| Same(x.first().copied().unwrap_or(0.0));
+        MemConsts {
+            e_e: f(self.e_e),
+            e_i: f(self.e_i),
+            i_off: f(self.i_off),
+            k_e: f(self.k_e),
+            k_i: f(self.k_i),
+            dt_c: f(self.dt_c),
+            v_reset: f(self.v_reset),
+            v_rest: f(self.v_rest),
+            v_th: f(self.v_th),
+            g_l: f(self.g_l),
+            d_t: f(self.d_t),
+            v_spike: f(self.v_spike),
+            a: f(self.a),
+            b: f(self.b),
+            k_w: f(self.k_w),
+            iz_d: f(self.iz_d),
+            v_peak: f(self.v_peak),
+            ref_steps: Same(self.ref_steps.first().copied().unwrap_or(0)),
+        }
     }
 }
 
@@ -424,33 +543,30 @@ impl Derived {
 /// current (pA) at the start of the step and advances the variables
 /// (Euler), adding this step's arrivals afterwards.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn synapse_step<const COND: bool, const ALPHA: bool>(
+fn synapse_step<const COND: bool, const ALPHA: bool, P: Per<f64>, Q>(
     v0: f64,
     k: usize,
     s: &mut StateChunk<'_>,
-    e_e: &[f64],
-    e_i: &[f64],
-    k_e: &[f64],
-    k_i: &[f64],
+    c: &MemConsts<P, Q>,
     exc: f64,
     inh: f64,
 ) -> f64 {
     let (ge, gi) = (s.g_e[k], s.g_i[k]);
     let i_syn = if COND {
-        ge * (e_e[k] - v0) + gi * (e_i[k] - v0)
+        ge * (c.e_e.at(k) - v0) + gi * (c.e_i.at(k) - v0)
     } else {
         ge - gi
     };
+    let (k_e, k_i) = (c.k_e.at(k), c.k_i.at(k));
     if ALPHA {
         let (xe, xi) = (s.x_e[k], s.x_i[k]);
-        s.g_e[k] = ge + k_e[k] * (std::f64::consts::E * xe - ge);
-        s.g_i[k] = gi + k_i[k] * (std::f64::consts::E * xi - gi);
-        s.x_e[k] = xe - k_e[k] * xe + exc;
-        s.x_i[k] = xi - k_i[k] * xi + inh;
+        s.g_e[k] = ge + k_e * (std::f64::consts::E * xe - ge);
+        s.g_i[k] = gi + k_i * (std::f64::consts::E * xi - gi);
+        s.x_e[k] = xe - k_e * xe + exc;
+        s.x_i[k] = xi - k_i * xi + inh;
     } else {
-        s.g_e[k] = ge - k_e[k] * ge + exc;
-        s.g_i[k] = gi - k_i[k] * gi + inh;
+        s.g_e[k] = ge - k_e * ge + exc;
+        s.g_i[k] = gi - k_i * gi + inh;
     }
     i_syn
 }
@@ -522,7 +638,7 @@ fn lif_delta(
 ) {
     let n = s.v.len();
     let r = offset..offset + n;
-    let pk = |name: &str| kind.param_index(name).map(|i| &params[i][r.clone()]).unwrap_or(&[]);
+    let pk = |name: &str| kind.param_position(name).map(|i| &params[i][r.clone()]).unwrap_or(&[]);
     let (v_rest, v_th, v_reset, i_off) = (pk("v_rest"), pk("v_thresh"), pk("v_reset"), pk("i_offset"));
     let (p_mem, r_mem, ref_steps) = (&d.p_mem[r.clone()], &d.r_mem[r.clone()], &d.ref_steps[r.clone()]);
     let (exc, inh, cur) = (&input.exc[..n], &input.inh[..n], &input.current[..n]);
@@ -544,75 +660,76 @@ fn lif_delta(
 }
 
 /// Euler step of LIF (`M = 0`), AdEx (`M = 1`) or Izhikevich (`M = 2`) with
-/// current- or conductance-based (`COND`) exponential or alpha (`ALPHA`) synapses.
-#[allow(clippy::too_many_arguments)]
+/// current- or conductance-based (`COND`) exponential or alpha (`ALPHA`)
+/// synapses; homogeneous populations get a kernel with scalar constants.
 fn membrane<const M: u8, const COND: bool, const ALPHA: bool>(
     kind: &ModelKind,
     params: &Params,
     d: &Derived,
     offset: usize,
+    s: StateChunk<'_>,
+    input: StepInput<'_>,
+    spikes: &mut Vec<u32>,
+) {
+    let n = s.v.len();
+    let c = MemConsts::slices(kind, params, d, offset..offset + n);
+    let has_ref = !d.ref_steps.is_empty();
+    if d.uniform {
+        membrane_loop::<M, COND, ALPHA, _, _>(&c.same(), has_ref, d.dt, s, input, spikes);
+    } else {
+        membrane_loop::<M, COND, ALPHA, _, _>(&c, has_ref, d.dt, s, input, spikes);
+    }
+}
+
+#[inline(always)]
+fn membrane_loop<const M: u8, const COND: bool, const ALPHA: bool, P: Per<f64>, Q: Per<u32>>(
+    c: &MemConsts<P, Q>,
+    has_ref: bool,
+    dt: f64,
     mut s: StateChunk<'_>,
     input: StepInput<'_>,
     spikes: &mut Vec<u32>,
 ) {
     let n = s.v.len();
-    let r = offset..offset + n;
-    let pk = |name: &str| kind.param_index(name).map(|i| &params[i][r.clone()]).unwrap_or(&[]);
-    let (e_e, e_i, i_off) = (pk("e_rev_e"), pk("e_rev_i"), pk("i_offset"));
-    let (k_e, k_i) = (&d.k_e[r.clone()], &d.k_i[r.clone()]);
-    let dt_c = &d.dt_over_cm[r.clone()];
-    let ref_steps: &[u32] = if d.ref_steps.is_empty() {
-        &[]
-    } else {
-        &d.ref_steps[r.clone()]
-    };
     let (exc, inh, cur) = (&input.exc[..n], &input.inh[..n], &input.current[..n]);
-    // membrane parameters
-    let v_reset = if M == 2 { pk("c") } else { pk("v_reset") };
-    let (v_rest, v_th) = (pk("v_rest"), pk("v_thresh"));
-    let g_l: &[f64] = if M == 2 { &[] } else { &d.g_l[r.clone()] };
-    let (d_t, v_spike, a, b) = (pk("delta_t"), pk("v_spike"), pk("a"), pk("b"));
-    let k_w: &[f64] = if M == 1 { &d.k_w[r.clone()] } else { &[] };
-    let (iz_d, v_peak) = (pk("d"), pk("v_peak"));
-    let dt = d.dt;
     for k in 0..n {
         let v0 = s.v[k];
-        let i_syn = synapse_step::<COND, ALPHA>(v0, k, &mut s, e_e, e_i, k_e, k_i, exc[k], inh[k]);
-        let i_ext = i_off[k] + cur[k];
-        if !ref_steps.is_empty() && s.refractory[k] > 0 {
+        let i_syn = synapse_step::<COND, ALPHA, P, Q>(v0, k, &mut s, c, exc[k], inh[k]);
+        let i_ext = c.i_off.at(k) + cur[k];
+        if has_ref && s.refractory[k] > 0 {
             s.refractory[k] -= 1;
-            s.v[k] = v_reset[k];
+            s.v[k] = c.v_reset.at(k);
             continue;
         }
         let (v, spiked) = match M {
             0 => {
-                let v = v0 + dt_c[k] * (g_l[k] * (v_rest[k] - v0) + i_syn + i_ext);
-                (v, v > v_th[k])
+                let v = v0 + c.dt_c.at(k) * (c.g_l.at(k) * (c.v_rest.at(k) - v0) + i_syn + i_ext);
+                (v, v > c.v_th.at(k))
             }
             1 => {
-                let w = s.w[k];
-                let exp_term = g_l[k] * d_t[k] * ((v0 - v_th[k]) / d_t[k]).min(50.0).exp();
-                let v = v0 + dt_c[k] * (g_l[k] * (v_rest[k] - v0) + exp_term + i_syn + i_ext - w);
-                s.w[k] = w + k_w[k] * (a[k] * (v0 - v_rest[k]) - w);
-                (v, v >= v_spike[k])
+                let (w, g_l, d_t) = (s.w[k], c.g_l.at(k), c.d_t.at(k));
+                let exp_term = g_l * d_t * ((v0 - c.v_th.at(k)) / d_t).min(50.0).exp();
+                let v = v0 + c.dt_c.at(k) * (g_l * (c.v_rest.at(k) - v0) + exp_term + i_syn + i_ext - w);
+                s.w[k] = w + c.k_w.at(k) * (c.a.at(k) * (v0 - c.v_rest.at(k)) - w);
+                (v, v >= c.v_spike.at(k))
             }
             _ => {
                 let u = s.w[k];
                 let v = v0 + dt * (0.04 * v0 * v0 + 5.0 * v0 + 140.0 - u + i_syn + i_ext);
-                s.w[k] = u + dt * a[k] * (b[k] * v0 - u);
-                (v, v >= v_peak[k])
+                s.w[k] = u + dt * c.a.at(k) * (c.b.at(k) * v0 - u);
+                (v, v >= c.v_peak.at(k))
             }
         };
         if spiked {
             spikes.push(k as u32);
-            s.v[k] = v_reset[k];
+            s.v[k] = c.v_reset.at(k);
             match M {
-                1 => s.w[k] += b[k],
-                2 => s.w[k] += iz_d[k],
+                1 => s.w[k] += c.b.at(k),
+                2 => s.w[k] += c.iz_d.at(k),
                 _ => {}
             }
-            if !ref_steps.is_empty() {
-                s.refractory[k] = ref_steps[k];
+            if has_ref {
+                s.refractory[k] = c.ref_steps.at(k);
             }
         } else {
             s.v[k] = v;
