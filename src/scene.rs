@@ -810,6 +810,6 @@ mod tests {
         let text = "(\n  populations: [\n    (name: \"a\", size: 10, model: Lif(synapse: CondExp), params: {\"tau_m\": -1.0}),\n  ],\n)";
         let scene = parse(Path::new("x.ron"), text).unwrap();
         let e = build(&scene, Path::new("x.ron"), text).err().unwrap().to_string();
-        assert!(e.starts_with("x.ron:3:11: a.tau_m: must be > 0"), "{e}");
+        assert!(e.starts_with("x.ron:3:12: a.tau_m: must be > 0"), "{e}");
     }
 }
