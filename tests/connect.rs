@@ -376,6 +376,24 @@ fn fixed_in_degree_with_multapses() {
     let c = connect(&Strategy::FixedInDegree { k: 30 }, &i).unwrap();
     check_csr(&c, 1000, 700);
     assert!(in_degrees(&c, 700).iter().all(|&d| d == 30));
+    // Several buckets of pre rows (long rows), with and without multapses.
+    for multapses in [true, false] {
+        let i = ConnectInput {
+            multapses,
+            ..input(2000, 600)
+        };
+        let c = connect(&Strategy::FixedInDegree { k: 500 }, &i).unwrap();
+        check_csr(&c, 2000, 600);
+        assert!(in_degrees(&c, 600).iter().all(|&d| d == 500));
+        assert_eq!(has_multapses(&c), multapses);
+        let last: usize = (1500..2000).map(|r| c.row(r).len()).sum();
+        assert_near(
+            "last quarter of pre",
+            last as f64,
+            75_000.0,
+            75_000.0 * 0.75,
+        );
+    }
 }
 
 #[test]
