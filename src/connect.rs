@@ -1098,18 +1098,25 @@ impl Bits {
         was
     }
 
-    /// Appends the set bits below `n` in ascending order and clears them.
-    fn drain_into(&mut self, n: usize, out: &mut Vec<u32>) {
+    /// Appends the `count` set bits below `n` in ascending order and clears
+    /// them.
+    fn drain_into(&mut self, n: usize, count: usize, out: &mut Vec<u32>) {
+        let start = out.len();
+        out.resize(start + count, 0);
+        let dst = &mut out[start..];
+        let mut at = 0;
         for (w, word) in self.words[..n.div_ceil(64)].iter_mut().enumerate() {
             let mut x = *word;
             if x != 0 {
                 *word = 0;
                 while x != 0 {
-                    out.push((w * 64) as u32 + x.trailing_zeros());
+                    dst[at] = (w * 64) as u32 + x.trailing_zeros();
+                    at += 1;
                     x &= x - 1;
                 }
             }
         }
+        debug_assert_eq!(at, count);
     }
 
     /// Sets bits `0..n`.
@@ -1165,7 +1172,7 @@ fn sample_distinct(
                 left -= 1;
             }
         }
-        bits.drain_into(n, out);
+        bits.drain_into(n, k, out);
     } else if sorted && k.saturating_mul(512) >= m {
         // Dense: mark, then read the marks in order.
         let mut left = k;
@@ -1174,7 +1181,7 @@ fn sample_distinct(
                 left -= 1;
             }
         }
-        bits.drain_into(n, out);
+        bits.drain_into(n, k, out);
     } else {
         // Sparse: rejection of repeats, then sort the few values.
         let start = out.len();

@@ -138,9 +138,9 @@ fn check_bins(
         for &j in c.row(i) {
             connected[j as usize] = true;
         }
-        for j in 0..input.n_post {
+        for (j, &linked) in connected.iter().enumerate() {
             if input.same_population && !input.self_connections && i == j {
-                assert!(!connected[j]);
+                assert!(!linked);
                 continue;
             }
             let d = input
@@ -148,13 +148,13 @@ fn check_bins(
                 .distance(input.pre_positions[i], input.post_positions[j]);
             let q = p(i, j, d);
             if q == 0.0 {
-                assert!(!connected[j], "pair {i} -> {j} at d = {d} has p = 0");
+                assert!(!linked, "pair {i} -> {j} at d = {d} has p = 0");
             }
             let b = ((d / bin) as usize).min(n_bins - 1);
             expect[b] += q;
             var[b] += q * (1.0 - q);
             pairs[b] += 1;
-            if connected[j] {
+            if linked {
                 got[b] += 1.0;
             }
         }
@@ -1040,9 +1040,9 @@ fn signs_follow_dale_and_exact_ratio() {
     let signs = assign_signs(&c, &i, 0.8).unwrap();
     assert_eq!(signs.len(), c.len());
     let mut free = vec![];
-    for r in 0..n {
+    for (r, polarity) in pol.iter().enumerate() {
         let range = c.row_ptr[r] as usize..c.row_ptr[r + 1] as usize;
-        match pol[r] {
+        match polarity {
             Polarity::Excitatory => assert!(signs[range].iter().all(|&s| s == EXCITATORY)),
             Polarity::Inhibitory => assert!(signs[range].iter().all(|&s| s == INHIBITORY)),
             Polarity::None => free.extend_from_slice(&signs[range]),
