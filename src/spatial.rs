@@ -435,6 +435,46 @@ pub struct Space {
     pub periodic: [f64; 3],
 }
 
+/// Squared length of a vector (the one formula used for every distance).
+#[inline]
+fn norm2(d: [f64; 3]) -> f64 {
+    d[0] * d[0] + d[1] * d[1] + d[2] * d[2]
+}
+
+/// `x.round()` (half away from zero) without the library call (baseline
+/// x86-64 has no rounding instruction); the same value for every input.
+#[inline]
+fn round(x: f64) -> f64 {
+    if x.abs() < 4_503_599_627_370_496.0 {
+        // |x| < 2^52: truncation and the fraction are exact.
+        let t = (x as i64 as f64).copysign(x);
+        let frac = x - t;
+        if frac >= 0.5 {
+            t + 1.0
+        } else if frac <= -0.5 {
+            t - 1.0
+        } else {
+            t
+        }
+    } else {
+        // Already an integer, infinite or NaN.
+        x
+    }
+}
+
+/// Minimum-image coordinate displacement on an axis of period `l`
+/// (`half = l / 2`; an infinite `half` leaves `d` as it is).
+#[inline]
+fn min_image(d: f64, l: f64, half: f64) -> f64 {
+    // The test keeps the division off the common path where the
+    // displacement is already minimal.
+    if d.abs() > half {
+        d - l * round(d / l)
+    } else {
+        d
+    }
+}
+
 /// Whether an extent makes an axis periodic.
 #[inline]
 fn is_periodic(extent: f64) -> bool {
@@ -476,10 +516,8 @@ impl Space {
     pub fn displacement(&self, a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
         let mut d = [b[0] - a[0], b[1] - a[1], b[2] - a[2]];
         for (c, &l) in d.iter_mut().zip(&self.periodic) {
-            // The test keeps `round` (a slow call on baseline x86-64) off
-            // the common path where the displacement is already minimal.
-            if is_periodic(l) && c.abs() > 0.5 * l {
-                *c -= l * (*c / l).round();
+            if is_periodic(l) {
+                *c = min_image(*c, l, 0.5 * l);
             }
         }
         d
@@ -489,8 +527,7 @@ impl Space {
     /// conditions.
     #[inline]
     pub fn distance(&self, a: [f64; 3], b: [f64; 3]) -> f64 {
-        let d = self.displacement(a, b);
-        (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt()
+        norm2(self.displacement(a, b)).sqrt()
     }
 }
 
@@ -507,6 +544,20 @@ struct Axis {
     period: f64,
     /// Magnitude of the coordinates, for the rounding margin of queries.
     scale: f64,
+}
+
+/// `x.floor()` without the library call (baseline x86-64 has no rounding
+/// instruction); the same value for every input, NaN and infinities included.
+#[inline]
+fn floor(x: f64) -> f64 {
+    if x.abs() < 4_503_599_627_370_496.0 {
+        // |x| < 2^52: truncation is exact, then step down for negatives.
+        let t = (x as i64 as f64).copysign(x);
+        if t > x { t - 1.0 } else { t }
+    } else {
+        // Already an integer, infinite or NaN.
+        x
+    }
 }
 
 /// Wraps `x` into `[0, l)`.
@@ -528,7 +579,7 @@ impl Axis {
         } else {
             x
         };
-        let k = ((x - self.origin) / self.side).floor();
+        let k = floor((x - self.origin) / self.side);
         if k >= 0.0 {
             (k as usize).min(self.n - 1)
         } else {
@@ -536,35 +587,62 @@ impl Axis {
         }
     }
 
-    /// Cells to visit for coordinate `c` and radius `r`: `(first, count)`,
-    /// where cell `first + j` is taken modulo `n` on periodic axes.
+    /// The query coordinate `c` in the frame of the cells (wrapped on a
+    /// periodic axis), and a rounding allowance (µm) for a query of radius
+    /// `r` there: far larger than any rounding in the distances, far smaller
+    /// than a cell.
     #[inline]
-    fn range(&self, c: f64, r: f64) -> (i64, usize) {
+    fn frame(&self, c: f64, r: f64) -> (f64, f64) {
+        let cw = if self.period > 0.0 {
+            wrap(c, self.period)
+        } else {
+            c
+        };
+        (cw, 1e-9 * (r + c.abs() + self.scale))
+    }
+
+    /// Cells to visit for a query at `cw` (in the cell frame, with rounding
+    /// allowance `m`) and radius `r`: cells `first .. first + count`
+    /// (unwrapped; taken modulo `n` on periodic axes), and whether that is
+    /// every cell of a periodic axis (cell gaps then mean nothing).
+    #[inline]
+    fn range(&self, cw: f64, m: f64, r: f64) -> (i64, usize, bool) {
         if self.n == 1 {
-            return (0, 1);
+            return (0, 1, true);
         }
         // Widen the search a little so that rounding in the distance
         // computation can never exclude a point the distance accepts.
-        let rr = r + 1e-9 * (r + c.abs() + self.scale);
+        let rr = r + m;
         let n = self.n as f64;
+        let lo = floor((cw - rr - self.origin) / self.side);
+        let hi = floor((cw + rr - self.origin) / self.side);
         if self.period > 0.0 {
-            let c = wrap(c, self.period);
-            let lo = ((c - rr - self.origin) / self.side).floor();
-            let hi = ((c + rr - self.origin) / self.side).floor();
             if hi - lo + 1.0 < n {
-                (lo as i64, (hi - lo) as usize + 1)
+                (lo as i64, (hi - lo) as usize + 1, false)
             } else {
-                (0, self.n)
+                (0, self.n, true)
             }
         } else {
-            let lo = ((c - rr - self.origin) / self.side).floor().max(0.0);
-            let hi = ((c + rr - self.origin) / self.side).floor().min(n - 1.0);
+            let (lo, hi) = (lo.max(0.0), hi.min(n - 1.0));
             if lo <= hi {
-                (lo as i64, (hi - lo) as usize + 1)
+                (lo as i64, (hi - lo) as usize + 1, false)
             } else {
-                (0, 0)
+                (0, 0, false)
             }
         }
+    }
+
+    /// A lower bound on `|coordinate displacement|` (µm) between a finite
+    /// query at `cw` (cell frame, allowance `m`) and any point of unwrapped
+    /// cell `k` of a range that is not `all`.
+    #[inline]
+    fn gap(&self, cw: f64, m: f64, k: i64, all: bool) -> f64 {
+        if all {
+            return 0.0;
+        }
+        let lo = self.origin + k as f64 * self.side;
+        let g = (lo - cw).max(cw - (lo + self.side));
+        (g - m).max(0.0)
     }
 
     /// Cell index of position `first + j` of a range.
@@ -572,6 +650,50 @@ impl Axis {
     fn wrap_cell(&self, first: i64, j: usize) -> usize {
         (first + j as i64).rem_euclid(self.n as i64) as usize
     }
+}
+
+/// Sorts `v` by `key[v[j]]` ascending, where every key is below `bound`
+/// and no two entries have the same key: a least significant digit radix
+/// sort (bytes), using the end of `v` as working space, for all but short
+/// inputs.
+fn sort_by_key(v: &mut Vec<u32>, key: &[u32], bound: u32) {
+    let k = v.len();
+    if k <= 64 {
+        v.sort_unstable_by_key(|&j| key[j as usize]);
+        return;
+    }
+    v.resize(2 * k, 0);
+    let (mut src, mut dst) = v.split_at_mut(k);
+    let mut swapped = false;
+    let mut shift = 0;
+    while shift < 32 && bound.saturating_sub(1) >> shift != 0 {
+        let digit = |j: u32| ((key[j as usize] >> shift) & 255) as usize;
+        let mut count = [0u32; 256];
+        for &j in src.iter() {
+            count[digit(j)] += 1;
+        }
+        // A byte that is the same in every key needs no pass.
+        if count[digit(src[0])] as usize != k {
+            let mut sum = 0;
+            for c in count.iter_mut() {
+                let t = *c;
+                *c = sum;
+                sum += t;
+            }
+            for &j in src.iter() {
+                let b = digit(j);
+                dst[count[b] as usize] = j;
+                count[b] += 1;
+            }
+            std::mem::swap(&mut src, &mut dst);
+            swapped = !swapped;
+        }
+        shift += 8;
+    }
+    if swapped {
+        v.copy_within(k.., 0);
+    }
+    v.truncate(k);
 }
 
 /// A uniform-grid spatial index over a set of points, for radius queries
@@ -592,7 +714,8 @@ pub struct GridIndex {
 
 impl GridIndex {
     /// Builds an index over `points` (µm) with cells of side about `cell`
-    /// (µm, > 0; the query radius is a good choice).
+    /// (µm, > 0). About half the query radius is usually fastest; anything
+    /// from a quarter of the radius to the radius works well.
     ///
     /// Open axes are covered from the smallest to the largest coordinate,
     /// periodic axes from 0 to their extent (points are wrapped). Degenerate
@@ -749,8 +872,12 @@ impl GridIndex {
     /// in ascending index order. The point at `centre` itself, if indexed,
     /// is included (distance 0). A negative or NaN radius finds nothing; an
     /// infinite one finds every point at a finite distance. `scratch` is
-    /// working memory: pass the same `Vec` to successive calls to avoid
-    /// allocation (its contents on return are unspecified).
+    /// working memory (it grows to about twice the number of points found):
+    /// pass the same `Vec` to successive calls to avoid allocation; its
+    /// contents on return are unspecified.
+    ///
+    /// The cost is about the number of points within a little more than
+    /// `radius` of `centre`, not the number of indexed points.
     pub fn for_each_within(
         &self,
         centre: [f64; 3],
@@ -763,42 +890,84 @@ impl GridIndex {
             return;
         }
         let [ax, ay, az] = &self.axes;
-        let (fx, cx) = ax.range(centre[0], radius);
-        let (fy, cy) = ay.range(centre[1], radius);
-        let (fz, cz) = az.range(centre[2], radius);
+        let (cx, mx) = ax.frame(centre[0], radius);
+        let (cy, my) = ay.frame(centre[1], radius);
+        let (cz, mz) = az.frame(centre[2], radius);
+        let (fy, ny, all_y) = ay.range(cy, my, radius);
+        let (fz, nz, all_z) = az.range(cz, mz, radius);
+        // Rows of cells (fixed y and z) far from the centre get a narrower x
+        // range, or none; only for a finite query (gaps are then finite).
+        let prune = radius.is_finite() && centre.iter().all(|c| c.is_finite());
+        let r2 = radius * radius;
         // Keep the candidates within the radius, cell run by cell run; then
-        // sort the (few) accepted indices.
+        // sort the (few) accepted indices. The squared-distance bound is a
+        // cheap superset of the exact test `sqrt(s) <= radius` (the same
+        // formula as `Space::distance`), which runs afterwards.
+        let r2_loose = r2 * (1.0 + 1e-12) + f64::MIN_POSITIVE;
+        let period = [ax.period, ay.period, az.period];
+        let half = period.map(|l| if l > 0.0 { 0.5 * l } else { f64::INFINITY });
         let mut accept = |lo: u32, hi: u32| {
             let (lo, hi) = (lo as usize, hi as usize);
-            for (&i, &p) in self.items[lo..hi].iter().zip(&self.sorted[lo..hi]) {
-                if self.space.distance(centre, p) <= radius {
-                    scratch.push(i);
+            for (pos, p) in (lo..hi).zip(&self.sorted[lo..hi]) {
+                // `Space::displacement`, with the periodicity tests hoisted.
+                let mut d = [p[0] - centre[0], p[1] - centre[1], p[2] - centre[2]];
+                for a in 0..3 {
+                    d[a] = min_image(d[a], period[a], half[a]);
+                }
+                if norm2(d) <= r2_loose {
+                    scratch.push(pos as u32);
                 }
             }
         };
-        for kz in 0..cz {
+        let mut cells = 0;
+        for kz in 0..nz {
+            let gz = if prune {
+                az.gap(cz, mz, fz + kz as i64, all_z)
+            } else {
+                0.0
+            };
             let z = az.wrap_cell(fz, kz);
-            for ky in 0..cy {
+            for ky in 0..ny {
+                let w = if prune {
+                    let gy = ay.gap(cy, my, fy + ky as i64, all_y);
+                    let rest = r2 - gz * gz - gy * gy;
+                    if rest < -1e-12 * r2 {
+                        continue;
+                    }
+                    (rest.max(0.0) + 1e-12 * r2).sqrt()
+                } else {
+                    radius
+                };
+                let (fx, nx, _) = ax.range(cx, mx, w);
+                if nx == 0 {
+                    continue;
+                }
+                cells += nx;
                 let y = ay.wrap_cell(fy, ky);
                 let row = (z * ay.n + y) * ax.n;
-                if ax.period == 0.0 || cx == ax.n {
+                if ax.period == 0.0 || nx == ax.n {
                     // Contiguous run of cells.
                     let first = row + ax.wrap_cell(fx, 0);
-                    accept(self.cell_start[first], self.cell_start[first + cx]);
+                    accept(self.cell_start[first], self.cell_start[first + nx]);
                 } else {
-                    for kx in 0..cx {
+                    for kx in 0..nx {
                         let k = row + ax.wrap_cell(fx, kx);
                         accept(self.cell_start[k], self.cell_start[k + 1]);
                     }
                 }
             }
         }
-        if cx * cy * cz > 1 {
-            scratch.sort_unstable();
+        // `scratch` holds positions in `items`/`sorted` (memory just read,
+        // so the rest stays in cache); order them by point index.
+        if cells > 1 {
+            sort_by_key(scratch, &self.items, self.points.len() as u32);
         }
-        for &i in scratch.iter() {
-            let i = i as usize;
-            f(i, self.space.distance(centre, self.points[i]));
+        for &pos in scratch.iter() {
+            let pos = pos as usize;
+            let d = self.space.distance(centre, self.sorted[pos]);
+            if d <= radius {
+                f(self.items[pos] as usize, d);
+            }
         }
     }
 }
@@ -807,8 +976,8 @@ impl GridIndex {
 mod tests {
     use super::*;
     use proptest::prelude::*;
-    use rand::SeedableRng;
     use rand::rngs::Xoshiro256PlusPlus;
+    use rand::{Rng, SeedableRng};
 
     fn rng(seed: u64) -> Xoshiro256PlusPlus {
         Xoshiro256PlusPlus::seed_from_u64(seed)
@@ -1251,6 +1420,116 @@ mod tests {
         ];
         let idx = GridIndex::new(&odd, 0.5, Space::periodic([0.0, 4.0, 0.0]));
         assert_eq!(query(&idx, [0.0; 3], 5.0), vec![(2, 1.0)]);
+    }
+
+    #[test]
+    fn helpers_match_std() {
+        let mut r = rng(5);
+        let mut values = vec![
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.5,
+            -1.5,
+            2.5,
+            0.49999999999999994,
+            -0.49999999999999994,
+            4503599627370495.5,
+            -4503599627370495.5,
+            4503599627370496.0,
+            1e300,
+            -1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::MIN_POSITIVE,
+            -f64::MIN_POSITIVE,
+        ];
+        for _ in 0..2000 {
+            let u = unit_f64(&mut r);
+            values.push((u - 0.5) * 100.0);
+            values.push((u - 0.5).powi(3) * 1e18);
+            values.push(f64::from_bits(r.next_u64()));
+        }
+        for x in values {
+            if x.is_nan() {
+                assert!(floor(x).is_nan() && round(x).is_nan());
+                continue;
+            }
+            assert_eq!(floor(x).to_bits(), x.floor().to_bits(), "floor({x:e})");
+            assert_eq!(round(x).to_bits(), x.round().to_bits(), "round({x:e})");
+        }
+        assert!(floor(f64::NAN).is_nan() && round(f64::NAN).is_nan());
+    }
+
+    #[test]
+    fn radix_sort_sorts() {
+        let mut r = rng(9);
+        for (len, bound) in [
+            (0, 1),
+            (1, 5),
+            (65, 100),
+            (250, 1 << 8),
+            (500, 70_000),
+            (1000, 1 << 24),
+            (1000, u32::MAX),
+        ] {
+            // Distinct keys below `bound`, some sharing their high bytes.
+            let mut keys: Vec<u32> = (0..len)
+                .map(|j| {
+                    let x = (r.next_u64() % u64::from(bound)) as u32;
+                    if j % 3 == 0 {
+                        x
+                    } else {
+                        (x & !0xff) | (j as u32 & 0xff)
+                    }
+                })
+                .collect();
+            keys.sort_unstable();
+            keys.dedup();
+            // Scramble the keys and sort positions by key.
+            for j in (1..keys.len()).rev() {
+                keys.swap(j, (r.next_u64() % (j as u64 + 1)) as usize);
+            }
+            let mut v: Vec<u32> = (0..keys.len() as u32).collect();
+            let mut expected = v.clone();
+            expected.sort_by_key(|&j| keys[j as usize]);
+            v.reverse();
+            sort_by_key(&mut v, &keys, bound);
+            assert_eq!(v, expected, "len {len}, bound {bound}");
+        }
+    }
+
+    #[test]
+    fn index_matches_brute_force_many_points() {
+        let pts = Structure::RandomBox {
+            min: [0.0, 0.0, 0.0],
+            max: [200.0, 100.0, 30.0],
+        }
+        .positions(3000, &mut rng(21))
+        .unwrap();
+        let mut r = rng(22);
+        let mut scratch = Vec::new();
+        for space in [Space::open(), Space::periodic([200.0, 100.0, 0.0])] {
+            for cell in [5.0, 10.0, 40.0] {
+                let index = GridIndex::new(&pts, cell, space);
+                for q in 0..40 {
+                    let c = if q % 2 == 0 {
+                        pts[q * 37]
+                    } else {
+                        [
+                            unit_f64(&mut r) * 260.0 - 30.0,
+                            unit_f64(&mut r) * 130.0 - 15.0,
+                            unit_f64(&mut r) * 40.0 - 5.0,
+                        ]
+                    };
+                    let radius = unit_f64(&mut r) * 30.0;
+                    let mut got = Vec::new();
+                    index.for_each_within(c, radius, &mut scratch, |i, d| got.push((i, d)));
+                    assert_eq!(got, brute(&pts, space, c, radius));
+                }
+            }
+        }
     }
 
     fn coord() -> impl Strategy<Value = f64> {
