@@ -221,51 +221,43 @@ fn one_to_one_pairs_equal_indices() {
 // Fixed probability and degrees
 // ---------------------------------------------------------------------------
 
+/// Fixed probability between two populations: the count, every column and
+/// row equally likely. Long rows (row lengths drawn first) and short rows
+/// (geometric gaps) take different paths.
 #[test]
 fn fixed_probability_count_and_uniformity() {
-    let (n_pre, n_post, p) = (2000, 1500, 0.05);
-    let s = Strategy::FixedProbability {
-        p,
-        equalize_efferents: false,
-    };
-    let i = input(n_pre, n_post);
-    let c = connect(&s, &i).unwrap();
-    check_csr(&c, n_pre, n_post);
-    assert!(!has_multapses(&c));
-    let pairs = (n_pre * n_post) as f64;
-    assert_near("total", c.len() as f64, p * pairs, pairs * p * (1.0 - p));
-    // Every column equally likely, also the first and last of a row.
-    let deg = in_degrees(&c, n_post);
-    let per = n_pre as f64;
-    for j in [0, 1, n_post / 2, n_post - 1] {
-        assert_near(
-            &format!("column {j}"),
-            deg[j] as f64,
-            p * per,
-            per * p * (1.0 - p),
-        );
+    for (n_pre, n_post, p) in [(2000, 1500, 0.05), (4000, 400, 0.03)] {
+        let s = Strategy::FixedProbability {
+            p,
+            equalize_efferents: false,
+        };
+        let i = input(n_pre, n_post);
+        let c = connect(&s, &i).unwrap();
+        check_csr(&c, n_pre, n_post);
+        assert!(!has_multapses(&c));
+        let pairs = (n_pre * n_post) as f64;
+        let var = |m: f64| m * p * (1.0 - p);
+        assert_near("total", c.len() as f64, p * pairs, var(pairs));
+        // Every column equally likely, also the first and last of a row.
+        let deg = in_degrees(&c, n_post);
+        let per = n_pre as f64;
+        for j in [0, 1, n_post / 2, n_post - 1] {
+            assert_near(&format!("column {j}"), deg[j] as f64, p * per, var(per));
+        }
+        let width = n_post / 10;
+        for bin in 0..10 {
+            let k: usize = deg[bin * width..(bin + 1) * width].iter().sum();
+            let m = per * width as f64;
+            assert_near(&format!("columns bin {bin}"), k as f64, p * m, var(m));
+        }
+        // Rows: the first and last rows of chunks are like the others.
+        let rows = |r: std::ops::Range<usize>| r.map(|r| c.row(r).len()).sum::<usize>() as f64;
+        for r in [0..64, 192..256, 256..320, n_pre - 64..n_pre] {
+            let m = 64.0 * n_post as f64;
+            assert_near(&format!("rows {r:?}"), rows(r), p * m, var(m));
+        }
+        assert_eq!(expected_count(&s, &i).unwrap(), p * pairs);
     }
-    for bin in 0..10 {
-        let k: usize = deg[bin * 150..(bin + 1) * 150].iter().sum();
-        let m = per * 150.0;
-        assert_near(
-            &format!("columns bin {bin}"),
-            k as f64,
-            p * m,
-            m * p * (1.0 - p),
-        );
-    }
-    // Rows: the first and last rows of chunks are like the others.
-    for r in [0, 255, 256, 1999] {
-        let k = c.row(r).len() as f64;
-        assert_near(
-            &format!("row {r}"),
-            k,
-            p * n_post as f64,
-            n_post as f64 * p * (1.0 - p),
-        );
-    }
-    assert_eq!(expected_count(&s, &i).unwrap(), p * pairs);
 }
 
 #[test]
@@ -282,6 +274,20 @@ fn fixed_probability_recurrent_and_extremes() {
     let pairs = (n * (n - 1)) as f64;
     assert_near("total", c.len() as f64, p * pairs, pairs * p * (1.0 - p));
     assert_eq!(expected_count(&s, &recurrent(n)).unwrap(), p * pairs);
+    // Short rows (geometric gaps) skip the diagonal too.
+    let short = Strategy::FixedProbability {
+        p: 0.02,
+        equalize_efferents: false,
+    };
+    let c = connect(&short, &recurrent(n)).unwrap();
+    check_csr(&c, n, n);
+    assert!(!has_self(&c));
+    assert_near(
+        "short rows",
+        c.len() as f64,
+        0.02 * pairs,
+        pairs * 0.02 * 0.98,
+    );
     let zero = Strategy::FixedProbability {
         p: 0.0,
         equalize_efferents: false,
@@ -1096,6 +1102,10 @@ fn random_strategies() -> Vec<Strategy> {
         Strategy::FixedProbability {
             p: 0.05,
             equalize_efferents: true,
+        },
+        Strategy::FixedProbability {
+            p: 0.01,
+            equalize_efferents: false,
         },
         Strategy::FixedInDegree { k: 20 },
         Strategy::FixedOutDegree { k: 20 },
