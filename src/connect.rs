@@ -564,13 +564,10 @@ fn check_input(input: &ConnectInput) -> Result<()> {
             return err(format!("{len} {what} given for {n} neurons"));
         }
     }
-    input
-        .space
-        .validate()
-        .map_err(|source| CortecsError::Spatial {
-            context: format!("projection '{}'", input.projection),
-            source,
-        })
+    input.space.validate().map_err(|source| CortecsError::Spatial {
+        context: format!("projection '{}'", input.projection),
+        source,
+    })
 }
 
 /// Checks that every position is finite (distance rules only).
@@ -637,18 +634,9 @@ impl Strategy {
     fn plan(&self, input: &ConnectInput) -> Result<Plan> {
         check_input(input)?;
         let rule = self.name();
-        let err = |m: String| {
-            Err(CortecsError::connection(
-                input.projection,
-                format!("{rule}: {m}"),
-            ))
-        };
+        let err = |m: String| Err(CortecsError::connection(input.projection, format!("{rule}: {m}")));
         let no_self = input.no_self();
-        let self_note = if no_self {
-            ", self-connections excluded"
-        } else {
-            ""
-        };
+        let self_note = if no_self { ", self-connections excluded" } else { "" };
         let avail_pre = input.n_pre - usize::from(no_self && input.n_pre > 0);
         let avail_post = input.n_post - usize::from(no_self && input.n_post > 0);
         Ok(match self {
@@ -667,10 +655,7 @@ impl Strategy {
                 }
                 Plan::OneToOne
             }
-            &Strategy::FixedProbability {
-                p,
-                equalize_efferents,
-            } => {
+            &Strategy::FixedProbability { p, equalize_efferents } => {
                 check_probability(input, rule, "p", p)?;
                 if equalize_efferents {
                     Plan::OutDistinct {
@@ -753,13 +738,7 @@ impl Strategy {
                 lambda,
                 cutoff,
             } => {
-                for (what, c) in [
-                    ("ee", ee),
-                    ("ei", ei),
-                    ("ie", ie),
-                    ("ii", ii),
-                    ("none", none),
-                ] {
+                for (what, c) in [("ee", ee), ("ei", ei), ("ie", ie), ("ii", ii), ("none", none)] {
                     if !(c >= 0.0 && c.is_finite()) {
                         return err(format!("{what} = {c} must be finite and >= 0"));
                     }
@@ -805,14 +784,10 @@ impl Strategy {
                     ));
                 }
                 if k % 2 != 0 {
-                    return err(format!(
-                        "k = {k} must be even (k / 2 neighbours on each side)"
-                    ));
+                    return err(format!("k = {k} must be even (k / 2 neighbours on each side)"));
                 }
                 if k >= n && k > 0 {
-                    return err(format!(
-                        "k = {k} must be less than the number of neurons n = {n}"
-                    ));
+                    return err(format!("k = {k} must be less than the number of neurons n = {n}"));
                 }
                 check_probability(input, rule, "rewire", rewire)?;
                 Plan::SmallWorld { k, rewire }
@@ -827,11 +802,7 @@ impl Strategy {
                 }
                 Plan::Pairs(PairRule::Index { p })
             }
-            Strategy::FromList {
-                rows,
-                weights,
-                delays,
-            } => {
+            Strategy::FromList { rows, weights, delays } => {
                 let src = ListSource {
                     rows,
                     weights: weights.as_deref(),
@@ -851,9 +822,7 @@ impl Strategy {
                 };
                 Plan::Built(build_list(input, &src)?)
             }
-            Strategy::FromMatrix { matrix } => {
-                Plan::Built(build_matrix(input, matrix.view(), None)?)
-            }
+            Strategy::FromMatrix { matrix } => Plan::Built(build_matrix(input, matrix.view(), None)?),
             Strategy::FromMatrixFile { path } => {
                 let path = input.resolve(path);
                 let matrix = read_matrix(&path)?;
@@ -874,12 +843,7 @@ fn degree_check(
     what: &str,
     self_note: &str,
 ) -> Result<()> {
-    let err = |m: String| {
-        Err(CortecsError::connection(
-            input.projection,
-            format!("{rule}: {m}"),
-        ))
-    };
+    let err = |m: String| Err(CortecsError::connection(input.projection, format!("{rule}: {m}")));
     if input.multapses {
         if k > 0 && avail == 0 {
             return err(format!(
@@ -970,11 +934,7 @@ pub fn expected_count(strategy: &Strategy, input: &ConnectInput) -> Result<f64> 
 /// whose pre neuron has none, exactly `round(excitatory_ratio * m)` are
 /// excitatory, chosen uniformly at random (stream keyed by the projection
 /// and `"sign"`), the others inhibitory. A ratio outside `[0, 1]` is an error.
-pub fn assign_signs(
-    conn: &Connectivity,
-    input: &ConnectInput,
-    excitatory_ratio: f64,
-) -> Result<Vec<Sign>> {
+pub fn assign_signs(conn: &Connectivity, input: &ConnectInput, excitatory_ratio: f64) -> Result<Vec<Sign>> {
     check_probability(input, "signs", "excitatory ratio", excitatory_ratio)?;
     let rows = conn.n_rows();
     if !input.pre_polarity.is_empty() && input.pre_polarity.len() != rows {
@@ -1204,14 +1164,7 @@ fn sample_distinct(
 /// Appends `k` values drawn uniformly with replacement from `0..n` without
 /// `skip` (there must be a candidate), sorted if `sorted`.
 #[inline]
-fn sample_replace(
-    rng: &mut Stream,
-    n: usize,
-    k: usize,
-    skip: usize,
-    sorted: bool,
-    out: &mut Vec<u32>,
-) {
+fn sample_replace(rng: &mut Stream, n: usize, k: usize, skip: usize, sorted: bool, out: &mut Vec<u32>) {
     let m = (n - usize::from(skip < n)) as u64;
     let start = out.len();
     let mut local = rng.clone();
@@ -1278,13 +1231,7 @@ fn assemble(n_rows: usize, parts: Vec<RowsChunk>) -> Connectivity {
 /// output is allocated) `fill(i, len, rng, bits, row)` appends exactly `len`
 /// entries of row `i` to the scratch `row`, the chunk's stream continuing.
 /// `bits` has `bits_len` bits and must be left clear.
-fn by_counted_rows<C, F>(
-    input: &ConnectInput,
-    n_rows: usize,
-    bits_len: usize,
-    count: C,
-    fill: F,
-) -> Connectivity
+fn by_counted_rows<C, F>(input: &ConnectInput, n_rows: usize, bits_len: usize, count: C, fill: F) -> Connectivity
 where
     C: Fn(Range<usize>, &mut Stream, &mut [u64]) + Sync,
     F: Fn(usize, usize, &mut Stream, &mut Bits, &mut Vec<u32>) + Sync,
@@ -1391,8 +1338,7 @@ fn fixed_probability(input: &ConnectInput, p: f64) -> Connectivity {
     let built = by_rows(input.n_pre, 0, |c, rows, _, out| {
         let mut rng = chunk_stream(input, c);
         let expect = rows.len() as f64 * n_post as f64 * p;
-        out.post
-            .reserve((expect + 5.0 * expect.sqrt()) as usize + 16);
+        out.post.reserve((expect + 5.0 * expect.sqrt()) as usize + 16);
         let mut row = rows.start;
         let mut col: u64 = 0;
         loop {
@@ -1543,8 +1489,7 @@ fn in_degree(input: &ConnectInput, k: usize) -> Connectivity {
                 let posts = chunk_rows(c, n_post);
                 let expect = (posts.len() * k) as f64 * bucket_rows as f64 / n_pre as f64;
                 let cap = (expect + 4.0 * expect.sqrt()) as usize + 16;
-                let mut buckets: Vec<Vec<u32>> =
-                    (0..n_buckets).map(|_| Vec::with_capacity(cap)).collect();
+                let mut buckets: Vec<Vec<u32>> = (0..n_buckets).map(|_| Vec::with_capacity(cap)).collect();
                 for (jj, j) in posts.enumerate() {
                     row.clear();
                     draw_inputs(input, &mut rng, bits, k, j, row);
@@ -1607,14 +1552,7 @@ fn in_degree(input: &ConnectInput, k: usize) -> Connectivity {
 
 /// The `k` inputs of post neuron `j` (unsorted), appended to `row`.
 #[inline]
-fn draw_inputs(
-    input: &ConnectInput,
-    rng: &mut Stream,
-    bits: &mut Bits,
-    k: usize,
-    j: usize,
-    row: &mut Vec<u32>,
-) {
+fn draw_inputs(input: &ConnectInput, rng: &mut Stream, bits: &mut Bits, k: usize, j: usize, row: &mut Vec<u32>) {
     let skip = if input.no_self() { j } else { usize::MAX };
     if input.multapses {
         sample_replace(rng, input.n_pre, k, skip, false, row);
@@ -1690,8 +1628,7 @@ fn fixed_total(input: &ConnectInput, n: u64) -> Connectivity {
     if n == 0 || avail == 0 || n_pre == 0 {
         return Connectivity::empty(n_pre);
     }
-    let split_stream =
-        |round: u64| Stream::keyed(input.seed, input.projection, "connect-split", round);
+    let split_stream = |round: u64| Stream::keyed(input.seed, input.projection, "connect-split", round);
     let skip_of = |i: usize| if no_self { i } else { usize::MAX };
     let pairs = n_pre as u64 * avail as u64;
     if input.multapses {
@@ -1759,14 +1696,7 @@ fn fixed_total(input: &ConnectInput, n: u64) -> Connectivity {
         let mut rng = chunk_stream(input, c);
         for i in rows {
             let start = out.post.len();
-            sample_replace(
-                &mut rng,
-                n_post,
-                counts[i] as usize,
-                skip_of(i),
-                true,
-                &mut out.post,
-            );
+            sample_replace(&mut rng, n_post, counts[i] as usize, skip_of(i), true, &mut out.post);
             dedup_tail(&mut out.post, start);
             out.end_row();
         }
@@ -1781,21 +1711,12 @@ fn fixed_total(input: &ConnectInput, n: u64) -> Connectivity {
         let next = by_rows(n_pre, 0, |c, rows, _, out| {
             if counts[rows.clone()].iter().all(|&x| x == 0) {
                 let (a, b) = (old.row_ptr[rows.start], old.row_ptr[rows.end]);
-                out.post
-                    .extend_from_slice(&old.post[a as usize..b as usize]);
-                out.ends.extend(
-                    old.row_ptr[rows.start + 1..=rows.end]
-                        .iter()
-                        .map(|&e| e - a),
-                );
+                out.post.extend_from_slice(&old.post[a as usize..b as usize]);
+                out.ends
+                    .extend(old.row_ptr[rows.start + 1..=rows.end].iter().map(|&e| e - a));
                 return Ok(());
             }
-            let mut rng = Stream::keyed(
-                input.seed,
-                input.projection,
-                "connect",
-                c as u64 | (round << 40),
-            );
+            let mut rng = Stream::keyed(input.seed, input.projection, "connect", c as u64 | (round << 40));
             let mut fresh = Vec::new();
             for i in rows {
                 let existing = old.row(i);
@@ -1803,14 +1724,7 @@ fn fixed_total(input: &ConnectInput, n: u64) -> Connectivity {
                     out.post.extend_from_slice(existing);
                 } else {
                     fresh.clear();
-                    sample_replace(
-                        &mut rng,
-                        n_post,
-                        counts[i] as usize,
-                        skip_of(i),
-                        true,
-                        &mut fresh,
-                    );
+                    sample_replace(&mut rng, n_post, counts[i] as usize, skip_of(i), true, &mut fresh);
                     merge_unique(existing, &fresh, &mut out.post);
                 }
                 out.end_row();
@@ -1898,13 +1812,9 @@ impl<'a> PairCtx<'a> {
     fn new(input: &'a ConnectInput<'a>, rule: &'a PairRule) -> PairCtx<'a> {
         let cell = match rule {
             PairRule::Distance { cutoff, .. } | PairRule::Gaussian { cutoff, .. } => *cutoff,
-            PairRule::Radial { radius, .. } => Some(
-                radius
-                    .iter()
-                    .copied()
-                    .filter(|r| r.is_finite())
-                    .fold(0.0, f64::max),
-            ),
+            PairRule::Radial { radius, .. } => {
+                Some(radius.iter().copied().filter(|r| r.is_finite()).fold(0.0, f64::max))
+            }
             PairRule::Index { .. } => None,
         };
         let grid = cell.map(|c| {
@@ -1926,19 +1836,18 @@ impl<'a> PairCtx<'a> {
         let mut bad: Option<(usize, f64, f64)> = None;
         let centre = input.pre_pos(i);
         // Visits candidates by distance, through the grid or all of them.
-        let mut visit =
-            |radius: Option<f64>, g: &mut dyn FnMut(usize, f64)| match (radius, &self.grid) {
-                (Some(r), Some(grid)) => grid.for_each_within(centre, r, scratch, |j, d| {
-                    if j != skip {
-                        g(j, d)
-                    }
-                }),
-                _ => {
-                    for j in (0..input.n_post).filter(|&j| j != skip) {
-                        g(j, input.space.distance(centre, input.post_pos(j)));
-                    }
+        let mut visit = |radius: Option<f64>, g: &mut dyn FnMut(usize, f64)| match (radius, &self.grid) {
+            (Some(r), Some(grid)) => grid.for_each_within(centre, r, scratch, |j, d| {
+                if j != skip {
+                    g(j, d)
                 }
-            };
+            }),
+            _ => {
+                for j in (0..input.n_post).filter(|&j| j != skip) {
+                    g(j, input.space.distance(centre, input.post_pos(j)));
+                }
+            }
+        };
         match self.rule {
             PairRule::Distance { p, cutoff } => visit(*cutoff, &mut |j, d| {
                 let q = p.eval(d);
@@ -1970,9 +1879,7 @@ impl<'a> PairCtx<'a> {
                     } else {
                         return Err(CortecsError::connection(
                             input.projection,
-                            format!(
-                                "index_probability: p(i = {i}, j = {j}) = {q} is not a probability in [0, 1]"
-                            ),
+                            format!("index_probability: p(i = {i}, j = {j}) = {q} is not a probability in [0, 1]"),
                         ));
                     }
                 }
@@ -1982,9 +1889,7 @@ impl<'a> PairCtx<'a> {
             None => Ok(()),
             Some((j, d, q)) => Err(CortecsError::connection(
                 input.projection,
-                format!(
-                    "distance_probability: p(d = {d}) = {q} (pre {i} -> post {j}) is not a probability in [0, 1]"
-                ),
+                format!("distance_probability: p(d = {d}) = {q} (pre {i} -> post {j}) is not a probability in [0, 1]"),
             )),
         }
     }
@@ -2083,20 +1988,14 @@ fn build_list(input: &ConnectInput, src: &ListSource) -> Result<Connectivity> {
             return Err(src.error(
                 input,
                 &[r],
-                format!(
-                    "pre index {pre} is out of range for {} pre neurons",
-                    input.n_pre
-                ),
+                format!("pre index {pre} is out of range for {} pre neurons", input.n_pre),
             ));
         }
         if post as usize >= input.n_post {
             return Err(src.error(
                 input,
                 &[r],
-                format!(
-                    "post index {post} is out of range for {} post neurons",
-                    input.n_post
-                ),
+                format!("post index {post} is out of range for {} post neurons", input.n_post),
             ));
         }
         if no_self && pre == post {
@@ -2114,11 +2013,7 @@ fn build_list(input: &ConnectInput, src: &ListSource) -> Result<Connectivity> {
         if let Some(d) = src.delays
             && !(d[r] >= 0.0 && d[r].is_finite())
         {
-            return Err(src.error(
-                input,
-                &[r],
-                format!("delay {} ms must be finite and >= 0", d[r]),
-            ));
+            return Err(src.error(input, &[r], format!("delay {} ms must be finite and >= 0", d[r])));
         }
         counts[pre as usize + 1] += 1;
     }
@@ -2151,12 +2046,8 @@ fn build_list(input: &ConnectInput, src: &ListSource) -> Result<Connectivity> {
     Ok(Connectivity {
         row_ptr,
         post: perm.iter().map(|&r| src.rows[r as usize].1).collect(),
-        weight: src
-            .weights
-            .map(|w| perm.iter().map(|&r| w[r as usize]).collect()),
-        delay: src
-            .delays
-            .map(|d| perm.iter().map(|&r| d[r as usize]).collect()),
+        weight: src.weights.map(|w| perm.iter().map(|&r| w[r as usize]).collect()),
+        delay: src.delays.map(|d| perm.iter().map(|&r| d[r as usize]).collect()),
     })
 }
 
@@ -2179,10 +2070,7 @@ fn parse_index(s: &str) -> Option<u32> {
 fn parse_list_file(input: &ConnectInput, path: &Path) -> Result<ParsedList> {
     let text = std::fs::read_to_string(path).map_err(|e| CortecsError::file(path, e))?;
     let err = |line: usize, m: String| {
-        CortecsError::file(
-            path,
-            format!("line {line}: {m} (projection '{}')", input.projection),
-        )
+        CortecsError::file(path, format!("line {line}: {m} (projection '{}')", input.projection))
     };
     let mut out = ParsedList {
         rows: Vec::new(),
@@ -2204,10 +2092,7 @@ fn parse_list_file(input: &ConnectInput, path: &Path) -> Result<ParsedList> {
         if !(2..=4).contains(&fields.len()) {
             return Err(err(
                 n,
-                format!(
-                    "expected 'pre post [weight [delay]]', found {} fields",
-                    fields.len()
-                ),
+                format!("expected 'pre post [weight [delay]]', found {} fields", fields.len()),
             ));
         }
         match width {
@@ -2221,31 +2106,17 @@ fn parse_list_file(input: &ConnectInput, path: &Path) -> Result<ParsedList> {
                 }
             }
             Some((w, first)) if w != fields.len() => {
-                return Err(err(
-                    n,
-                    format!("{} fields, but line {first} has {w}", fields.len()),
-                ));
+                return Err(err(n, format!("{} fields, but line {first} has {w}", fields.len())));
             }
             _ => {}
         }
-        let pre = parse_index(fields[0]).ok_or_else(|| {
-            err(
-                n,
-                format!("pre index '{}' is not a non-negative integer", fields[0]),
-            )
-        })?;
-        let post = parse_index(fields[1]).ok_or_else(|| {
-            err(
-                n,
-                format!("post index '{}' is not a non-negative integer", fields[1]),
-            )
-        })?;
+        let pre = parse_index(fields[0])
+            .ok_or_else(|| err(n, format!("pre index '{}' is not a non-negative integer", fields[0])))?;
+        let post = parse_index(fields[1])
+            .ok_or_else(|| err(n, format!("post index '{}' is not a non-negative integer", fields[1])))?;
         out.rows.push((pre, post));
         out.lines.push(n);
-        for (slot, col, what) in [
-            (&mut out.weights, 2, "weight"),
-            (&mut out.delays, 3, "delay"),
-        ] {
+        for (slot, col, what) in [(&mut out.weights, 2, "weight"), (&mut out.delays, 3, "delay")] {
             if let Some(v) = slot {
                 let x: f64 = fields[col]
                     .parse()
@@ -2289,11 +2160,7 @@ fn read_matrix(path: &Path) -> Result<Array2<f64>> {
 /// Builds the CSR of a post x pre matrix in parallel buckets of pre
 /// columns: each bucket reads its columns of every row (in post order), so
 /// its rows come out sorted.
-fn build_matrix(
-    input: &ConnectInput,
-    matrix: ArrayView2<f64>,
-    file: Option<&Path>,
-) -> Result<Connectivity> {
+fn build_matrix(input: &ConnectInput, matrix: ArrayView2<f64>, file: Option<&Path>) -> Result<Connectivity> {
     let (rows, cols) = matrix.dim();
     let fail = |m: String| match file {
         Some(p) => CortecsError::file(p, format!("{m} (projection '{}')", input.projection)),
@@ -2319,10 +2186,7 @@ fn build_matrix(
                 for (q, &w) in row.iter().enumerate() {
                     if w != 0.0 && !(no_self && cols.start + q == j) {
                         if !w.is_finite() {
-                            return Err(fail(format!(
-                                "entry [post {j}, pre {}] is {w}",
-                                cols.start + q
-                            )));
+                            return Err(fail(format!("entry [post {j}, pre {}] is {w}", cols.start + q)));
                         }
                         counts[q] += 1;
                     }
@@ -2407,10 +2271,7 @@ mod tests {
                 ("G >= 3", xs.iter().filter(|&&x| x >= 3).count(), q * q * q),
             ] {
                 let sd = (n as f64 * prob * (1.0 - prob)).sqrt();
-                assert!(
-                    (hits as f64 - n as f64 * prob).abs() <= 5.0 * sd + 1e-9,
-                    "{p} {what}"
-                );
+                assert!((hits as f64 - n as f64 * prob).abs() <= 5.0 * sd + 1e-9, "{p} {what}");
             }
             let mean = xs.iter().sum::<u64>() as f64 / n as f64;
             let sd = (q / (p * p) / n as f64).sqrt();
@@ -2432,10 +2293,7 @@ mod tests {
     fn multinomial_sums() {
         let mut rng = Stream::from_seed(2);
         for (total, rows) in [(0, 5), (3, 100), (1000, 7), (10, 1)] {
-            assert_eq!(
-                multinomial(&mut rng, total, rows).iter().sum::<u64>(),
-                total
-            );
+            assert_eq!(multinomial(&mut rng, total, rows).iter().sum::<u64>(), total);
         }
     }
 }

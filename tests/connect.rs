@@ -1,8 +1,7 @@
 //! Connection strategies: each builds exactly what its rule says.
 
 use cortecs::connect::{
-    ConnectInput, Connectivity, Polarity, ProbabilityFn, Strategy, assign_signs, connect,
-    expected_count,
+    ConnectInput, Connectivity, Polarity, ProbabilityFn, Strategy, assign_signs, connect, expected_count,
 };
 use cortecs::spatial::Space;
 use cortecs::store::{EXCITATORY, INHIBITORY};
@@ -48,10 +47,7 @@ fn check_csr(c: &Connectivity, n_pre: usize, n_post: usize) {
     assert!(c.row_ptr.windows(2).all(|w| w[0] <= w[1]));
     assert!(c.post.iter().all(|&j| (j as usize) < n_post));
     for i in 0..n_pre {
-        assert!(
-            c.row(i).windows(2).all(|w| w[0] <= w[1]),
-            "row {i} not sorted"
-        );
+        assert!(c.row(i).windows(2).all(|w| w[0] <= w[1]), "row {i} not sorted");
     }
     if let Some(w) = &c.weight {
         assert_eq!(w.len(), c.len());
@@ -89,20 +85,12 @@ fn assert_near(what: &str, x: f64, mean: f64, var: f64) {
 }
 
 fn pool(threads: usize) -> rayon::ThreadPool {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap()
+    rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap()
 }
 
 fn err_text(s: &Strategy, i: &ConnectInput) -> String {
-    let v = s
-        .validate(i)
-        .expect_err("validate should reject")
-        .to_string();
-    let c = connect(s, i)
-        .expect_err("connect should reject")
-        .to_string();
+    let v = s.validate(i).expect_err("validate should reject").to_string();
+    let c = connect(s, i).expect_err("connect should reject").to_string();
     assert_eq!(v, c);
     c
 }
@@ -122,12 +110,7 @@ fn random_positions(n: usize, side: f64, seed: u64) -> Vec<[f64; 3]> {
 
 /// Compares, per distance bin, the number of synapses with the sum of the
 /// connection probabilities of the candidate pairs (5 standard errors).
-fn check_bins(
-    c: &Connectivity,
-    input: &ConnectInput,
-    bin: f64,
-    p: impl Fn(usize, usize, f64) -> f64,
-) {
+fn check_bins(c: &Connectivity, input: &ConnectInput, bin: f64, p: impl Fn(usize, usize, f64) -> f64) {
     let n_bins = 64;
     let mut expect = vec![0.0; n_bins];
     let mut var = vec![0.0; n_bins];
@@ -143,9 +126,7 @@ fn check_bins(
                 assert!(!linked);
                 continue;
             }
-            let d = input
-                .space
-                .distance(input.pre_positions[i], input.post_positions[j]);
+            let d = input.space.distance(input.pre_positions[i], input.post_positions[j]);
             let q = p(i, j, d);
             if q == 0.0 {
                 assert!(!linked, "pair {i} -> {j} at d = {d} has p = 0");
@@ -165,12 +146,7 @@ fn check_bins(
     let mut checked = 0;
     for b in 0..n_bins {
         if pairs[b] >= 50 {
-            assert_near(
-                &format!("bin {b} ({} pairs)", pairs[b]),
-                got[b],
-                expect[b],
-                var[b],
-            );
+            assert_near(&format!("bin {b} ({} pairs)", pairs[b]), got[b], expect[b], var[b]);
             checked += 1;
         }
     }
@@ -197,10 +173,7 @@ fn all_to_all_is_every_pair() {
         ..recurrent(6)
     };
     assert_eq!(connect(&Strategy::AllToAll, &with_self).unwrap().len(), 36);
-    assert_eq!(
-        connect(&Strategy::AllToAll, &input(0, 5)).unwrap().row_ptr,
-        [0]
-    );
+    assert_eq!(connect(&Strategy::AllToAll, &input(0, 5)).unwrap().row_ptr, [0]);
 }
 
 #[test]
@@ -282,12 +255,7 @@ fn fixed_probability_recurrent_and_extremes() {
     let c = connect(&short, &recurrent(n)).unwrap();
     check_csr(&c, n, n);
     assert!(!has_self(&c));
-    assert_near(
-        "short rows",
-        c.len() as f64,
-        0.02 * pairs,
-        pairs * 0.02 * 0.98,
-    );
+    assert_near("short rows", c.len() as f64, 0.02 * pairs, pairs * 0.02 * 0.98);
     let zero = Strategy::FixedProbability {
         p: 0.0,
         equalize_efferents: false,
@@ -342,10 +310,7 @@ fn fixed_in_degree_exact() {
     check_csr(&c, n_pre, n_post);
     assert!(in_degrees(&c, n_post).iter().all(|&d| d == k));
     assert!(!has_multapses(&c));
-    assert_eq!(
-        expected_count(&s, &input(n_pre, n_post)).unwrap(),
-        (n_post * k) as f64
-    );
+    assert_eq!(expected_count(&s, &input(n_pre, n_post)).unwrap(), (n_post * k) as f64);
     // Pre neurons are drawn uniformly: out-degrees average k * n_post / n_pre.
     let first: usize = (0..250).map(|i| c.row(i).len()).sum();
     let half = (n_post * k) as f64 / 2.0;
@@ -367,10 +332,7 @@ fn fixed_in_degree_with_multapses() {
     check_csr(&c, 51, 51);
     assert!(in_degrees(&c, 51).iter().all(|&d| d == 50));
     assert!(!has_self(&c));
-    assert!(
-        has_multapses(&c),
-        "50 draws of 50 with replacement must repeat"
-    );
+    assert!(has_multapses(&c), "50 draws of 50 with replacement must repeat");
     // k beyond the number of pre neurons is fine with replacement.
     let c = connect(&Strategy::FixedInDegree { k: 80 }, &i).unwrap();
     assert!(in_degrees(&c, 51).iter().all(|&d| d == 80));
@@ -393,12 +355,7 @@ fn fixed_in_degree_with_multapses() {
         assert!(in_degrees(&c, 600).iter().all(|&d| d == 500));
         assert_eq!(has_multapses(&c), multapses);
         let last: usize = (1500..2000).map(|r| c.row(r).len()).sum();
-        assert_near(
-            "last quarter of pre",
-            last as f64,
-            75_000.0,
-            75_000.0 * 0.75,
-        );
+        assert_near("last quarter of pre", last as f64, 75_000.0, 75_000.0 * 0.75);
     }
 }
 
@@ -460,10 +417,7 @@ fn fixed_total_exact() {
     check_csr(&c, 20, 20);
     assert_eq!(c.len(), 3000);
     assert!(!has_self(&c) && has_multapses(&c));
-    assert_eq!(
-        expected_count(&Strategy::FixedTotal { n: 3000 }, &i).unwrap(),
-        3000.0
-    );
+    assert_eq!(expected_count(&Strategy::FixedTotal { n: 3000 }, &i).unwrap(), 3000.0);
 }
 
 #[test]
@@ -485,12 +439,7 @@ fn fixed_total_is_uniform_over_pairs() {
     }
     let q = n as f64 / (n_pre * n_post) as f64;
     for (k, &h) in hits.iter().enumerate() {
-        assert_near(
-            &format!("pair {k}"),
-            h,
-            q * runs as f64,
-            runs as f64 * q * (1.0 - q),
-        );
+        assert_near(&format!("pair {k}"), h, q * runs as f64, runs as f64 * q * (1.0 - q));
     }
 }
 
@@ -514,13 +463,14 @@ fn distance_probability_with_cutoff_matches_p_of_d() {
     let c = connect(&s, i).unwrap();
     check_csr(&c, 1600, 1600);
     assert!(!has_self(&c));
-    check_bins(&c, i, 0.5, |_, _, d| {
-        if d <= 6.0 {
-            0.8 * (-d / 3.0).exp()
-        } else {
-            0.0
-        }
-    });
+    check_bins(
+        &c,
+        i,
+        0.5,
+        |_, _, d| {
+            if d <= 6.0 { 0.8 * (-d / 3.0).exp() } else { 0.0 }
+        },
+    );
     let e = expected_count(&s, i).unwrap();
     assert_near("expected count", c.len() as f64, e, e);
 }
@@ -733,11 +683,7 @@ fn small_world_ring_and_rewiring() {
     check_csr(&c, n, n);
     assert_eq!(c.len(), n * k);
     for i in 0..n {
-        assert!(
-            c.row(i)
-                .iter()
-                .all(|&j| ring(i, j as usize) && j as usize != i)
-        );
+        assert!(c.row(i).iter().all(|&j| ring(i, j as usize) && j as usize != i));
     }
     let rewire = 0.3;
     let s = Strategy::SmallWorld { k, rewire };
@@ -804,9 +750,7 @@ fn index_probability_expression_and_closure() {
         m.contains("p(i = 2, j = 0) = 2") && m.contains("not a probability"),
         "{m}"
     );
-    let s = Strategy::IndexProbability {
-        p: "exp(-d)".into(),
-    };
+    let s = Strategy::IndexProbability { p: "exp(-d)".into() };
     assert!(err_text(&s, &input(5, 5)).contains("unknown variable 'd'"));
     let s = Strategy::IndexProbability { p: "1.5".into() };
     assert!(err_text(&s, &input(5, 5)).contains("p = 1.5 is not a probability"));
@@ -855,9 +799,7 @@ fn from_list_errors_name_the_row() {
     };
     let m = err_text(&list(vec![(0, 0), (1, 1), (3, 0)]), &input(3, 2));
     assert!(
-        m.contains("proj")
-            && m.contains("row 2")
-            && m.contains("pre index 3 is out of range for 3"),
+        m.contains("proj") && m.contains("row 2") && m.contains("pre index 3 is out of range for 3"),
         "{m}"
     );
     let m = err_text(&list(vec![(0, 5)]), &input(3, 2));
@@ -896,9 +838,7 @@ fn from_list_file_parses_and_reports_lines() {
         base_dir: Box::leak(dir.clone().into_boxed_path()),
         ..input(2, 3)
     };
-    let s = Strategy::FromListFile {
-        path: "ok.txt".into(),
-    };
+    let s = Strategy::FromListFile { path: "ok.txt".into() };
     let c = connect(&s, &i).unwrap();
     assert_eq!(c.row_ptr, [0, 2, 3]);
     assert_eq!(c.post, [1, 2, 0]);
@@ -919,17 +859,11 @@ fn from_list_file_parses_and_reports_lines() {
         "{m}"
     );
     let m = bad("0 1\n1 7\n");
-    assert!(
-        m.contains("bad.txt: line 2") && m.contains("post index 7"),
-        "{m}"
-    );
+    assert!(m.contains("bad.txt: line 2") && m.contains("post index 7"), "{m}");
     let m = bad("0 1 0.5\n1 2\n");
     assert!(m.contains("line 2: 2 fields, but line 1 has 3"), "{m}");
     let m = bad("0 1\n1 2\n0 1\n");
-    assert!(
-        m.contains("lines 1 and 3") && m.contains("multapses"),
-        "{m}"
-    );
+    assert!(m.contains("lines 1 and 3") && m.contains("multapses"), "{m}");
     let m = bad("0 1 2 3 4\n");
     assert!(m.contains("line 1") && m.contains("5 fields"), "{m}");
     let m = err_text(
@@ -945,11 +879,7 @@ fn from_list_file_parses_and_reports_lines() {
 #[test]
 fn from_matrix_is_post_by_pre() {
     // 3 post x 4 pre.
-    let w = ndarray::array![
-        [0.0, 1.0, 0.0, 2.0],
-        [3.0, 0.0, 0.0, 0.0],
-        [0.0, 4.0, 5.0, 0.0]
-    ];
+    let w = ndarray::array![[0.0, 1.0, 0.0, 2.0], [3.0, 0.0, 0.0, 0.0], [0.0, 4.0, 5.0, 0.0]];
     let s = Strategy::FromMatrix { matrix: w.clone() };
     let c = connect(&s, &input(4, 3)).unwrap();
     check_csr(&c, 4, 3);
@@ -958,10 +888,7 @@ fn from_matrix_is_post_by_pre() {
     assert_eq!(c.weight.as_deref(), Some(&[3.0, 1.0, 4.0, 5.0, 2.0][..]));
     assert_eq!(expected_count(&s, &input(4, 3)).unwrap(), 5.0);
     let m = err_text(&s, &input(3, 4));
-    assert!(
-        m.contains("shape 3 x 4, expected 4 x 3 (post x pre)"),
-        "{m}"
-    );
+    assert!(m.contains("shape 3 x 4, expected 4 x 3 (post x pre)"), "{m}");
     // A transposed (non-standard layout) view reads the same.
     let t = Strategy::FromMatrix {
         matrix: w.t().t().to_owned(),
@@ -1001,24 +928,14 @@ fn from_matrix_file_reads_npy() {
         assert_eq!(c.post, [1, 0, 2]);
         assert_eq!(c.weight.unwrap(), [2.5, 1.5, -1.0]);
     }
-    let m = err_text(
-        &Strategy::FromMatrixFile {
-            path: "v.npy".into(),
-        },
-        &i,
-    );
+    let m = err_text(&Strategy::FromMatrixFile { path: "v.npy".into() }, &i);
     assert!(m.contains("v.npy") && m.contains("2-D"), "{m}");
     let swapped = ConnectInput {
         n_pre: 3,
         n_post: 2,
         ..i
     };
-    let m = err_text(
-        &Strategy::FromMatrixFile {
-            path: "w64.npy".into(),
-        },
-        &swapped,
-    );
+    let m = err_text(&Strategy::FromMatrixFile { path: "w64.npy".into() }, &swapped);
     assert!(m.contains("shape 3 x 2, expected 2 x 3"), "{m}");
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -1073,19 +990,13 @@ fn signs_follow_dale_and_exact_ratio() {
             (m / 2) as f64 * q * (1.0 - q) + 1e-9,
         );
     }
-    let other = ConnectInput {
-        seed: i.seed + 1,
-        ..i
-    };
+    let other = ConnectInput { seed: i.seed + 1, ..i };
     assert_ne!(
         assign_signs(&c, &i, 0.5).unwrap(),
         assign_signs(&c, &other, 0.5).unwrap()
     );
     let m = assign_signs(&c, &i, 1.5).unwrap_err().to_string();
-    assert!(
-        m.contains("proj") && m.contains("excitatory ratio = 1.5"),
-        "{m}"
-    );
+    assert!(m.contains("proj") && m.contains("excitatory ratio = 1.5"), "{m}");
     assert!(assign_signs(&c, &i, f64::NAN).is_err());
 }
 
@@ -1157,20 +1068,8 @@ fn same_seed_same_synapses_at_any_thread_count() {
             assert!(!one.is_empty(), "{}", s.name());
             assert_eq!(one, two, "{} differs between 1 and 2 threads", s.name());
             assert_eq!(one, three, "{} differs between 1 and 3 threads", s.name());
-            let other = connect(
-                &s,
-                &ConnectInput {
-                    seed: i.seed + 1,
-                    ..i
-                },
-            )
-            .unwrap();
-            assert_ne!(
-                one,
-                other,
-                "{}: another seed gives the same synapses",
-                s.name()
-            );
+            let other = connect(&s, &ConnectInput { seed: i.seed + 1, ..i }).unwrap();
+            assert_ne!(one, other, "{}: another seed gives the same synapses", s.name());
             let renamed = connect(
                 &s,
                 &ConnectInput {
@@ -1179,12 +1078,7 @@ fn same_seed_same_synapses_at_any_thread_count() {
                 },
             )
             .unwrap();
-            assert_ne!(
-                one,
-                renamed,
-                "{}: another projection gives the same synapses",
-                s.name()
-            );
+            assert_ne!(one, renamed, "{}: another projection gives the same synapses", s.name());
         }
     }
 }
@@ -1258,11 +1152,7 @@ fn impossible_requests_are_errors_with_clear_messages() {
             recurrent(10),
             "k = 10 must be less than the number of neurons n = 10",
         ),
-        (
-            Strategy::SmallWorld { k: 2, rewire: 0.1 },
-            input(10, 11),
-            "same size",
-        ),
+        (Strategy::SmallWorld { k: 2, rewire: 0.1 }, input(10, 11), "same size"),
         (
             Strategy::SmallWorld { k: 2, rewire: -0.1 },
             recurrent(10),
@@ -1357,10 +1247,7 @@ fn names_are_snake_case() {
     let names: Vec<&str> = random_strategies().iter().map(|s| s.name()).collect();
     assert!(names.contains(&"fixed_probability") && names.contains(&"small_world"));
     assert_eq!(Strategy::AllToAll.name(), "all_to_all");
-    assert_eq!(
-        Strategy::FromMatrixFile { path: "x".into() }.name(),
-        "from_matrix_file"
-    );
+    assert_eq!(Strategy::FromMatrixFile { path: "x".into() }.name(), "from_matrix_file");
 }
 
 // ---------------------------------------------------------------------------
