@@ -1616,12 +1616,13 @@ fn dedup_tail(v: &mut Vec<u32>, start: usize) {
 
 /// Exactly `n` synapses. With multapses: a multinomial split of `n` over
 /// the pre rows (sequential binomial draws), then uniform draws within each
-/// row. Without: a uniformly random set of `n` distinct pairs, either
-/// marked on a bit set of all pairs (when `n` is at least 1/16 of them) or,
-/// for sparse totals, as the distinct values of a sequence of independent
-/// uniform pairs drawn in rounds (split, draw, drop repeats) until `n` are
-/// distinct: the first `n` distinct values of an i.i.d. sequence are a
-/// uniform `n`-subset.
+/// row. Without: a uniformly random set of `n` distinct pairs, as the
+/// distinct values of a sequence of independent uniform pairs drawn in
+/// rounds (split over the rows, draw, drop repeats) until `n` are distinct:
+/// the first `n` distinct values of an i.i.d. sequence are a uniform
+/// `n`-subset. Sparse totals keep sorted rows between rounds; totals of at
+/// least 1/16 of the pairs mark a bit per pair instead
+/// ([`fixed_total_dense`]).
 fn fixed_total(input: &ConnectInput, n: u64) -> Connectivity {
     let (n_pre, n_post, no_self) = (input.n_pre, input.n_post, input.no_self());
     let avail = n_post - usize::from(no_self && n_post > 0);
@@ -1642,53 +1643,7 @@ fn fixed_total(input: &ConnectInput, n: u64) -> Connectivity {
         );
     }
     if n.saturating_mul(16) >= pairs {
-        // Dense: a bit per pair (at most 2 bytes per synapse), marked by
-        // rejection (or the complement marked out), read back in order.
-        let mut rng = chunk_stream(input, 0);
-        let total = pairs as usize;
-        let k = n as usize;
-        let mut bits = Bits::new(total);
-        if 2 * k > total {
-            bits.fill(total);
-            let mut left = total - k;
-            while left > 0 {
-                if bits.remove(rng.below(pairs) as usize) {
-                    left -= 1;
-                }
-            }
-        } else {
-            let mut left = k;
-            while left > 0 {
-                if bits.insert(rng.below(pairs) as usize) {
-                    left -= 1;
-                }
-            }
-        }
-        let mut row_ptr = Vec::with_capacity(n_pre + 1);
-        row_ptr.push(0u64);
-        let mut post = Vec::with_capacity(k);
-        let mut row = 0usize;
-        let mut row_start = 0usize;
-        for (w, &word) in bits.words.iter().enumerate() {
-            let mut x = word;
-            while x != 0 {
-                let idx = w * 64 + x.trailing_zeros() as usize;
-                x &= x - 1;
-                while idx >= row_start + avail {
-                    row_ptr.push(post.len() as u64);
-                    row += 1;
-                    row_start += avail;
-                }
-                post.push(skip_map(idx - row_start, skip_of(row)) as u32);
-            }
-        }
-        row_ptr.resize(n_pre + 1, post.len() as u64);
-        return Connectivity {
-            row_ptr,
-            post,
-            weight: None,
-            delay: None,
-        };
+        return fixed_total_dense(input, n, avail);
     }
     // Sparse rounds.
     let mut counts = multinomial(&mut split_stream(0), n, n_pre);
@@ -1735,6 +1690,96 @@ fn fixed_total(input: &ConnectInput, n: u64) -> Connectivity {
         round += 1;
     }
     conn
+}
+
+/// [`fixed_total`] without multapses when `n` is at least 1/16 of the
+/// `pairs` (so a bit per pair costs at most 2 bytes per synapse): each chunk
+/// of pre rows has a bit set over its pairs; in rounds, the missing count is
+/// split over the chunks (multinomial by their number of pairs) and each
+/// chunk, in parallel, marks that many uniform pairs, repeats falling on
+/// marked bits, until `n` bits are marked (or, above half of the pairs, the
+/// `pairs - n` left out). The bits are then read back row by row.
+fn fixed_total_dense(input: &ConnectInput, n: u64, avail: usize) -> Connectivity {
+    let n_pre = input.n_pre;
+    let no_self = input.no_self();
+    let pairs = n_pre as u64 * avail as u64;
+    let complement = 2 * n > pairs;
+    let target = if complement { pairs - n } else { n };
+    let sizes: Vec<u64> = chunks(n_pre)
+        .map(|c| (chunk_rows(c, n_pre).len() * avail) as u64)
+        .collect();
+    let mut marks: Vec<(Bits, u64)> = sizes.iter().map(|&z| (Bits::new(z as usize), 0)).collect();
+    let mut marked = 0u64;
+    let mut round = 0u64;
+    while marked < target {
+        let mut split_rng = Stream::keyed(input.seed, input.projection, "connect-split", round);
+        let split = multinomial_weighted(&mut split_rng, target - marked, &sizes);
+        marks.par_iter_mut().enumerate().for_each(|(c, (bits, count))| {
+            if split[c] == 0 {
+                return;
+            }
+            let mut rng = Stream::keyed(input.seed, input.projection, "connect", c as u64 | (round << 40));
+            for _ in 0..split[c] {
+                *count += u64::from(bits.insert(rng.below(sizes[c]) as usize));
+            }
+        });
+        marked = marks.iter().map(|m| m.1).sum();
+        round += 1;
+    }
+    let parts: Vec<RowsChunk> = marks
+        .into_par_iter()
+        .enumerate()
+        .map(|(c, (bits, _))| {
+            let rows = chunk_rows(c, n_pre);
+            let n_bits = rows.len() * avail;
+            let mut out = RowsChunk::default();
+            let (mut row, mut row_start) = (rows.start, 0usize);
+            for (w, &word) in bits.words.iter().enumerate() {
+                let mut x = if complement { !word } else { word };
+                if n_bits - w * 64 < 64 {
+                    x &= (1u64 << (n_bits - w * 64)) - 1;
+                }
+                while x != 0 {
+                    let idx = w * 64 + x.trailing_zeros() as usize;
+                    x &= x - 1;
+                    while idx >= row_start + avail {
+                        out.end_row();
+                        row += 1;
+                        row_start += avail;
+                    }
+                    let skip = if no_self { row } else { usize::MAX };
+                    out.post.push(skip_map(idx - row_start, skip) as u32);
+                }
+            }
+            while out.ends.len() < rows.len() {
+                out.end_row();
+            }
+            out
+        })
+        .collect();
+    assemble(n_pre, parts)
+}
+
+/// Multinomial split of `total` over cells of the given sizes (sequential
+/// binomial draws).
+fn multinomial_weighted(rng: &mut Stream, total: u64, sizes: &[u64]) -> Vec<u64> {
+    let mut left = total;
+    let mut size_left: u64 = sizes.iter().sum();
+    sizes
+        .iter()
+        .map(|&z| {
+            let c = if left == 0 || z == 0 {
+                0
+            } else if z == size_left {
+                left
+            } else {
+                binomial(rng, left, z as f64 / size_left as f64)
+            };
+            left -= c;
+            size_left -= z;
+            c
+        })
+        .collect()
 }
 
 /// Appends the union of the sorted unique `a` and the sorted `b`, without

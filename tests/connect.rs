@@ -422,24 +422,45 @@ fn fixed_total_exact() {
 
 #[test]
 fn fixed_total_is_uniform_over_pairs() {
-    // Every pair equally likely: count per pair over many seeds.
-    let (n_pre, n_post, n) = (6, 5, 7u64);
-    let mut hits = vec![0.0; n_pre * n_post];
-    let runs = 3000;
-    for seed in 0..runs {
-        let i = ConnectInput {
-            seed,
-            ..input(n_pre, n_post)
-        };
-        let c = connect(&Strategy::FixedTotal { n }, &i).unwrap();
-        let (pre, post) = c.pairs();
-        for (a, b) in pre.iter().zip(&post) {
-            hits[*a as usize * n_post + *b as usize] += 1.0;
+    // Every pair equally likely: count per pair over many seeds, for the
+    // sparse rounds, the dense bit sets and their complement, and with
+    // self-connections excluded.
+    for (n_pre, n_post, n, recurrent_pop) in [
+        (20, 20, 10u64, false),
+        (6, 5, 7, false),
+        (6, 5, 22, false),
+        (8, 8, 30, true),
+    ] {
+        let mut hits = vec![0.0; n_pre * n_post];
+        let runs = 2000;
+        for seed in 0..runs {
+            let i = ConnectInput {
+                seed: seed + 1000 * self::seed(),
+                same_population: recurrent_pop,
+                self_connections: !recurrent_pop,
+                ..input(n_pre, n_post)
+            };
+            let c = connect(&Strategy::FixedTotal { n }, &i).unwrap();
+            assert_eq!(c.len() as u64, n);
+            let (pre, post) = c.pairs();
+            for (a, b) in pre.iter().zip(&post) {
+                hits[*a as usize * n_post + *b as usize] += 1.0;
+            }
         }
-    }
-    let q = n as f64 / (n_pre * n_post) as f64;
-    for (k, &h) in hits.iter().enumerate() {
-        assert_near(&format!("pair {k}"), h, q * runs as f64, runs as f64 * q * (1.0 - q));
+        let candidates = n_pre * n_post - if recurrent_pop { n_pre } else { 0 };
+        let q = n as f64 / candidates as f64;
+        for (k, &h) in hits.iter().enumerate() {
+            if recurrent_pop && k / n_post == k % n_post {
+                assert_eq!(h, 0.0);
+                continue;
+            }
+            assert_near(
+                &format!("{n} of {n_pre} x {n_post}: pair {k}"),
+                h,
+                q * runs as f64,
+                runs as f64 * q * (1.0 - q),
+            );
+        }
     }
 }
 
