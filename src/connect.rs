@@ -13,17 +13,22 @@
 //! (plus the number of neurons), except the rules that must look at every
 //! pair by their nature: [`Strategy::IndexProbability`], and
 //! [`Strategy::DistanceProbability`] / [`Strategy::RadialGaussian`] without a
-//! cutoff. Fixed probability skips over the pairs with geometric gaps (one
-//! random draw and one logarithm per synapse, never one per pair), fixed
-//! degrees draw exactly the synapses they make, and distance rules with a
-//! cutoff only visit the pairs within the cutoff through a
-//! [`GridIndex`].
+//! cutoff. Fixed probability never draws once per pair: long rows draw
+//! their length (binomial) and then that many distinct targets, short rows
+//! skip over the pairs with geometric gaps (one table lookup per synapse).
+//! Fixed degrees and totals draw exactly the synapses they make (in-degree
+//! by post row, then transposed by a counting sort), and distance rules
+//! with a cutoff only visit the pairs within the cutoff through a
+//! [`GridIndex`]. Rules whose row lengths are known before their entries
+//! write straight into the output; the others build chunk buffers that are
+//! concatenated once.
 //!
 //! # Determinism
 //!
 //! Rows are built in parallel (rayon) in fixed chunks of [`ROWS_PER_CHUNK`]
 //! rows (pre rows, or post rows for the fixed in-degree rule), chunk `c`
-//! drawing from `Stream::keyed(seed, projection, "connect", c)`. The result
+//! drawing from `Stream::keyed(seed, projection, "connect", c)` (later
+//! rounds of the fixed-total rule use chunk `c | round << 40`). The result
 //! therefore depends on the seed and the projection's name only, never on
 //! the number of threads. The few global draws (the split of a fixed total
 //! over rows, the choice of excitatory synapses) come from their own streams
