@@ -13,17 +13,22 @@
 //! (plus the number of neurons), except the rules that must look at every
 //! pair by their nature: [`Strategy::IndexProbability`], and
 //! [`Strategy::DistanceProbability`] / [`Strategy::RadialGaussian`] without a
-//! cutoff. Fixed probability skips over the pairs with geometric gaps (one
-//! random draw and one logarithm per synapse, never one per pair), fixed
-//! degrees draw exactly the synapses they make, and distance rules with a
-//! cutoff only visit the pairs within the cutoff through a
-//! [`GridIndex`].
+//! cutoff. Fixed probability never draws once per pair: long rows draw
+//! their length (binomial) and then that many distinct targets, short rows
+//! skip over the pairs with geometric gaps (one table lookup per synapse).
+//! Fixed degrees and totals draw exactly the synapses they make (in-degree
+//! by post row, then transposed by a counting sort), and distance rules
+//! with a cutoff only visit the pairs within the cutoff through a
+//! [`GridIndex`]. Rules whose row lengths are known before their entries
+//! write straight into the output; the others build chunk buffers that are
+//! concatenated once.
 //!
 //! # Determinism
 //!
 //! Rows are built in parallel (rayon) in fixed chunks of [`ROWS_PER_CHUNK`]
 //! rows (pre rows, or post rows for the fixed in-degree rule), chunk `c`
-//! drawing from `Stream::keyed(seed, projection, "connect", c)`. The result
+//! drawing from `Stream::keyed(seed, projection, "connect", c)` (later
+//! rounds of the fixed-total rule use chunk `c | round << 40`). The result
 //! therefore depends on the seed and the projection's name only, never on
 //! the number of threads. The few global draws (the split of a fixed total
 //! over rows, the choice of excitatory synapses) come from their own streams
@@ -45,6 +50,9 @@ use std::sync::Arc;
 /// Number of rows built from one random stream: the unit of parallel work
 /// and the key of the stream (fixed, so results do not depend on threads).
 pub const ROWS_PER_CHUNK: usize = 256;
+
+// The in-degree rule packs a post index within its chunk into 8 bits.
+const _: () = assert!(ROWS_PER_CHUNK == 256);
 
 /// Polarity of a neuron: Dale's law gives all its outgoing synapses this sign.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -1055,18 +1063,25 @@ impl Bits {
         was
     }
 
-    /// Appends the set bits below `n` in ascending order and clears them.
-    fn drain_into(&mut self, n: usize, out: &mut Vec<u32>) {
+    /// Appends the `count` set bits below `n` in ascending order and clears
+    /// them.
+    fn drain_into(&mut self, n: usize, count: usize, out: &mut Vec<u32>) {
+        let start = out.len();
+        out.resize(start + count, 0);
+        let dst = &mut out[start..];
+        let mut at = 0;
         for (w, word) in self.words[..n.div_ceil(64)].iter_mut().enumerate() {
             let mut x = *word;
             if x != 0 {
                 *word = 0;
                 while x != 0 {
-                    out.push((w * 64) as u32 + x.trailing_zeros());
+                    dst[at] = (w * 64) as u32 + x.trailing_zeros();
+                    at += 1;
                     x &= x - 1;
                 }
             }
         }
+        debug_assert_eq!(at, count);
     }
 
     /// Sets bits `0..n`.
@@ -1090,7 +1105,7 @@ fn skip_map(x: usize, skip: usize) -> usize {
 /// not exceed the number of candidates. Work: O(k) draws, plus O(n / 64)
 /// when `k` is a sizeable fraction of `n`.
 fn sample_distinct(
-    rng: &mut Stream,
+    stream: &mut Stream,
     bits: &mut Bits,
     n: usize,
     k: usize,
@@ -1107,6 +1122,9 @@ fn sample_distinct(
         out.extend((0..n as u32).filter(|&x| x as usize != skip));
         return;
     }
+    // A local copy keeps the generator's state in registers.
+    let mut local = stream.clone();
+    let rng = &mut local;
     if 2 * k > m {
         // Choose the m - k that are left out.
         bits.fill(n);
@@ -1119,7 +1137,7 @@ fn sample_distinct(
                 left -= 1;
             }
         }
-        bits.drain_into(n, out);
+        bits.drain_into(n, k, out);
     } else if sorted && k.saturating_mul(512) >= m {
         // Dense: mark, then read the marks in order.
         let mut left = k;
@@ -1128,7 +1146,7 @@ fn sample_distinct(
                 left -= 1;
             }
         }
-        bits.drain_into(n, out);
+        bits.drain_into(n, k, out);
     } else {
         // Sparse: rejection of repeats, then sort the few values.
         let start = out.len();
@@ -1145,6 +1163,7 @@ fn sample_distinct(
             out[start..].sort_unstable();
         }
     }
+    *stream = local;
 }
 
 /// Appends `k` values drawn uniformly with replacement from `0..n` without
@@ -1153,7 +1172,9 @@ fn sample_distinct(
 fn sample_replace(rng: &mut Stream, n: usize, k: usize, skip: usize, sorted: bool, out: &mut Vec<u32>) {
     let m = (n - usize::from(skip < n)) as u64;
     let start = out.len();
-    out.extend((0..k).map(|_| skip_map(rng.below(m) as usize, skip) as u32));
+    let mut local = rng.clone();
+    out.extend((0..k).map(|_| skip_map(local.below(m) as usize, skip) as u32));
+    *rng = local;
     if sorted {
         out[start..].sort_unstable();
     }
@@ -1209,27 +1230,89 @@ fn assemble(n_rows: usize, parts: Vec<RowsChunk>) -> Connectivity {
     }
 }
 
+/// Builds `n_rows` rows whose lengths are known (or drawn) before their
+/// entries, straight into the final arrays, without a copy: per chunk,
+/// `count(rows, rng, lens)` sets the length of each row, then (after the
+/// output is allocated) `fill(i, len, rng, bits, row)` appends exactly `len`
+/// entries of row `i` to the scratch `row`, the chunk's stream continuing.
+/// `bits` has `bits_len` bits and must be left clear.
+fn by_counted_rows<C, F>(input: &ConnectInput, n_rows: usize, bits_len: usize, count: C, fill: F) -> Connectivity
+where
+    C: Fn(Range<usize>, &mut Stream, &mut [u64]) + Sync,
+    F: Fn(usize, usize, &mut Stream, &mut Bits, &mut Vec<u32>) + Sync,
+{
+    let heads: Vec<(Stream, Vec<u64>)> = chunks(n_rows)
+        .into_par_iter()
+        .map(|c| {
+            let rows = chunk_rows(c, n_rows);
+            let mut rng = chunk_stream(input, c);
+            let mut lens = vec![0u64; rows.len()];
+            count(rows, &mut rng, &mut lens);
+            (rng, lens)
+        })
+        .collect();
+    let mut row_ptr = Vec::with_capacity(n_rows + 1);
+    row_ptr.push(0u64);
+    let mut total = 0u64;
+    for (_, lens) in &heads {
+        for &l in lens {
+            total += l;
+            row_ptr.push(total);
+        }
+    }
+    let mut post = vec![0u32; total as usize];
+    let mut slices = Vec::with_capacity(heads.len());
+    let mut rest = post.as_mut_slice();
+    for c in chunks(n_rows) {
+        let rows = chunk_rows(c, n_rows);
+        let len = (row_ptr[rows.end] - row_ptr[rows.start]) as usize;
+        let (head, tail) = std::mem::take(&mut rest).split_at_mut(len);
+        slices.push(head);
+        rest = tail;
+    }
+    heads.into_par_iter().zip(slices).enumerate().for_each_init(
+        || (Bits::new(bits_len), Vec::new()),
+        |(bits, row), (c, ((mut rng, lens), out))| {
+            let mut at = 0;
+            for (i, &len) in chunk_rows(c, n_rows).zip(&lens) {
+                row.clear();
+                fill(i, len as usize, &mut rng, bits, row);
+                out[at..at + row.len()].copy_from_slice(row);
+                at += row.len();
+            }
+            debug_assert_eq!(at, out.len());
+        },
+    );
+    Connectivity {
+        row_ptr,
+        post,
+        weight: None,
+        delay: None,
+    }
+}
+
 // ---------------------------------------------------------------------------
 // The rules
 // ---------------------------------------------------------------------------
 
 fn all_to_all(input: &ConnectInput) -> Connectivity {
     let (n_post, no_self) = (input.n_post, input.no_self());
-    let built = by_rows(input.n_pre, 0, |_, rows, _, out| {
-        out.post.reserve(rows.len() * n_post);
-        for i in rows {
-            out.post
-                .extend((0..n_post as u32).filter(|&j| !(no_self && j as usize == i)));
-            out.end_row();
-        }
-        Ok(())
-    });
-    built.unwrap_or_else(|_| Connectivity::empty(input.n_pre))
+    let len = (n_post - usize::from(no_self && n_post > 0)) as u64;
+    by_counted_rows(
+        input,
+        input.n_pre,
+        0,
+        |_, _, lens| lens.fill(len),
+        |i, _, _, _, row| row.extend((0..n_post as u32).filter(|&j| !(no_self && j as usize == i))),
+    )
 }
 
-/// Each pair with probability `p`: geometric gaps between successive
-/// synapses over the chunk's pairs taken row by row, so one draw and one
-/// logarithm per synapse.
+/// Each pair with probability `p`. Long rows (at least 32 synapses
+/// expected): the length of each row is drawn first (binomial), then as
+/// many distinct targets, written straight into the output. Short rows:
+/// geometric gaps between successive synapses over the chunk's pairs taken
+/// row by row. Either way the work is a few draws per synapse, never one
+/// per pair.
 fn fixed_probability(input: &ConnectInput, p: f64) -> Connectivity {
     if p <= 0.0 || input.n_post == 0 {
         return Connectivity::empty(input.n_pre);
@@ -1237,10 +1320,26 @@ fn fixed_probability(input: &ConnectInput, p: f64) -> Connectivity {
     if p >= 1.0 {
         return all_to_all(input);
     }
-    let n_post = input.n_post as u64;
     let no_self = input.no_self();
-    // gap = floor(ln(U) / ln(1 - p)), U uniform in (0, 1].
-    let inv = 1.0 / (-p).ln_1p();
+    let candidates = input.n_post - usize::from(no_self);
+    if p * candidates as f64 >= 32.0
+        && let Ok(binomial) = rand_distr::Binomial::new(candidates as u64, p)
+    {
+        use rand_distr::Distribution;
+        let n_post = input.n_post;
+        return by_counted_rows(
+            input,
+            input.n_pre,
+            n_post,
+            |_, rng, lens| lens.iter_mut().for_each(|l| *l = binomial.sample(rng)),
+            |i, len, rng, bits, row| {
+                let skip = if no_self { i } else { usize::MAX };
+                sample_distinct(rng, bits, n_post, len, skip, true, row);
+            },
+        );
+    }
+    let n_post = input.n_post as u64;
+    let geometric = Geometric::new(p);
     let built = by_rows(input.n_pre, 0, |c, rows, _, out| {
         let mut rng = chunk_stream(input, c);
         let expect = rows.len() as f64 * n_post as f64 * p;
@@ -1248,9 +1347,7 @@ fn fixed_probability(input: &ConnectInput, p: f64) -> Connectivity {
         let mut row = rows.start;
         let mut col: u64 = 0;
         loop {
-            // `as` saturates: a huge gap ends the chunk.
-            let gap = (rng.uniform_open0().ln() * inv) as u64;
-            col = col.saturating_add(gap);
+            col = col.saturating_add(geometric.sample(&mut rng));
             while col >= n_post {
                 out.end_row();
                 row += 1;
@@ -1268,109 +1365,151 @@ fn fixed_probability(input: &ConnectInput, p: f64) -> Connectivity {
     built.unwrap_or_else(|_| Connectivity::empty(input.n_pre))
 }
 
+/// Entries of the table of [`Geometric`].
+const GEOMETRIC_TABLE: usize = 1024;
+/// Bits of a draw that index the guide table of [`Geometric`].
+const GEOMETRIC_GUIDE_BITS: u32 = 10;
+
+/// Sampler of the gap between successive synapses: the number `G` of
+/// failures before the first success in Bernoulli(p) trials,
+/// `P(G >= g) = (1 - p)^g`.
+///
+/// For `p >= 1 / 1024` it inverts a table of the distribution function
+/// over blocks of [`GEOMETRIC_TABLE`] values (with 64-bit thresholds, a
+/// guide table to start the search, and the memorylessness of `G` for the
+/// rare draws past the table): one 64-bit draw and one or two comparisons
+/// per gap. For smaller `p` it uses `floor(ln(U) / ln(1 - p))`.
+struct Geometric {
+    /// `1 / ln(1 - p)`.
+    inv_ln_q: f64,
+    /// `cdf[r] = 2^64 * P(G <= r)` (saturated), or empty below the table's range.
+    cdf: Vec<u64>,
+    /// `guide[b]`: the least `r` with `cdf[r] > b * 2^(64 - GUIDE_BITS)`.
+    guide: Vec<u16>,
+}
+
+impl Geometric {
+    fn new(p: f64) -> Geometric {
+        let ln_q = (-p).ln_1p();
+        let mut g = Geometric {
+            inv_ln_q: 1.0 / ln_q,
+            cdf: Vec::new(),
+            guide: Vec::new(),
+        };
+        if p * GEOMETRIC_TABLE as f64 >= 1.0 && p < 1.0 {
+            const TWO64: f64 = 18_446_744_073_709_551_616.0;
+            g.cdf = (0..GEOMETRIC_TABLE)
+                .map(|r| (-((r + 1) as f64 * ln_q).exp_m1() * TWO64) as u64)
+                .collect();
+            let shift = 64 - GEOMETRIC_GUIDE_BITS;
+            let mut r = 0usize;
+            g.guide = (0..1u64 << GEOMETRIC_GUIDE_BITS)
+                .map(|b| {
+                    while r < GEOMETRIC_TABLE - 1 && g.cdf[r] <= b << shift {
+                        r += 1;
+                    }
+                    r as u16
+                })
+                .collect();
+        }
+        g
+    }
+
+    #[inline(always)]
+    fn sample(&self, rng: &mut Stream) -> u64 {
+        if self.cdf.is_empty() {
+            // `as` saturates: a huge gap just ends the chunk.
+            return (rng.uniform_open0().ln() * self.inv_ln_q) as u64;
+        }
+        let last = self.cdf[GEOMETRIC_TABLE - 1];
+        let mut base = 0u64;
+        loop {
+            let u = rng.next_u64();
+            if u < last {
+                let mut r = usize::from(self.guide[(u >> (64 - GEOMETRIC_GUIDE_BITS)) as usize]);
+                while self.cdf[r] <= u {
+                    r += 1;
+                }
+                return base + r as u64;
+            }
+            base += GEOMETRIC_TABLE as u64;
+        }
+    }
+}
+
 /// Exactly `k` targets per pre neuron.
 fn out_degree(input: &ConnectInput, k: usize, replace: bool) -> Connectivity {
     let (n_post, no_self) = (input.n_post, input.no_self());
     let bits_len = if replace { 0 } else { n_post };
-    let built = by_rows(input.n_pre, bits_len, |c, rows, bits, out| {
-        let mut rng = chunk_stream(input, c);
-        out.post.reserve(rows.len() * k);
-        for i in rows {
+    by_counted_rows(
+        input,
+        input.n_pre,
+        bits_len,
+        |_, _, lens| lens.fill(k as u64),
+        |i, _, rng, bits, row| {
             let skip = if no_self { i } else { usize::MAX };
             if replace {
-                sample_replace(&mut rng, n_post, k, skip, true, &mut out.post);
+                sample_replace(rng, n_post, k, skip, true, row);
             } else {
-                sample_distinct(&mut rng, bits, n_post, k, skip, true, &mut out.post);
+                sample_distinct(rng, bits, n_post, k, skip, true, row);
             }
-            out.end_row();
-        }
-        Ok(())
-    });
-    built.unwrap_or_else(|_| Connectivity::empty(input.n_pre))
+        },
+    )
 }
 
-/// One chunk of post rows of the in-degree rule, grouped by bucket of pre
-/// rows (stable, so within a bucket entries stay in post order).
-struct PostPart {
-    /// Start of each bucket's entries (`buckets + 1`).
-    start: Vec<usize>,
-    /// Pre index of each entry.
-    pre: Vec<u32>,
-    /// Post index of each entry, relative to the chunk's first post row.
-    post: Vec<u8>,
-}
-
-const _: () = assert!(ROWS_PER_CHUNK <= 256, "PostPart stores post offsets as u8");
-
-/// Exactly `k` inputs per post neuron: drawn by post row in parallel chunks,
-/// then transposed to pre-major rows by a two-level counting sort (by
-/// bucket of pre rows within each chunk, then by row within each bucket),
-/// which keeps every pre row in post order without sorting.
+/// Fixed in-degree: exactly `k` inputs per post neuron, drawn by post row
+/// in parallel chunks of [`ROWS_PER_CHUNK`] posts, then transposed to
+/// pre-major rows by a two-level counting sort: each chunk files its
+/// synapses into buckets of consecutive pre rows (packed as `(pre within
+/// the bucket) << 8 | (post within the chunk)`), then each bucket, in
+/// parallel, places its synapses into its rows, chunk by chunk, so every row
+/// comes out in post order without sorting. Linear in the synapses, and the
+/// bucket size (which does not change the result) keeps the per-bucket
+/// bookkeeping small next to them.
 fn in_degree(input: &ConnectInput, k: usize) -> Connectivity {
     let (n_pre, n_post) = (input.n_pre, input.n_post);
     if k == 0 || n_post == 0 {
         return Connectivity::empty(n_pre);
     }
-    let no_self = input.no_self();
-    let replace = input.multapses;
     let total = n_post * k;
     let n_parts = chunks(n_post).len();
-    // Bucket size (a power of two >= 256 rows) keeps the bucket table of
-    // every part (n_parts x n_buckets) small next to the synapses. It does
-    // not change the result.
-    let mut shift = 8u32;
-    while (n_parts as u128) * (n_pre as u128 >> shift) > (total as u128 / 4).max(1024) {
+    // Buckets of about 64 Ki synapses (a cache-friendly scatter in phase 2),
+    // grown while the per-bucket bookkeeping is not small next to the synapses.
+    let per_row = (total / n_pre.max(1)).max(1);
+    let mut shift = (65_536 / per_row).max(1).ilog2().min(24);
+    while shift < 24 && (n_parts as u128) * ((n_pre as u128 >> shift) + 1) * 64 > total as u128 {
         shift += 1;
     }
     let bucket_rows = 1usize << shift;
-    let n_buckets = n_pre.div_ceil(bucket_rows).max(1);
-    let parts: Vec<PostPart> = chunks(n_post)
+    let n_buckets = n_pre.div_ceil(bucket_rows);
+    let mask = (bucket_rows - 1) as u32;
+    let bits_len = if input.multapses { 0 } else { n_pre };
+    // Phase 1: draw, and file each synapse into its bucket.
+    let parts: Vec<Vec<Vec<u32>>> = chunks(n_post)
         .into_par_iter()
         .map_init(
-            || (Bits::new(if replace { 0 } else { n_pre }), Vec::new()),
-            |(bits, tmp), c| {
+            || (Bits::new(bits_len), Vec::new()),
+            |(bits, row), c| {
                 let mut rng = chunk_stream(input, c);
                 let posts = chunk_rows(c, n_post);
-                tmp.clear();
-                for j in posts.clone() {
-                    let skip = if no_self { j } else { usize::MAX };
-                    if replace {
-                        sample_replace(&mut rng, n_pre, k, skip, false, tmp);
-                    } else {
-                        sample_distinct(&mut rng, bits, n_pre, k, skip, false, tmp);
+                let expect = (posts.len() * k) as f64 * bucket_rows as f64 / n_pre as f64;
+                let cap = (expect + 4.0 * expect.sqrt()) as usize + 16;
+                let mut buckets: Vec<Vec<u32>> = (0..n_buckets).map(|_| Vec::with_capacity(cap)).collect();
+                for (jj, j) in posts.enumerate() {
+                    row.clear();
+                    draw_inputs(input, &mut rng, bits, k, j, row);
+                    for &pre in row.iter() {
+                        buckets[(pre >> shift) as usize].push(((pre & mask) << 8) | jj as u32);
                     }
                 }
-                let mut start = vec![0usize; n_buckets + 1];
-                for &pre in tmp.iter() {
-                    start[(pre >> shift) as usize + 1] += 1;
-                }
-                for b in 0..n_buckets {
-                    start[b + 1] += start[b];
-                }
-                let mut fill = start.clone();
-                let mut pre_out = vec![0u32; tmp.len()];
-                let mut post_out = vec![0u8; tmp.len()];
-                for (jj, row) in tmp.chunks_exact(k).enumerate() {
-                    for &pre in row {
-                        let slot = &mut fill[(pre >> shift) as usize];
-                        pre_out[*slot] = pre;
-                        post_out[*slot] = jj as u8;
-                        *slot += 1;
-                    }
-                }
-                PostPart {
-                    start,
-                    pre: pre_out,
-                    post: post_out,
-                }
+                buckets
             },
         )
         .collect();
-    // Bucket sizes and their offsets in the output.
+    // Phase 2: each bucket of pre rows, in parallel, into its part of the output.
     let mut offsets = vec![0usize; n_buckets + 1];
     for b in 0..n_buckets {
-        let size: usize = parts.iter().map(|p| p.start[b + 1] - p.start[b]).sum();
-        offsets[b + 1] = offsets[b] + size;
+        offsets[b + 1] = offsets[b] + parts.iter().map(|p| p[b].len()).sum::<usize>();
     }
     let mut post = vec![0u32; total];
     let mut row_ptr = vec![0u64; n_pre + 1];
@@ -1386,11 +1525,10 @@ fn in_degree(input: &ConnectInput, k: usize) -> Connectivity {
         .zip(row_ptr[1..].par_chunks_mut(bucket_rows))
         .enumerate()
         .for_each(|(b, (out, ptr))| {
-            let lo = b * bucket_rows;
             let mut fill = vec![0usize; ptr.len()];
             for p in &parts {
-                for &pre in &p.pre[p.start[b]..p.start[b + 1]] {
-                    fill[pre as usize - lo] += 1;
+                for &e in &p[b] {
+                    fill[(e >> 8) as usize] += 1;
                 }
             }
             let mut acc = 0usize;
@@ -1402,10 +1540,9 @@ fn in_degree(input: &ConnectInput, k: usize) -> Connectivity {
             }
             for (c, p) in parts.iter().enumerate() {
                 let base = (c * ROWS_PER_CHUNK) as u32;
-                let range = p.start[b]..p.start[b + 1];
-                for (&pre, &jj) in p.pre[range.clone()].iter().zip(&p.post[range]) {
-                    let slot = &mut fill[pre as usize - lo];
-                    out[*slot] = base + u32::from(jj);
+                for &e in &p[b] {
+                    let slot = &mut fill[(e >> 8) as usize];
+                    out[*slot] = base + (e & 0xFF);
                     *slot += 1;
                 }
             }
@@ -1415,6 +1552,17 @@ fn in_degree(input: &ConnectInput, k: usize) -> Connectivity {
         post,
         weight: None,
         delay: None,
+    }
+}
+
+/// The `k` inputs of post neuron `j` (unsorted), appended to `row`.
+#[inline]
+fn draw_inputs(input: &ConnectInput, rng: &mut Stream, bits: &mut Bits, k: usize, j: usize, row: &mut Vec<u32>) {
+    let skip = if input.no_self() { j } else { usize::MAX };
+    if input.multapses {
+        sample_replace(rng, input.n_pre, k, skip, false, row);
+    } else {
+        sample_distinct(rng, bits, input.n_pre, k, skip, false, row);
     }
 }
 
@@ -1473,12 +1621,13 @@ fn dedup_tail(v: &mut Vec<u32>, start: usize) {
 
 /// Exactly `n` synapses. With multapses: a multinomial split of `n` over
 /// the pre rows (sequential binomial draws), then uniform draws within each
-/// row. Without: a uniformly random set of `n` distinct pairs, either
-/// marked on a bit set of all pairs (when `n` is at least 1/16 of them) or,
-/// for sparse totals, as the distinct values of a sequence of independent
-/// uniform pairs drawn in rounds (split, draw, drop repeats) until `n` are
-/// distinct: the first `n` distinct values of an i.i.d. sequence are a
-/// uniform `n`-subset.
+/// row. Without: a uniformly random set of `n` distinct pairs, as the
+/// distinct values of a sequence of independent uniform pairs drawn in
+/// rounds (split over the rows, draw, drop repeats) until `n` are distinct:
+/// the first `n` distinct values of an i.i.d. sequence are a uniform
+/// `n`-subset. Sparse totals keep sorted rows between rounds; totals of at
+/// least 1/16 of the pairs mark a bit per pair instead
+/// ([`fixed_total_dense`]).
 fn fixed_total(input: &ConnectInput, n: u64) -> Connectivity {
     let (n_pre, n_post, no_self) = (input.n_pre, input.n_post, input.no_self());
     let avail = n_post - usize::from(no_self && n_post > 0);
@@ -1490,64 +1639,16 @@ fn fixed_total(input: &ConnectInput, n: u64) -> Connectivity {
     let pairs = n_pre as u64 * avail as u64;
     if input.multapses {
         let counts = multinomial(&mut split_stream(0), n, n_pre);
-        let built = by_rows(n_pre, 0, |c, rows, _, out| {
-            let mut rng = chunk_stream(input, c);
-            for i in rows {
-                sample_replace(&mut rng, n_post, counts[i] as usize, skip_of(i), true, &mut out.post);
-                out.end_row();
-            }
-            Ok(())
-        });
-        return built.unwrap_or_else(|_| Connectivity::empty(n_pre));
+        return by_counted_rows(
+            input,
+            n_pre,
+            0,
+            |rows, _, lens| lens.copy_from_slice(&counts[rows]),
+            |i, len, rng, _, row| sample_replace(rng, n_post, len, skip_of(i), true, row),
+        );
     }
     if n.saturating_mul(16) >= pairs {
-        // Dense: a bit per pair (at most 2 bytes per synapse), marked by
-        // rejection (or the complement marked out), read back in order.
-        let mut rng = chunk_stream(input, 0);
-        let total = pairs as usize;
-        let k = n as usize;
-        let mut bits = Bits::new(total);
-        if 2 * k > total {
-            bits.fill(total);
-            let mut left = total - k;
-            while left > 0 {
-                if bits.remove(rng.below(pairs) as usize) {
-                    left -= 1;
-                }
-            }
-        } else {
-            let mut left = k;
-            while left > 0 {
-                if bits.insert(rng.below(pairs) as usize) {
-                    left -= 1;
-                }
-            }
-        }
-        let mut row_ptr = Vec::with_capacity(n_pre + 1);
-        row_ptr.push(0u64);
-        let mut post = Vec::with_capacity(k);
-        let mut row = 0usize;
-        let mut row_start = 0usize;
-        for (w, &word) in bits.words.iter().enumerate() {
-            let mut x = word;
-            while x != 0 {
-                let idx = w * 64 + x.trailing_zeros() as usize;
-                x &= x - 1;
-                while idx >= row_start + avail {
-                    row_ptr.push(post.len() as u64);
-                    row += 1;
-                    row_start += avail;
-                }
-                post.push(skip_map(idx - row_start, skip_of(row)) as u32);
-            }
-        }
-        row_ptr.resize(n_pre + 1, post.len() as u64);
-        return Connectivity {
-            row_ptr,
-            post,
-            weight: None,
-            delay: None,
-        };
+        return fixed_total_dense(input, n, avail);
     }
     // Sparse rounds.
     let mut counts = multinomial(&mut split_stream(0), n, n_pre);
@@ -1596,6 +1697,96 @@ fn fixed_total(input: &ConnectInput, n: u64) -> Connectivity {
     conn
 }
 
+/// [`fixed_total`] without multapses when `n` is at least 1/16 of the
+/// `pairs` (so a bit per pair costs at most 2 bytes per synapse): each chunk
+/// of pre rows has a bit set over its pairs; in rounds, the missing count is
+/// split over the chunks (multinomial by their number of pairs) and each
+/// chunk, in parallel, marks that many uniform pairs, repeats falling on
+/// marked bits, until `n` bits are marked (or, above half of the pairs, the
+/// `pairs - n` left out). The bits are then read back row by row.
+fn fixed_total_dense(input: &ConnectInput, n: u64, avail: usize) -> Connectivity {
+    let n_pre = input.n_pre;
+    let no_self = input.no_self();
+    let pairs = n_pre as u64 * avail as u64;
+    let complement = 2 * n > pairs;
+    let target = if complement { pairs - n } else { n };
+    let sizes: Vec<u64> = chunks(n_pre)
+        .map(|c| (chunk_rows(c, n_pre).len() * avail) as u64)
+        .collect();
+    let mut marks: Vec<(Bits, u64)> = sizes.iter().map(|&z| (Bits::new(z as usize), 0)).collect();
+    let mut marked = 0u64;
+    let mut round = 0u64;
+    while marked < target {
+        let mut split_rng = Stream::keyed(input.seed, input.projection, "connect-split", round);
+        let split = multinomial_weighted(&mut split_rng, target - marked, &sizes);
+        marks.par_iter_mut().enumerate().for_each(|(c, (bits, count))| {
+            if split[c] == 0 {
+                return;
+            }
+            let mut rng = Stream::keyed(input.seed, input.projection, "connect", c as u64 | (round << 40));
+            for _ in 0..split[c] {
+                *count += u64::from(bits.insert(rng.below(sizes[c]) as usize));
+            }
+        });
+        marked = marks.iter().map(|m| m.1).sum();
+        round += 1;
+    }
+    let parts: Vec<RowsChunk> = marks
+        .into_par_iter()
+        .enumerate()
+        .map(|(c, (bits, _))| {
+            let rows = chunk_rows(c, n_pre);
+            let n_bits = rows.len() * avail;
+            let mut out = RowsChunk::default();
+            let (mut row, mut row_start) = (rows.start, 0usize);
+            for (w, &word) in bits.words.iter().enumerate() {
+                let mut x = if complement { !word } else { word };
+                if n_bits - w * 64 < 64 {
+                    x &= (1u64 << (n_bits - w * 64)) - 1;
+                }
+                while x != 0 {
+                    let idx = w * 64 + x.trailing_zeros() as usize;
+                    x &= x - 1;
+                    while idx >= row_start + avail {
+                        out.end_row();
+                        row += 1;
+                        row_start += avail;
+                    }
+                    let skip = if no_self { row } else { usize::MAX };
+                    out.post.push(skip_map(idx - row_start, skip) as u32);
+                }
+            }
+            while out.ends.len() < rows.len() {
+                out.end_row();
+            }
+            out
+        })
+        .collect();
+    assemble(n_pre, parts)
+}
+
+/// Multinomial split of `total` over cells of the given sizes (sequential
+/// binomial draws).
+fn multinomial_weighted(rng: &mut Stream, total: u64, sizes: &[u64]) -> Vec<u64> {
+    let mut left = total;
+    let mut size_left: u64 = sizes.iter().sum();
+    sizes
+        .iter()
+        .map(|&z| {
+            let c = if left == 0 || z == 0 {
+                0
+            } else if z == size_left {
+                left
+            } else {
+                binomial(rng, left, z as f64 / size_left as f64)
+            };
+            left -= c;
+            size_left -= z;
+            c
+        })
+        .collect()
+}
+
 /// Appends the union of the sorted unique `a` and the sorted `b`, without
 /// repeats, in order.
 fn merge_unique(a: &[u32], b: &[u32], out: &mut Vec<u32>) {
@@ -1623,20 +1814,21 @@ fn small_world(input: &ConnectInput, k: usize, rewire: f64) -> Connectivity {
     }
     let half = k / 2;
     let can_rewire = rewire > 0.0 && k < n - 1;
-    let built = by_rows(n, n, |c, rows, bits, out| {
-        let mut rng = chunk_stream(input, c);
-        out.post.reserve(rows.len() * k);
-        for i in rows {
-            let start = out.post.len();
+    by_counted_rows(
+        input,
+        n,
+        n,
+        |_, _, lens| lens.fill(k as u64),
+        |i, _, rng, bits, row| {
             for d in 1..=half {
-                out.post.push(((i + d) % n) as u32);
-                out.post.push(((i + n - d) % n) as u32);
+                row.push(((i + d) % n) as u32);
+                row.push(((i + n - d) % n) as u32);
             }
             if can_rewire {
-                for &t in &out.post[start..] {
+                for &t in row.iter() {
                     bits.insert(t as usize);
                 }
-                for e in start..start + k {
+                for target in row.iter_mut() {
                     if rng.uniform() < rewire {
                         let t = loop {
                             let t = rng.below(n as u64) as usize;
@@ -1644,21 +1836,18 @@ fn small_world(input: &ConnectInput, k: usize, rewire: f64) -> Connectivity {
                                 break t;
                             }
                         };
-                        bits.remove(out.post[e] as usize);
+                        bits.remove(*target as usize);
                         bits.insert(t);
-                        out.post[e] = t as u32;
+                        *target = t as u32;
                     }
                 }
-                for &t in &out.post[start..] {
+                for &t in row.iter() {
                     bits.remove(t as usize);
                 }
             }
-            out.post[start..].sort_unstable();
-            out.end_row();
-        }
-        Ok(())
-    });
-    built.unwrap_or_else(|_| Connectivity::empty(n))
+            row.sort_unstable();
+        },
+    )
 }
 
 /// What a pair rule needs at run time.
@@ -2114,6 +2303,29 @@ mod tests {
                 assert!(out.iter().all(|&x| (x as usize) < n && x as usize != skip));
                 assert!(bits.words.iter().all(|&w| w == 0));
             }
+        }
+    }
+
+    #[test]
+    fn geometric_gaps_have_the_right_law() {
+        for p in [0.0005, 0.002, 0.1, 0.5, 0.97] {
+            let g = Geometric::new(p);
+            assert_eq!(g.cdf.is_empty(), p < 1.0 / 1024.0);
+            let mut rng = Stream::from_seed(9);
+            let n = 200_000;
+            let xs: Vec<u64> = (0..n).map(|_| g.sample(&mut rng)).collect();
+            let q = 1.0 - p;
+            // P(G = 0) = p, P(G >= 3) = q^3, mean q / p.
+            for (what, hits, prob) in [
+                ("G = 0", xs.iter().filter(|&&x| x == 0).count(), p),
+                ("G >= 3", xs.iter().filter(|&&x| x >= 3).count(), q * q * q),
+            ] {
+                let sd = (n as f64 * prob * (1.0 - prob)).sqrt();
+                assert!((hits as f64 - n as f64 * prob).abs() <= 5.0 * sd + 1e-9, "{p} {what}");
+            }
+            let mean = xs.iter().sum::<u64>() as f64 / n as f64;
+            let sd = (q / (p * p) / n as f64).sqrt();
+            assert!((mean - q / p).abs() <= 5.0 * sd, "{p}: mean {mean}");
         }
     }
 

@@ -121,21 +121,21 @@ fn check_bins(c: &Connectivity, input: &ConnectInput, bin: f64, p: impl Fn(usize
         for &j in c.row(i) {
             connected[j as usize] = true;
         }
-        for j in 0..input.n_post {
+        for (j, &linked) in connected.iter().enumerate() {
             if input.same_population && !input.self_connections && i == j {
-                assert!(!connected[j]);
+                assert!(!linked);
                 continue;
             }
             let d = input.space.distance(input.pre_positions[i], input.post_positions[j]);
             let q = p(i, j, d);
             if q == 0.0 {
-                assert!(!connected[j], "pair {i} -> {j} at d = {d} has p = 0");
+                assert!(!linked, "pair {i} -> {j} at d = {d} has p = 0");
             }
             let b = ((d / bin) as usize).min(n_bins - 1);
             expect[b] += q;
             var[b] += q * (1.0 - q);
             pairs[b] += 1;
-            if connected[j] {
+            if linked {
                 got[b] += 1.0;
             }
         }
@@ -194,36 +194,43 @@ fn one_to_one_pairs_equal_indices() {
 // Fixed probability and degrees
 // ---------------------------------------------------------------------------
 
+/// Fixed probability between two populations: the count, every column and
+/// row equally likely. Long rows (row lengths drawn first) and short rows
+/// (geometric gaps) take different paths.
 #[test]
 fn fixed_probability_count_and_uniformity() {
-    let (n_pre, n_post, p) = (2000, 1500, 0.05);
-    let s = Strategy::FixedProbability {
-        p,
-        equalize_efferents: false,
-    };
-    let i = input(n_pre, n_post);
-    let c = connect(&s, &i).unwrap();
-    check_csr(&c, n_pre, n_post);
-    assert!(!has_multapses(&c));
-    let pairs = (n_pre * n_post) as f64;
-    assert_near("total", c.len() as f64, p * pairs, pairs * p * (1.0 - p));
-    // Every column equally likely, also the first and last of a row.
-    let deg = in_degrees(&c, n_post);
-    let per = n_pre as f64;
-    for j in [0, 1, n_post / 2, n_post - 1] {
-        assert_near(&format!("column {j}"), deg[j] as f64, p * per, per * p * (1.0 - p));
+    for (n_pre, n_post, p) in [(2000, 1500, 0.05), (4000, 400, 0.03)] {
+        let s = Strategy::FixedProbability {
+            p,
+            equalize_efferents: false,
+        };
+        let i = input(n_pre, n_post);
+        let c = connect(&s, &i).unwrap();
+        check_csr(&c, n_pre, n_post);
+        assert!(!has_multapses(&c));
+        let pairs = (n_pre * n_post) as f64;
+        let var = |m: f64| m * p * (1.0 - p);
+        assert_near("total", c.len() as f64, p * pairs, var(pairs));
+        // Every column equally likely, also the first and last of a row.
+        let deg = in_degrees(&c, n_post);
+        let per = n_pre as f64;
+        for j in [0, 1, n_post / 2, n_post - 1] {
+            assert_near(&format!("column {j}"), deg[j] as f64, p * per, var(per));
+        }
+        let width = n_post / 10;
+        for bin in 0..10 {
+            let k: usize = deg[bin * width..(bin + 1) * width].iter().sum();
+            let m = per * width as f64;
+            assert_near(&format!("columns bin {bin}"), k as f64, p * m, var(m));
+        }
+        // Rows: the first and last rows of chunks are like the others.
+        let rows = |r: std::ops::Range<usize>| r.map(|r| c.row(r).len()).sum::<usize>() as f64;
+        for r in [0..64, 192..256, 256..320, n_pre - 64..n_pre] {
+            let m = 64.0 * n_post as f64;
+            assert_near(&format!("rows {r:?}"), rows(r), p * m, var(m));
+        }
+        assert_eq!(expected_count(&s, &i).unwrap(), p * pairs);
     }
-    for bin in 0..10 {
-        let k: usize = deg[bin * 150..(bin + 1) * 150].iter().sum();
-        let m = per * 150.0;
-        assert_near(&format!("columns bin {bin}"), k as f64, p * m, m * p * (1.0 - p));
-    }
-    // Rows: the first and last rows of chunks are like the others.
-    for r in [0, 255, 256, 1999] {
-        let k = c.row(r).len() as f64;
-        assert_near(&format!("row {r}"), k, p * n_post as f64, n_post as f64 * p * (1.0 - p));
-    }
-    assert_eq!(expected_count(&s, &i).unwrap(), p * pairs);
 }
 
 #[test]
@@ -240,6 +247,15 @@ fn fixed_probability_recurrent_and_extremes() {
     let pairs = (n * (n - 1)) as f64;
     assert_near("total", c.len() as f64, p * pairs, pairs * p * (1.0 - p));
     assert_eq!(expected_count(&s, &recurrent(n)).unwrap(), p * pairs);
+    // Short rows (geometric gaps) skip the diagonal too.
+    let short = Strategy::FixedProbability {
+        p: 0.02,
+        equalize_efferents: false,
+    };
+    let c = connect(&short, &recurrent(n)).unwrap();
+    check_csr(&c, n, n);
+    assert!(!has_self(&c));
+    assert_near("short rows", c.len() as f64, 0.02 * pairs, pairs * 0.02 * 0.98);
     let zero = Strategy::FixedProbability {
         p: 0.0,
         equalize_efferents: false,
@@ -328,6 +344,19 @@ fn fixed_in_degree_with_multapses() {
     let c = connect(&Strategy::FixedInDegree { k: 30 }, &i).unwrap();
     check_csr(&c, 1000, 700);
     assert!(in_degrees(&c, 700).iter().all(|&d| d == 30));
+    // Several buckets of pre rows (long rows), with and without multapses.
+    for multapses in [true, false] {
+        let i = ConnectInput {
+            multapses,
+            ..input(2000, 600)
+        };
+        let c = connect(&Strategy::FixedInDegree { k: 500 }, &i).unwrap();
+        check_csr(&c, 2000, 600);
+        assert!(in_degrees(&c, 600).iter().all(|&d| d == 500));
+        assert_eq!(has_multapses(&c), multapses);
+        let last: usize = (1500..2000).map(|r| c.row(r).len()).sum();
+        assert_near("last quarter of pre", last as f64, 75_000.0, 75_000.0 * 0.75);
+    }
 }
 
 #[test]
@@ -393,24 +422,45 @@ fn fixed_total_exact() {
 
 #[test]
 fn fixed_total_is_uniform_over_pairs() {
-    // Every pair equally likely: count per pair over many seeds.
-    let (n_pre, n_post, n) = (6, 5, 7u64);
-    let mut hits = vec![0.0; n_pre * n_post];
-    let runs = 3000;
-    for seed in 0..runs {
-        let i = ConnectInput {
-            seed,
-            ..input(n_pre, n_post)
-        };
-        let c = connect(&Strategy::FixedTotal { n }, &i).unwrap();
-        let (pre, post) = c.pairs();
-        for (a, b) in pre.iter().zip(&post) {
-            hits[*a as usize * n_post + *b as usize] += 1.0;
+    // Every pair equally likely: count per pair over many seeds, for the
+    // sparse rounds, the dense bit sets and their complement, and with
+    // self-connections excluded.
+    for (n_pre, n_post, n, recurrent_pop) in [
+        (20, 20, 10u64, false),
+        (6, 5, 7, false),
+        (6, 5, 22, false),
+        (8, 8, 30, true),
+    ] {
+        let mut hits = vec![0.0; n_pre * n_post];
+        let runs = 2000;
+        for seed in 0..runs {
+            let i = ConnectInput {
+                seed: seed + 1000 * self::seed(),
+                same_population: recurrent_pop,
+                self_connections: !recurrent_pop,
+                ..input(n_pre, n_post)
+            };
+            let c = connect(&Strategy::FixedTotal { n }, &i).unwrap();
+            assert_eq!(c.len() as u64, n);
+            let (pre, post) = c.pairs();
+            for (a, b) in pre.iter().zip(&post) {
+                hits[*a as usize * n_post + *b as usize] += 1.0;
+            }
         }
-    }
-    let q = n as f64 / (n_pre * n_post) as f64;
-    for (k, &h) in hits.iter().enumerate() {
-        assert_near(&format!("pair {k}"), h, q * runs as f64, runs as f64 * q * (1.0 - q));
+        let candidates = n_pre * n_post - if recurrent_pop { n_pre } else { 0 };
+        let q = n as f64 / candidates as f64;
+        for (k, &h) in hits.iter().enumerate() {
+            if recurrent_pop && k / n_post == k % n_post {
+                assert_eq!(h, 0.0);
+                continue;
+            }
+            assert_near(
+                &format!("{n} of {n_pre} x {n_post}: pair {k}"),
+                h,
+                q * runs as f64,
+                runs as f64 * q * (1.0 - q),
+            );
+        }
     }
 }
 
@@ -934,9 +984,9 @@ fn signs_follow_dale_and_exact_ratio() {
     let signs = assign_signs(&c, &i, 0.8).unwrap();
     assert_eq!(signs.len(), c.len());
     let mut free = vec![];
-    for r in 0..n {
+    for (r, polarity) in pol.iter().enumerate() {
         let range = c.row_ptr[r] as usize..c.row_ptr[r + 1] as usize;
-        match pol[r] {
+        match polarity {
             Polarity::Excitatory => assert!(signs[range].iter().all(|&s| s == EXCITATORY)),
             Polarity::Inhibitory => assert!(signs[range].iter().all(|&s| s == INHIBITORY)),
             Polarity::None => free.extend_from_slice(&signs[range]),
@@ -984,6 +1034,10 @@ fn random_strategies() -> Vec<Strategy> {
         Strategy::FixedProbability {
             p: 0.05,
             equalize_efferents: true,
+        },
+        Strategy::FixedProbability {
+            p: 0.01,
+            equalize_efferents: false,
         },
         Strategy::FixedInDegree { k: 20 },
         Strategy::FixedOutDegree { k: 20 },
