@@ -79,6 +79,7 @@ impl Activation {
 /// within 5e-7 of the exact value (a few f32 ulp), branch-free and vectorisable, about 10x
 /// faster than libm's `tanhf` (which dominated the CTRNN step).
 #[inline(always)]
+#[allow(clippy::excessive_precision)]
 pub fn fast_tanh(x: f32) -> f32 {
     const CLAMP: f32 = 7.905_311;
     let x = x.clamp(-CLAMP, CLAMP);
