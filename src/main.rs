@@ -29,7 +29,7 @@ enum Command {
     Workload {
         /// w1, w2 or w4.
         name: String,
-        /// W2: number of excitatory neurons (10000 = W2; 80000 = the 10^8-synapse scale run).
+        /// W2: number of excitatory neurons (10000 = W2; 80000 = the 1.25 x 10^8-synapse scale run; in-degree stays 1000 E + 250 I).
         #[arg(long, default_value_t = 10_000)]
         n_exc: usize,
         /// W4: hidden units.
@@ -38,7 +38,18 @@ enum Command {
         /// Biological time to simulate (ms).
         #[arg(long, default_value_t = 1000.0)]
         ms: f64,
+        /// W2: keep mirror entities for every synapse (measures their memory).
+        #[arg(long)]
+        mirrored: bool,
     },
+}
+
+/// println! that ends quietly when stdout is closed (e.g. piped into `head`).
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
 }
 
 fn main() -> ExitCode {
@@ -51,14 +62,15 @@ fn main() -> ExitCode {
     }
     let result = match cli.command {
         Command::Run { scene, out } => {
-            cortecs::scene::run_file(&scene, out.as_deref()).map(|summary| println!("{summary}"))
+            cortecs::scene::run_file(&scene, out.as_deref()).map(|summary| say!("{summary}"))
         }
         Command::Workload {
             name,
             n_exc,
             hidden,
             ms,
-        } => workload(&name, n_exc, hidden, ms),
+            mirrored,
+        } => workload(&name, n_exc, hidden, ms, mirrored),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -69,11 +81,31 @@ fn main() -> ExitCode {
     }
 }
 
-fn workload(name: &str, n_exc: usize, hidden: usize, ms: f64) -> cortecs::Result<()> {
+fn workload(name: &str, n_exc: usize, hidden: usize, ms: f64, mirrored: bool) -> cortecs::Result<()> {
     let t0 = Instant::now();
     let mut net = match name {
         "w1" => cortecs::workloads::coba(12345, std::path::Path::new("scenes/data"))?,
-        "w2" => cortecs::workloads::brunel(12345, n_exc)?,
+        "w2" if mirrored => {
+            let net = cortecs::workloads::brunel(12345, n_exc, 1000, false)?;
+            let (rss0, t) = (cortecs::memory::rss_bytes().unwrap_or(0), Instant::now());
+            let mut sim = cortecs::simulation::Simulation::from_network(net);
+            sim.build()?;
+            let rss1 = cortecs::memory::rss_bytes().unwrap_or(0);
+            let n: u64 = sim.network().projections.iter().map(|p| p.store.live()).sum();
+            say!(
+                "w2 mirrored: spawned {n} synapse entities in {:.3} s, {:.1} B/synapse for the mirrors (RSS growth)",
+                t.elapsed().as_secs_f64(),
+                (rss1.saturating_sub(rss0)) as f64 / n as f64
+            );
+            let t1 = Instant::now();
+            sim.run_ms(ms)?;
+            say!(
+                "w2 mirrored: simulated {ms} ms in {:.3} s (incl. writeback of every mirror at the end)",
+                t1.elapsed().as_secs_f64()
+            );
+            return Ok(());
+        }
+        "w2" => cortecs::workloads::brunel(12345, n_exc, 1000, true)?,
         "w4" => {
             let mut w4 = cortecs::workloads::Ctrnn::uniform(10, hidden, 2, 32, 12345);
             let u = cortecs::workloads::Ctrnn::gaussian_input(100, 32, 10, 12346);
@@ -84,7 +116,7 @@ fn workload(name: &str, n_exc: usize, hidden: usize, ms: f64) -> cortecs::Result
                 y = w4.forward(&u);
             }
             let per = t.elapsed().as_secs_f64() / reps as f64;
-            println!(
+            say!(
                 "w4 H={hidden}: forward {:.3} ms (mean of {reps}), y[0,0,0] = {:.6}",
                 per * 1e3,
                 y[[0, 0, 0]]
@@ -107,14 +139,14 @@ fn workload(name: &str, n_exc: usize, hidden: usize, ms: f64) -> cortecs::Result
     let sim = t1.elapsed().as_secs_f64();
     let spikes: u64 = net.populations.iter().map(|p| p.spike_count).sum();
     let n: usize = net.populations.iter().map(|p| p.size).sum();
-    println!(
+    say!(
         "{name}: neurons {n}, synapses {synapses}, store {:.2} B/synapse, build {build:.3} s, sim {sim:.3} s for {ms} ms, spikes {spikes}, mean rate {:.2} Hz, peak RSS {} MiB",
         store_bytes as f64 / synapses.max(1) as f64,
         spikes as f64 / n as f64 / (ms / 1000.0),
         cortecs::memory::peak_rss_bytes().map_or("?".into(), |b| (b / (1 << 20)).to_string()),
     );
     for p in &net.populations {
-        println!(
+        say!(
             "  {}: {} spikes, {:.2} Hz",
             p.name,
             p.spike_count,

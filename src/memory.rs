@@ -53,3 +53,41 @@ pub fn synapse_memory(net: &Network) -> SynapseMemory {
     }
     m
 }
+
+/// Bytes per synapse of a mirror entity (the `Synapse`, `SynapseSlot`,
+/// `Weight`, `Delay`, `SynapseSign`, `Plasticity` components, their change
+/// ticks and the entity itself), measured with `cortecs workload w2 --mirrored`
+/// (see BENCHMARKS.md); used for estimates before building.
+pub const MIRROR_BYTES_PER_SYNAPSE: f64 = 150.0;
+
+/// Memory available to this process (bytes): `MemAvailable` of `/proc/meminfo`.
+pub fn available_bytes() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = s.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|k| k * 1024)
+}
+
+/// Estimated bytes of the synapses of projections not built yet: the
+/// expected synapse count times the store's bytes per synapse (post index,
+/// weight, sign, and a delay column when delays vary), plus the mirror
+/// entities of non-compact projections.
+pub fn estimate_pending(net: &Network) -> crate::Result<(u64, String)> {
+    let mut total = 0.0;
+    let mut detail = Vec::new();
+    for spec in &net.pending {
+        let pre = net.population_index(&spec.pre)?;
+        let post = net.population_index(&spec.post)?;
+        let count = crate::connect::expected_count(&spec.strategy, &net.connect_input(spec, pre, post))?;
+        let varying_delay = spec.delay.as_ref().is_some_and(|d| d.as_const().is_none());
+        let store = 9.0 + if varying_delay { 2.0 } else { 0.0 };
+        let mirror = if spec.compact { 0.0 } else { MIRROR_BYTES_PER_SYNAPSE };
+        total += count * (store + mirror);
+        detail.push(format!(
+            "{}: {:.0} synapses x {:.0} B",
+            spec.name,
+            count,
+            store + mirror
+        ));
+    }
+    Ok((total as u64, detail.join(", ")))
+}

@@ -636,7 +636,8 @@ impl Network {
         Ok(self.populations.len() - 1)
     }
 
-    fn connect_input<'a>(&'a self, spec: &'a ProjectionSpec, pre: usize, post: usize) -> ConnectInput<'a> {
+    /// What the strategy of `spec` sees when it connects populations `pre` and `post`.
+    pub fn connect_input<'a>(&'a self, spec: &'a ProjectionSpec, pre: usize, post: usize) -> ConnectInput<'a> {
         let (a, b) = (&self.populations[pre], &self.populations[post]);
         ConnectInput {
             projection: &spec.name,
@@ -729,7 +730,20 @@ impl Network {
 
     /// Runs the strategies of all queued projections (in declaration order)
     /// and returns the indices of the projections built.
+    /// Refuses (with the estimate in the message) to build what would not fit in memory.
     pub fn build_pending(&mut self) -> Result<Vec<usize>> {
+        if let (Ok((estimate, detail)), Some(available)) =
+            (crate::memory::estimate_pending(self), crate::memory::available_bytes())
+        {
+            if estimate > available {
+                self.pending.clear();
+                return Err(CortecsError::OutOfMemory {
+                    estimate_bytes: estimate,
+                    available_bytes: available,
+                    detail,
+                });
+            }
+        }
         let pending = std::mem::take(&mut self.pending);
         let mut built = Vec::new();
         for (k, spec) in pending.iter().enumerate() {

@@ -56,11 +56,12 @@ pub fn coba(seed: u64, data_dir: &Path) -> Result<Network> {
 }
 
 /// W2: Brunel (2000) with `n_exc` excitatory and `n_exc / 4` inhibitory
-/// delta-synapse LIF neurons, fixed in-degree 10 % (with replacement), J =
-/// 0.1 mV, g = 5, D = 1.5 ms, Poisson drive eta = 2. `n_exc = 10_000` is W2.
-pub fn brunel(seed: u64, n_exc: usize) -> Result<Network> {
+/// delta-synapse LIF neurons, fixed in-degree `c_e` E + `c_e / 4` I inputs (with replacement), J =
+/// 0.1 mV, g = 5, D = 1.5 ms, Poisson drive eta = 2. `n_exc = 10_000, c_e = 1000` is W2.
+/// `compact`: keep no mirror entities (see [`crate::simulation::Simulation`]).
+pub fn brunel(seed: u64, n_exc: usize, c_e: usize, compact: bool) -> Result<Network> {
     let n_inh = n_exc / 4;
-    let (c_e, c_i) = (n_exc / 10, n_inh / 10);
+    let c_i = c_e / 4;
     let (j, g, tau_m, theta) = (0.1, 5.0, 20.0, 20.0);
     let nu_th = theta / (j * c_e as f64 * tau_m) * 1000.0; // Hz
     let mut net = Network::new(0.1, seed)?;
@@ -89,7 +90,7 @@ pub fn brunel(seed: u64, n_exc: usize) -> Result<Network> {
                 .weight(j)
                 .delay(1.5)
                 .multapses(true)
-                .compact(true),
+                .compact(compact),
         )?;
     }
     for post in ["exc", "inh"] {
@@ -98,7 +99,7 @@ pub fn brunel(seed: u64, n_exc: usize) -> Result<Network> {
                 .weight(-g * j)
                 .delay(1.5)
                 .multapses(true)
-                .compact(true),
+                .compact(compact),
         )?;
     }
     net.build_pending()?;
