@@ -734,15 +734,14 @@ impl Network {
     pub fn build_pending(&mut self) -> Result<Vec<usize>> {
         if let (Ok((estimate, detail)), Some(available)) =
             (crate::memory::estimate_pending(self), crate::memory::available_bytes())
+            && estimate > available
         {
-            if estimate > available {
-                self.pending.clear();
-                return Err(CortecsError::OutOfMemory {
-                    estimate_bytes: estimate,
-                    available_bytes: available,
-                    detail,
-                });
-            }
+            self.pending.clear();
+            return Err(CortecsError::OutOfMemory {
+                estimate_bytes: estimate,
+                available_bytes: available,
+                detail,
+            });
         }
         let pending = std::mem::take(&mut self.pending);
         let mut built = Vec::new();
