@@ -17,7 +17,10 @@ fn w1(c: &mut Criterion) {
     g.bench_function("simulate_1s", |b| {
         b.iter_batched(
             || net.clone(),
-            |mut n| black_box(n.run_steps(10_000)),
+            |mut n| {
+                n.run_steps(10_000);
+                black_box(n.step)
+            },
             BatchSize::LargeInput,
         )
     });
