@@ -25,9 +25,9 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Run a reference workload of WORKLOADS.md and print timings: w1 (COBA), w2 (Brunel), w4 (CTRNN forward).
+    /// Run a reference workload of WORKLOADS.md and print timings: w1 (COBA), w2 (Brunel), w3 (build; w3-empty = its baseline), w4 (CTRNN forward).
     Workload {
-        /// w1, w2 or w4.
+        /// w1, w2, w3, w3-empty or w4.
         name: String,
         /// W2: number of excitatory neurons (10000 = W2; 80000 = the 1.25 x 10^8-synapse scale run; in-degree stays 1000 E + 250 I).
         #[arg(long, default_value_t = 10_000)]
@@ -106,6 +106,23 @@ fn workload(name: &str, n_exc: usize, hidden: usize, ms: f64, mirrored: bool) ->
             return Ok(());
         }
         "w2" => cortecs::workloads::brunel(12345, n_exc, 1000, true)?,
+        "w3" | "w3-empty" => {
+            let mut net = cortecs::workloads::w3_populations(12345)?;
+            let populations_s = t0.elapsed().as_secs_f64();
+            let t = Instant::now();
+            if name == "w3" {
+                net.connect(cortecs::workloads::w3_projection())?;
+            }
+            let connect_s = t.elapsed().as_secs_f64();
+            let m = cortecs::memory::synapse_memory(&net);
+            say!(
+                "{name}: populations {populations_s:.3} s, connect + weights {connect_s:.3} s, synapses {}, store {:.2} B/synapse, peak RSS {} KiB",
+                m.synapses,
+                m.store_per_synapse(),
+                cortecs::memory::peak_rss_bytes().unwrap_or(0) / 1024
+            );
+            return Ok(());
+        }
         "w4" => {
             let mut w4 = cortecs::workloads::Ctrnn::uniform(10, hidden, 2, 32, 12345);
             let u = cortecs::workloads::Ctrnn::gaussian_input(100, 32, 10, 12346);
@@ -127,7 +144,7 @@ fn workload(name: &str, n_exc: usize, hidden: usize, ms: f64, mirrored: bool) ->
             return Err(cortecs::CortecsError::UnknownName {
                 kind: "workload",
                 name: other.into(),
-                known: vec!["w1".into(), "w2".into(), "w4".into()],
+                known: vec!["w1".into(), "w2".into(), "w3".into(), "w3-empty".into(), "w4".into()],
             });
         }
     };

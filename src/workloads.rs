@@ -115,6 +115,37 @@ pub fn brunel(seed: u64, n_exc: usize, c_e: usize, compact: bool) -> Result<Netw
     Ok(net)
 }
 
+/// W3: two populations of 10,000 neurons (never simulated).
+pub fn w3_populations(seed: u64) -> Result<Network> {
+    let mut net = Network::new(0.1, seed)?;
+    for name in ["pre", "post"] {
+        net.add_population(PopulationSpec::new(
+            name,
+            10_000,
+            ModelKind::Lif {
+                synapse: SynapseKind::Delta,
+            },
+        ))?;
+    }
+    Ok(net)
+}
+
+/// W3: pairwise Bernoulli p = 0.1 over all 10^8 pairs, weights Normal(0.5, 0.1), delay 1 ms, compact.
+pub fn w3_projection() -> ProjectionSpec {
+    ProjectionSpec::new(
+        "w3",
+        "pre",
+        "post",
+        Strategy::FixedProbability {
+            p: 0.1,
+            equalize_efferents: false,
+        },
+    )
+    .weight(crate::param::Distribution::Normal { mean: 0.5, std: 0.1 })
+    .delay(1.0)
+    .compact(true)
+}
+
 /// W4: a CTRNN `dims = [n_in, hidden, n_out]` as nn4n builds it, run by the
 /// engine: an input population (identity, a = 1) whose rates are the input,
 /// the hidden rate population (tanh, tau = 100 ms at dt = 10 ms), and a
