@@ -772,7 +772,7 @@ impl Network {
         let post = self.population_index(&spec.post)?;
         let input = self.connect_input(&spec, pre, post);
         let conn = connect::connect(&spec.strategy, &input)?;
-        let store = self.make_store(&spec, &conn, &input)?;
+        let store = self.make_store(&spec, conn, &input)?;
         let rate = self.populations[post].model.is_rate();
         let store = if rate { store.transposed().0 } else { store };
         let mut proj = Projection {
@@ -793,23 +793,36 @@ impl Network {
         Ok(self.projections.len() - 1)
     }
 
-    fn make_store(&self, spec: &ProjectionSpec, conn: &Connectivity, input: &ConnectInput<'_>) -> Result<SynapseStore> {
+    /// Turns a connectivity into a store: weights, signs, delays. Takes the
+    /// connectivity by value and builds (pre, post) arrays only when a value
+    /// is a function of them, so the peak while building stays near the
+    /// store's own size.
+    fn make_store(&self, spec: &ProjectionSpec, conn: Connectivity, input: &ConnectInput<'_>) -> Result<SynapseStore> {
         let name = spec.name.as_str();
-        let (pre_idx, post_idx) = connectivity_pairs(conn);
-        let pairs = SynapsePairs {
+        let n = conn.post.len();
+        let needs_pairs = (conn.weight.is_none()
+            && (spec.weight.needs_pairs() || spec.weight_inh.as_ref().is_some_and(Value::needs_pairs)))
+            || (conn.delay.is_none() && spec.delay.as_ref().is_some_and(Value::needs_pairs));
+        let (pre_idx, post_idx) = if needs_pairs {
+            connectivity_pairs(&conn)
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        let pairs = needs_pairs.then_some(SynapsePairs {
             pre: &pre_idx,
             post: &post_idx,
             pre_positions: input.pre_positions,
             post_positions: input.post_positions,
             space: spec.space,
-        };
+        });
         let has_polarity = input.pre_polarity.iter().any(|p| *p != Polarity::None);
+        let signed_by_rule = has_polarity || spec.excitatory_ratio.is_some();
         let magnitude = match &conn.weight {
             Some(w) => w.clone(),
-            None => spec.weight.synapse_values(&self.owner(name, "weight"), pairs)?,
+            None => spec.weight.synapse_values_n(&self.owner(name, "weight"), n, pairs)?,
         };
-        let signs: Vec<Sign> = if has_polarity || spec.excitatory_ratio.is_some() {
-            connect::assign_signs(conn, input, spec.excitatory_ratio.unwrap_or(1.0))?
+        let signs: Vec<Sign> = if signed_by_rule {
+            connect::assign_signs(&conn, input, spec.excitatory_ratio.unwrap_or(1.0))?
         } else {
             magnitude
                 .iter()
@@ -817,23 +830,24 @@ impl Network {
                 .collect()
         };
         let inh = match (&spec.weight_inh, &conn.weight) {
-            (Some(v), None) => Some(v.synapse_values(&self.owner(name, "weight_inh"), pairs)?),
+            (Some(v), None) => Some(v.synapse_values_n(&self.owner(name, "weight_inh"), n, pairs)?),
             _ => None,
         };
-        let weight: Vec<f32> = (0..signs.len())
+        let weight: Vec<f32> = (0..n)
             .map(|k| {
                 let m = match (&inh, signs[k]) {
                     (Some(wi), INHIBITORY) => wi[k],
                     _ => magnitude[k],
                 };
-                if has_polarity || spec.excitatory_ratio.is_some() {
+                (if signed_by_rule {
                     f64::from(signs[k]) * m.abs()
                 } else {
                     m
-                }
+                }) as f32
             })
-            .map(|w| w as f32)
             .collect();
+        drop(magnitude);
+        drop(inh);
         let steps = |ds: &[f64]| -> Result<Column<u16>> {
             Ok(Column::from_values(
                 ds.iter()
@@ -847,14 +861,14 @@ impl Network {
             (None, None) => Column::Uniform(1),
             (None, Some(v)) => match v.as_const() {
                 Some(d) => Column::Uniform(self.delay_steps(name, d)?),
-                None => steps(&v.synapse_values(&self.owner(name, "delay"), pairs)?)?,
+                None => steps(&v.synapse_values_n(&self.owner(name, "delay"), n, pairs)?)?,
             },
         };
         let mut store = SynapseStore::from_pre_rows(
             input.n_pre as u32,
             input.n_post as u32,
-            conn.row_ptr.clone(),
-            conn.post.clone(),
+            conn.row_ptr,
+            conn.post,
             weight,
             signs,
             delay,

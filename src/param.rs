@@ -626,7 +626,26 @@ impl Value {
 
     /// Resolves the value for the synapses `(pre[k], post[k])`, in that order.
     pub fn synapse_values(&self, owner: &Owner<'_>, pairs: SynapsePairs<'_>) -> Result<Vec<f64>> {
-        let n = pairs.pre.len();
+        self.synapse_values_n(owner, pairs.pre.len(), Some(pairs))
+    }
+
+    /// True when resolving the value needs each synapse's (pre, post) pair
+    /// (functions and expressions); numbers, distributions and arrays need only the count.
+    pub fn needs_pairs(&self) -> bool {
+        matches!(self, Value::OfPair(_) | Value::OfDistance(_) | Value::Expr(_))
+    }
+
+    /// Resolves the value for `n` synapses; `pairs` may be `None` when
+    /// [`Value::needs_pairs`] is false (saves 8 bytes per synapse while building).
+    pub fn synapse_values_n<'p>(
+        &self,
+        owner: &Owner<'_>,
+        n: usize,
+        pairs: Option<SynapsePairs<'p>>,
+    ) -> Result<Vec<f64>> {
+        let missing =
+            || CortecsError::InvalidRequest(format!("{}: this value needs the synapses' pairs", owner.context()));
+        let need = |pairs: Option<SynapsePairs<'p>>| pairs.ok_or_else(missing);
         Ok(match self {
             Value::Const(c) => {
                 finite(&owner.context(), "value", *c)?;
@@ -645,14 +664,18 @@ impl Value {
                 check_len(owner, a.len(), n)?;
                 a
             }
-            Value::OfPair(f) => pairs.map(|i, j| f(i, j)),
-            Value::OfDistance(f) => pairs.map(|i, j| f(pairs.distance(i, j))),
+            Value::OfPair(f) => need(pairs)?.map(|i, j| f(i, j)),
+            Value::OfDistance(f) => {
+                let pairs = need(pairs)?;
+                pairs.map(|i, j| f(pairs.distance(i, j)))
+            }
             Value::OfIndex(_) | Value::OfPosition(_) => {
                 self.validate_synapses(owner, Some(n))?;
                 unreachable!("validate_synapses refuses neuron-only values")
             }
             Value::Expr(s) => {
                 let e = compile(owner, s, &SYNAPSE_VARIABLES)?;
+                let pairs = need(pairs)?;
                 let spatial = e.uses("d") || e.uses("dx") || e.uses("dy") || e.uses("dz");
                 pairs.map(|i, j| {
                     let (dv, [dx, dy, dz]) = if spatial { pairs.offset(i, j) } else { (0.0, [0.0; 3]) };
