@@ -25,7 +25,7 @@ pub const NEURON_CHUNK: usize = 1024;
 pub const PARALLEL_MIN: usize = 16 * NEURON_CHUNK;
 
 /// Which neurons of a population are excitatory or inhibitory.
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq, Default, serde::Deserialize)]
 pub enum PolaritySpec {
     /// No polarity: signs of outgoing synapses are decided per projection.
     #[default]

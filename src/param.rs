@@ -565,9 +565,8 @@ impl Value {
         }
     }
 
-    /// Resolves the value for `n` neurons at `positions` (empty slice = all at the origin).
-    pub fn neuron_values(&self, owner: &Owner<'_>, n: usize, positions: &[[f64; 3]]) -> Result<Vec<f64>> {
-        let pos = |i: usize| positions.get(i).copied().unwrap_or([0.0; 3]);
+    /// Values that need only their count: numbers, distributions, arrays (empty for other kinds).
+    fn counted_values(&self, owner: &Owner<'_>, n: usize) -> Result<Vec<f64>> {
         Ok(match self {
             Value::Const(c) => {
                 finite(&owner.context(), "value", *c)?;
@@ -586,6 +585,15 @@ impl Value {
                 check_len(owner, a.len(), n)?;
                 a
             }
+            _ => Vec::new(),
+        })
+    }
+
+    /// Resolves the value for `n` neurons at `positions` (empty slice = all at the origin).
+    pub fn neuron_values(&self, owner: &Owner<'_>, n: usize, positions: &[[f64; 3]]) -> Result<Vec<f64>> {
+        let pos = |i: usize| positions.get(i).copied().unwrap_or([0.0; 3]);
+        Ok(match self {
+            Value::Const(_) | Value::Random(_) | Value::Array(_) | Value::Npy(_) => self.counted_values(owner, n)?,
             Value::OfIndex(f) => (0..n).map(|i| f(i)).collect(),
             Value::OfPosition(f) => (0..n).map(|i| f(pos(i))).collect(),
             Value::OfPair(_) | Value::OfDistance(_) => {
@@ -647,23 +655,7 @@ impl Value {
             || CortecsError::InvalidRequest(format!("{}: this value needs the synapses' pairs", owner.context()));
         let need = |pairs: Option<SynapsePairs<'p>>| pairs.ok_or_else(missing);
         Ok(match self {
-            Value::Const(c) => {
-                finite(&owner.context(), "value", *c)?;
-                vec![*c; n]
-            }
-            Value::Random(d) => {
-                d.validate(&owner.context())?;
-                draw(d, owner, n)
-            }
-            Value::Array(a) => {
-                check_len(owner, a.len(), n)?;
-                a.to_vec()
-            }
-            Value::Npy(p) => {
-                let a = read_npy_f64(&owner.base_dir.join(p))?;
-                check_len(owner, a.len(), n)?;
-                a
-            }
+            Value::Const(_) | Value::Random(_) | Value::Array(_) | Value::Npy(_) => self.counted_values(owner, n)?,
             Value::OfPair(f) => need(pairs)?.map(|i, j| f(i, j)),
             Value::OfDistance(f) => {
                 let pairs = need(pairs)?;

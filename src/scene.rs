@@ -26,7 +26,7 @@
 //! the file, line and column: syntax errors where the parser stopped, model
 //! errors at the population or projection they concern.
 
-use crate::connect::{Polarity, ProbabilityFn, Strategy};
+use crate::connect::{ProbabilityFn, Strategy};
 use crate::error::{CortecsError, Result};
 use crate::model::ModelKind;
 use crate::network::{PoissonDrive, PolaritySpec, PopulationSpec, ProjectionSpec, View};
@@ -75,22 +75,6 @@ impl ValueDef {
     }
 }
 
-/// Polarity of a population in a scene.
-#[derive(Clone, Debug, PartialEq, Deserialize, Default)]
-pub enum PolarityDef {
-    /// No polarity.
-    #[default]
-    None,
-    /// All excitatory.
-    Excitatory,
-    /// All inhibitory.
-    Inhibitory,
-    /// The first round(f * size) excitatory, the rest inhibitory.
-    ExcitatoryFraction(f64),
-    /// One per neuron.
-    PerNeuron(Vec<Polarity>),
-}
-
 /// A population in a scene.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -109,7 +93,7 @@ pub struct PopulationDef {
     pub params: BTreeMap<String, ValueDef>,
     /// Polarity (Dale's law).
     #[serde(default)]
-    pub polarity: PolarityDef,
+    pub polarity: PolaritySpec,
     /// Spike times (ms) of a spike source.
     #[serde(default)]
     pub spike_times: Option<Sequence>,
@@ -466,13 +450,7 @@ pub fn build(scene: &Scene, path: &Path, text: &str) -> Result<Simulation> {
     let mut sim = Simulation::new(scene.dt, scene.seed).map_err(|e| loc.at("dt", e))?;
     sim.network_mut().base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     for p in &scene.populations {
-        let polarity = match &p.polarity {
-            PolarityDef::None => PolaritySpec::None,
-            PolarityDef::Excitatory => PolaritySpec::Excitatory,
-            PolarityDef::Inhibitory => PolaritySpec::Inhibitory,
-            PolarityDef::ExcitatoryFraction(f) => PolaritySpec::ExcitatoryFraction(*f),
-            PolarityDef::PerNeuron(v) => PolaritySpec::PerNeuron(v.clone()),
-        };
+        let polarity = p.polarity.clone();
         let mut spec = PopulationSpec::new(&p.name, p.size, p.model.clone())
             .structure(p.structure.clone())
             .polarity(polarity)
