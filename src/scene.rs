@@ -329,7 +329,7 @@ pub struct RecordDef {
     /// State probes.
     #[serde(default)]
     pub state: Vec<StateProbeDef>,
-    /// Projections whose dense weight matrix is written at the end (post x pre).
+    /// Projections whose dense weight matrix is written at the end (post x pre, float32).
     #[serde(default)]
     pub weights: Vec<String>,
 }
@@ -708,15 +708,9 @@ pub fn run_scene(scene: &Scene, path: &Path, text: &str, out: &Path) -> Result<S
     }
     let net = sim.network();
     for w in &scene.record.weights {
-        let p = net.projection(w)?;
-        let s = &p.store;
-        let mut dense = vec![0.0f64; s.n_post as usize * s.n_pre as usize];
-        let (pre, post) = s.pairs();
-        for k in 0..s.len() {
-            dense[post[k] as usize * s.n_pre as usize + pre[k] as usize] += f64::from(s.weight[k]);
-        }
+        let dense = net.projection(w)?.store.to_dense();
         let file = out.join(format!("{w}_weights.npy"));
-        crate::record::write_npy_atomic(&file, &[s.n_post as usize, s.n_pre as usize], &dense)?;
+        crate::record::write_npy_atomic(&file, &[dense.nrows(), dense.ncols()], dense.as_slice().unwrap_or(&[]))?;
         files.push(file);
     }
     let seconds = net.time() / 1000.0;

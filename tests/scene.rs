@@ -31,7 +31,7 @@ fn demo_scene_runs_and_writes_its_recordings() {
     assert!(t.windows(2).into_iter().all(|w| w[0] <= w[1]));
     let v: Array2<f64> = read_npy(out.join("exc_v.npy")).unwrap();
     assert_eq!(v.dim(), (1000, 4)); // every 10 steps for 1000 ms, 4 neurons
-    let w: Array2<f64> = read_npy(out.join("ii_weights.npy")).unwrap();
+    let w: Array2<f32> = read_npy(out.join("ii_weights.npy")).unwrap();
     assert_eq!(w.dim(), (400, 400));
     assert!(w.diag().iter().all(|&x| x == 0.0), "no self-connections");
     assert!(out.join("summary.json").exists());
