@@ -1265,72 +1265,48 @@ fn update_spiking(pop: &mut Population, step: u64, dt: f64) {
                 refractory,
             } = s;
             const C: usize = NEURON_CHUNK;
+            // The same chunk walk, on the pool for large populations and on
+            // this thread for small ones (chunks, streams and results are identical).
+            macro_rules! walk_chunks {
+                ($chunks:ident, $iter:ident) => {
+                    v.$chunks(C)
+                        .zip(w.$chunks(C))
+                        .zip(g_e.$chunks(C))
+                        .zip(g_i.$chunks(C))
+                        .zip(x_e.$chunks(C))
+                        .zip(x_i.$chunks(C))
+                        .zip(refractory.$chunks(C))
+                        .zip(exc.$chunks(C))
+                        .zip(inh.$chunks(C))
+                        .zip(spike_scratch.$iter())
+                        .zip(rngs.$iter())
+                        .enumerate()
+                        .for_each(
+                            |(c, ((((((((((v, w), g_e), g_i), x_e), x_i), refractory), e), i), out), rng))| {
+                                body(
+                                    c,
+                                    StateChunk {
+                                        v,
+                                        w,
+                                        g_e,
+                                        g_i,
+                                        x_e,
+                                        x_i,
+                                        refractory,
+                                    },
+                                    e,
+                                    i,
+                                    out,
+                                    rng,
+                                )
+                            },
+                        )
+                };
+            }
             if n >= PARALLEL_MIN {
-                v.par_chunks_mut(C)
-                    .zip(w.par_chunks_mut(C))
-                    .zip(g_e.par_chunks_mut(C))
-                    .zip(g_i.par_chunks_mut(C))
-                    .zip(x_e.par_chunks_mut(C))
-                    .zip(x_i.par_chunks_mut(C))
-                    .zip(refractory.par_chunks_mut(C))
-                    .zip(exc.par_chunks_mut(C))
-                    .zip(inh.par_chunks_mut(C))
-                    .zip(spike_scratch.par_iter_mut())
-                    .zip(rngs.par_iter_mut())
-                    .enumerate()
-                    .for_each(
-                        |(c, ((((((((((v, w), g_e), g_i), x_e), x_i), refractory), e), i), out), rng))| {
-                            body(
-                                c,
-                                StateChunk {
-                                    v,
-                                    w,
-                                    g_e,
-                                    g_i,
-                                    x_e,
-                                    x_i,
-                                    refractory,
-                                },
-                                e,
-                                i,
-                                out,
-                                rng,
-                            )
-                        },
-                    );
+                walk_chunks!(par_chunks_mut, par_iter_mut);
             } else {
-                v.chunks_mut(C)
-                    .zip(w.chunks_mut(C))
-                    .zip(g_e.chunks_mut(C))
-                    .zip(g_i.chunks_mut(C))
-                    .zip(x_e.chunks_mut(C))
-                    .zip(x_i.chunks_mut(C))
-                    .zip(refractory.chunks_mut(C))
-                    .zip(exc.chunks_mut(C))
-                    .zip(inh.chunks_mut(C))
-                    .zip(spike_scratch.iter_mut())
-                    .zip(rngs.iter_mut())
-                    .enumerate()
-                    .for_each(
-                        |(c, ((((((((((v, w), g_e), g_i), x_e), x_i), refractory), e), i), out), rng))| {
-                            body(
-                                c,
-                                StateChunk {
-                                    v,
-                                    w,
-                                    g_e,
-                                    g_i,
-                                    x_e,
-                                    x_i,
-                                    refractory,
-                                },
-                                e,
-                                i,
-                                out,
-                                rng,
-                            )
-                        },
-                    );
+                walk_chunks!(chunks_mut, iter_mut);
             }
         }
         PopulationState::Rate(_) => {}

@@ -75,35 +75,46 @@ pub fn init_resources(mut commands: Commands, queue: Option<Res<EditQueue>>, tim
 /// and nothing of the failing projection exists.
 pub fn build_networks(world: &mut World) {
     let t0 = Instant::now();
-    let mut todo = Vec::new();
-    let mut q = world.query::<(Entity, &NetworkEngine)>();
-    for (e, eng) in q.iter(world) {
+    let wants = |eng: &NetworkEngine| {
         let net = &eng.net;
-        if !net.pending.is_empty()
+        !net.pending.is_empty()
             || eng.mirrored_populations < net.populations.len()
             || eng.mirrored_projections < net.projections.len()
-        {
-            todo.push(e);
+    };
+    let ran = with_taken_engines(world, wants, |world, e, eng| {
+        if let Err(err) = eng.net.build_pending() {
+            eng.build_error = Some(err.to_string());
         }
+        spawn_mirrors(world, e, eng);
+    });
+    if ran && let Some(mut t) = world.get_resource_mut::<StageTimers>() {
+        t.build += t0.elapsed().as_secs_f64();
     }
+}
+
+/// Runs `f` on every network engine that `wants` selects, with the engine
+/// taken out of its entity (so `f` may spawn and edit entities) and edit hooks
+/// suppressed (mirror writes are not user edits). Returns whether any ran.
+fn with_taken_engines(
+    world: &mut World,
+    wants: impl Fn(&NetworkEngine) -> bool,
+    mut f: impl FnMut(&mut World, Entity, &mut NetworkEngine),
+) -> bool {
+    let mut q = world.query::<(Entity, &NetworkEngine)>();
+    let todo: Vec<Entity> = q.iter(world).filter(|(_, eng)| wants(eng)).map(|(e, _)| e).collect();
     if todo.is_empty() {
-        return;
+        return false;
     }
     world.get_resource_or_insert_with(EditQueue::default).suppress = true;
     for e in todo {
         let Some(mut eng) = world.entity_mut(e).take::<NetworkEngine>() else {
             continue;
         };
-        if let Err(err) = eng.net.build_pending() {
-            eng.build_error = Some(err.to_string());
-        }
-        spawn_mirrors(world, e, &mut eng);
+        f(world, e, &mut eng);
         world.entity_mut(e).insert(eng);
     }
     world.resource_mut::<EditQueue>().suppress = false;
-    if let Some(mut t) = world.get_resource_mut::<StageTimers>() {
-        t.build += t0.elapsed().as_secs_f64();
-    }
+    true
 }
 
 fn spawn_mirrors(world: &mut World, network: Entity, eng: &mut NetworkEngine) {
@@ -313,46 +324,34 @@ pub fn writeback_observed(
 /// synapse weight mirror of networks that asked for it (O(n), rare).
 pub fn writeback_all(world: &mut World) {
     let t0 = Instant::now();
-    let mut todo = Vec::new();
-    let mut q = world.query::<(Entity, &NetworkEngine)>();
-    for (e, eng) in q.iter(world) {
-        if eng.writeback_all {
-            todo.push(e);
-        }
-    }
-    if todo.is_empty() {
-        return;
-    }
-    world.get_resource_or_insert_with(EditQueue::default).suppress = true;
-    for e in todo {
-        let Some(mut eng) = world.entity_mut(e).take::<NetworkEngine>() else {
-            continue;
-        };
-        eng.writeback_all = false;
-        for (p, neurons) in eng.neuron_entities.iter().enumerate() {
-            for (i, &ne) in neurons.iter().enumerate() {
-                let new = neuron_state(&eng.net, p, i);
-                if let Some(mut st) = world.get_mut::<NeuronState>(ne) {
-                    st.set_if_neq(new);
+    let ran = with_taken_engines(
+        world,
+        |eng| eng.writeback_all,
+        |world, _, eng| {
+            eng.writeback_all = false;
+            for (p, neurons) in eng.neuron_entities.iter().enumerate() {
+                for (i, &ne) in neurons.iter().enumerate() {
+                    let new = neuron_state(&eng.net, p, i);
+                    if let Some(mut st) = world.get_mut::<NeuronState>(ne) {
+                        st.set_if_neq(new);
+                    }
                 }
             }
-        }
-        for (k, slots) in eng.synapse_entities.iter().enumerate() {
-            let store = &eng.net.projections[k].store;
-            for (slot, &se) in slots.iter().enumerate() {
-                if se == Entity::PLACEHOLDER {
-                    continue;
-                }
-                let w = store.weight[slot];
-                if world.get::<Weight>(se).is_some_and(|old| old.0 != w) {
-                    world.entity_mut(se).insert(Weight(w));
+            for (k, slots) in eng.synapse_entities.iter().enumerate() {
+                let store = &eng.net.projections[k].store;
+                for (slot, &se) in slots.iter().enumerate() {
+                    if se == Entity::PLACEHOLDER {
+                        continue;
+                    }
+                    let w = store.weight[slot];
+                    if world.get::<Weight>(se).is_some_and(|old| old.0 != w) {
+                        world.entity_mut(se).insert(Weight(w));
+                    }
                 }
             }
-        }
-        world.entity_mut(e).insert(eng);
-    }
-    world.resource_mut::<EditQueue>().suppress = false;
-    if let Some(mut t) = world.get_resource_mut::<StageTimers>() {
+        },
+    );
+    if ran && let Some(mut t) = world.get_resource_mut::<StageTimers>() {
         t.writeback += t0.elapsed().as_secs_f64();
     }
 }
