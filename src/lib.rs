@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod connect;
+pub mod constraint;
 pub mod error;
 pub mod expr;
 pub mod memory;

@@ -8,6 +8,7 @@
 //! the user's entities in step with it.
 
 use crate::connect::{self, ConnectInput, Connectivity, Polarity, Strategy};
+use crate::constraint::{self, Enforced, Masks, Scope};
 use crate::error::{CortecsError, Result};
 use crate::model::{self, Derived, ModelKind, Params, SpikingState, StateChunk, StepInput};
 use crate::param::{Owner, Sequence, SynapsePairs, Value};
@@ -142,6 +143,45 @@ pub struct ProjectionSpec {
     pub plasticity: f64,
     /// Boundary conditions for distances.
     pub space: Space,
+    /// Dale's law: weights never take the wrong sign (a write of the wrong
+    /// sign gives 0). `None`: on when signs come from a rule (pre polarity,
+    /// `excitatory_ratio` or an E/I mask), off when they are the weights' own.
+    pub dale: Option<bool>,
+    /// Masks applied after construction and after every change.
+    pub masks: MaskSpec,
+}
+
+/// Where a mask comes from: an array (API), rows (scene), or a `.npy` file.
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(untagged)]
+pub enum MaskSource {
+    /// A `.npy` file, post x pre (or one entry per pre neuron for E/I masks).
+    Npy(PathBuf),
+    /// Rows of a post x pre matrix, inline.
+    Rows(Vec<Vec<f32>>),
+    /// A post x pre array.
+    #[serde(skip)]
+    Array(ndarray::Array2<f32>),
+    /// One entry per pre neuron (E/I masks only).
+    #[serde(skip)]
+    PerPre(Vec<f32>),
+}
+
+/// The masks of a projection as declared (resolved and validated by
+/// [`Network::add_projection`]); see [`crate::constraint`]. All post x pre.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MaskSpec {
+    /// 0/1: where synapses may exist.
+    pub sparsity: Option<MaskSource>,
+    /// +1/-1: the sign of every synapse, or of every pre neuron.
+    pub ei: Option<MaskSource>,
+    /// In [0, 1]: how much each synapse learns.
+    pub plasticity: Option<MaskSource>,
+    /// In [0, 1]: probability that an absent synapse grows.
+    pub growth: Option<MaskSource>,
+    /// Scale inhibitory weights so each post neuron's inputs sum to zero.
+    pub balance: bool,
 }
 
 impl ProjectionSpec {
@@ -161,6 +201,8 @@ impl ProjectionSpec {
             compact: false,
             plasticity: 0.0,
             space: Space::default(),
+            dale: None,
+            masks: MaskSpec::default(),
         }
     }
     /// Sets the weight value.
@@ -196,6 +238,41 @@ impl ProjectionSpec {
     /// Keeps no mirror entities.
     pub fn compact(mut self, on: bool) -> Self {
         self.compact = on;
+        self
+    }
+    /// Turns Dale's law on or off (default: on when signs come from a rule).
+    pub fn dale(mut self, on: bool) -> Self {
+        self.dale = Some(on);
+        self
+    }
+    /// Sets the sparsity mask (post x pre, 0/1).
+    pub fn sparsity_mask(mut self, m: ndarray::Array2<f32>) -> Self {
+        self.masks.sparsity = Some(MaskSource::Array(m));
+        self
+    }
+    /// Sets the E/I mask per synapse (post x pre, +1/-1).
+    pub fn ei_mask(mut self, m: ndarray::Array2<f32>) -> Self {
+        self.masks.ei = Some(MaskSource::Array(m));
+        self
+    }
+    /// Sets the E/I mask per pre neuron (+1/-1).
+    pub fn ei_per_pre(mut self, signs: Vec<f32>) -> Self {
+        self.masks.ei = Some(MaskSource::PerPre(signs));
+        self
+    }
+    /// Sets the plasticity mask (post x pre, factors in [0, 1]).
+    pub fn plasticity_mask(mut self, m: ndarray::Array2<f32>) -> Self {
+        self.masks.plasticity = Some(MaskSource::Array(m));
+        self
+    }
+    /// Sets the growth mask (post x pre, probabilities in [0, 1]).
+    pub fn growth_mask(mut self, m: ndarray::Array2<f32>) -> Self {
+        self.masks.growth = Some(MaskSource::Array(m));
+        self
+    }
+    /// Turns E/I balance on or off.
+    pub fn balance(mut self, on: bool) -> Self {
+        self.masks.balance = on;
         self
     }
 }
@@ -310,22 +387,106 @@ pub struct Projection {
     /// dense post x pre kernel, patched by every edit made through
     /// [`Projection::set_weight`], [`Projection::remove`] and [`Projection::refresh_kernel`].
     pub dense: Option<ndarray::Array2<f32>>,
+    /// Masks and constraint flags, enforced after every change.
+    pub masks: Masks,
+    /// Pre and post are the same population (the diagonal is `i -> i`).
+    pub recurrent: bool,
+    /// Set by whoever changes `store` directly: the Constrain stage then
+    /// enforces the masks on the whole projection ([`Network::enforce_constraints`]).
+    pub constrain_pending: bool,
+    /// What changed in the store since the mirror entities were last synced.
+    pub mirror_log: MirrorLog,
+    /// Times the strategy was reapplied (keys the streams of each rebuild).
+    pub rebuilds: u64,
+}
+
+/// What changed in a store since its mirror entities were last synced
+/// (kept for mirrored projections only; the ECS sync empties it).
+#[derive(Clone, Debug, Default)]
+pub struct MirrorLog {
+    /// Slots whose weight, sign or existence changed.
+    pub slots: Vec<usize>,
+    /// Everything may have changed (bulk edit): resync every slot.
+    pub all: bool,
+    /// The layout changed: `remap[old slot] = new slot` (`usize::MAX`: gone).
+    pub remap: Option<Vec<usize>>,
+}
+
+impl MirrorLog {
+    /// Records a layout change given by `map` (old slot -> new slot).
+    pub fn relayout(&mut self, map: Vec<usize>) {
+        self.remap = Some(match self.remap.take() {
+            None => map,
+            Some(prev) => prev
+                .into_iter()
+                .map(|k| if k == usize::MAX { k } else { map[k] })
+                .collect(),
+        });
+        self.all = true;
+    }
 }
 
 /// Rate projections at least this dense run as a dense matrix product.
 pub const DENSE_MIN_DENSITY: f64 = 0.25;
 
 impl Projection {
-    /// Sets the weight of store slot `k` (Dale's rule applies) and patches the kernel.
+    /// Sets the weight of store slot `k`, enforces the masks on it (Dale's
+    /// rule, balance of its post neuron) and patches the kernel.
     pub fn set_weight(&mut self, k: usize, w: f32) {
         self.store.set_weight(k, w);
+        self.constrain_slots(&[k]);
         self.patch_kernel(k);
     }
 
     /// Removes store slot `k` (a lesion) and patches the kernel.
     pub fn remove(&mut self, k: usize) {
         self.store.remove(k);
+        if self.masks.balance {
+            self.constrain_slots(&[k]);
+        }
         self.patch_kernel(k);
+    }
+
+    /// Enforces the masks on the given slots (O(slots), or O(post rows) with balance).
+    pub fn constrain_slots(&mut self, slots: &[usize]) -> Enforced {
+        if self.masks.is_empty() && self.store.dale {
+            // set_weight already kept Dale's sign
+            return Enforced::default();
+        }
+        let done = constraint::enforce(&mut self.store, &self.masks, self.recurrent, Scope::Slots(slots));
+        if done.balanced > 0 || done.removed > 0 {
+            self.mirror_log.all = true;
+            self.refresh_kernel();
+        }
+        done
+    }
+
+    /// Enforces the masks on every synapse, drops the tombstones this made,
+    /// and rebuilds the kernel (after construction, a mask change, a bulk edit).
+    pub fn constrain_all(&mut self) -> Enforced {
+        let done = constraint::enforce(&mut self.store, &self.masks, self.recurrent, Scope::All);
+        self.constrain_pending = false;
+        self.mirror_log.all = true;
+        self.refresh_kernel();
+        done
+    }
+
+    /// Notes that store slots changed outside the mirror entities' knowledge.
+    pub fn log_slots(&mut self, slots: &[usize]) {
+        if !self.compact && !self.mirror_log.all {
+            self.mirror_log.slots.extend_from_slice(slots);
+        }
+    }
+
+    /// Drops tombstones from the store (O(n)) and records the new layout for the mirrors.
+    pub fn compact_store(&mut self) {
+        if self.store.removed == 0 {
+            return;
+        }
+        let map = self.store.compact();
+        if !self.compact {
+            self.mirror_log.relayout(map);
+        }
     }
 
     fn patch_kernel(&mut self, k: usize) {
@@ -699,6 +860,7 @@ impl Network {
             ));
         }
         spec.strategy.validate(&self.connect_input(&spec, pre, post))?;
+        self.resolve_masks(&spec, pre, post)?;
         spec.weight.validate_synapses(&self.owner(name, "weight"), None)?;
         if let Some(w) = &spec.weight_inh {
             w.validate_synapses(&self.owner(name, "weight_inh"), None)?;
@@ -711,6 +873,69 @@ impl Network {
         }
         self.pending.push(spec);
         Ok(())
+    }
+
+    /// Reads and validates the masks a projection declares.
+    pub fn resolve_masks(&self, spec: &ProjectionSpec, pre: usize, post: usize) -> Result<Masks> {
+        let (n_pre, n_post) = (self.populations[pre].size, self.populations[post].size);
+        let name = spec.name.as_str();
+        let m = &spec.masks;
+        let matrix = |src: &MaskSource, what: &str| -> Result<ndarray::Array2<f32>> {
+            match src {
+                MaskSource::Array(a) => Ok(a.clone()),
+                MaskSource::Rows(rows) => {
+                    let cols = rows.first().map_or(0, Vec::len);
+                    if let Some(r) = rows.iter().position(|r| r.len() != cols) {
+                        return Err(CortecsError::InvalidRequest(format!(
+                            "{name}: row {r} of the {what} mask has {} entries, row 0 has {cols}",
+                            rows[r].len()
+                        )));
+                    }
+                    Ok(ndarray::Array2::from_shape_fn((rows.len(), cols), |(r, c)| rows[r][c]))
+                }
+                MaskSource::Npy(path) => read_npy_matrix(&self.base_dir.join(path), n_post, n_pre),
+                MaskSource::PerPre(_) => Err(CortecsError::InvalidRequest(format!(
+                    "{name}: the {what} mask needs a post x pre matrix, not one value per pre neuron"
+                ))),
+            }
+        };
+        let mut masks = Masks {
+            self_connections: spec.self_connections,
+            balance: m.balance,
+            ..Masks::default()
+        };
+        if let Some(src) = &m.sparsity {
+            masks.sparsity = Some(Masks::sparsity_from(
+                name,
+                matrix(src, "sparsity")?.view(),
+                n_post,
+                n_pre,
+            )?);
+        }
+        if let Some(src) = &m.ei {
+            masks.signs = Some(match src {
+                MaskSource::PerPre(v) => Masks::signs_per_pre(name, v, n_pre)?,
+                MaskSource::Npy(path) => {
+                    let v = crate::param::read_npy_f64(&self.base_dir.join(path))?;
+                    if v.len() == n_pre && n_post != 1 {
+                        let v: Vec<f32> = v.iter().map(|&x| x as f32).collect();
+                        Masks::signs_per_pre(name, &v, n_pre)?
+                    } else {
+                        Masks::signs_from(name, matrix(src, "E/I")?.view(), n_post, n_pre)?
+                    }
+                }
+                _ => Masks::signs_from(name, matrix(src, "E/I")?.view(), n_post, n_pre)?,
+            });
+        }
+        if let Some(src) = &m.plasticity {
+            let a = matrix(src, "plasticity")?;
+            masks.plasticity = Some(Masks::factors_from(name, "plasticity", a.view(), n_post, n_pre)?);
+        }
+        if let Some(src) = &m.growth {
+            let a = matrix(src, "growth")?;
+            masks.growth = Some(Masks::factors_from(name, "growth", a.view(), n_post, n_pre)?);
+        }
+        Ok(masks)
     }
 
     fn delay_steps(&self, name: &str, d: f64) -> Result<u16> {
@@ -770,9 +995,13 @@ impl Network {
     fn build_projection(&mut self, spec: ProjectionSpec) -> Result<usize> {
         let pre = self.population_index(&spec.pre)?;
         let post = self.population_index(&spec.post)?;
+        let masks = self.resolve_masks(&spec, pre, post)?;
         let input = self.connect_input(&spec, pre, post);
         let conn = connect::connect(&spec.strategy, &input)?;
-        let store = self.make_store(&spec, conn, &input)?;
+        let mut store = self.make_store(&spec, conn, &input)?;
+        if masks.signs.is_some() {
+            store.dale = spec.dale.unwrap_or(true);
+        }
         let rate = self.populations[post].model.is_rate();
         let store = if rate { store.transposed().0 } else { store };
         let mut proj = Projection {
@@ -784,8 +1013,20 @@ impl Network {
             compact: spec.compact,
             spec,
             dense: None,
+            masks,
+            recurrent: pre == post,
+            constrain_pending: false,
+            mirror_log: MirrorLog::default(),
+            rebuilds: 0,
         };
-        proj.refresh_kernel();
+        if proj.masks.is_empty() {
+            proj.refresh_kernel();
+        } else {
+            proj.constrain_all();
+            proj.store.compact();
+            proj.mirror_log = MirrorLog::default();
+            proj.refresh_kernel();
+        }
         self.projections.push(proj);
         if !rate {
             self.resize_ring(post);
@@ -874,6 +1115,7 @@ impl Network {
             delay,
         )?;
         store.plasticity = Column::Uniform(spec.plasticity as f32);
+        store.dale = spec.dale.unwrap_or(signed_by_rule);
         Ok(store)
     }
 
@@ -1054,6 +1296,21 @@ fn apply_activation(activation: crate::model::Activation, v: &[f32], r: &mut [f3
         Identity => r.copy_from_slice(v),
         other => map(v, r, |x| other.apply(x)),
     }
+}
+
+/// Reads a post x pre matrix from a `.npy` file (any float or int dtype).
+pub fn read_npy_matrix(path: &std::path::Path, n_post: usize, n_pre: usize) -> Result<ndarray::Array2<f32>> {
+    let v = crate::param::read_npy_f64(path)?;
+    if v.len() != n_post * n_pre {
+        return Err(CortecsError::WrongLength {
+            context: format!("{} (a post x pre = {n_post} x {n_pre} matrix)", path.display()),
+            expected: n_post * n_pre,
+            got: v.len(),
+        });
+    }
+    Ok(ndarray::Array2::from_shape_fn((n_post, n_pre), |(r, c)| {
+        v[r * n_pre + c] as f32
+    }))
 }
 
 /// Pre and post index of every synapse of a connectivity, in row order.

@@ -125,6 +125,14 @@ pub struct SynapseStore {
     pub plasticity: Column<f32>,
     /// Number of removed (tombstone) synapses.
     pub removed: u64,
+    /// Dale's law: a weight never takes the wrong sign (a write of the wrong
+    /// sign gives 0). Off: a synapse's sign follows its weight.
+    #[serde(default = "yes")]
+    pub dale: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Where one synapse is: its row position in the store.
@@ -148,6 +156,7 @@ impl SynapseStore {
             delay: Column::Uniform(1),
             plasticity: Column::Uniform(0.0),
             removed: 0,
+            dale: true,
         }
     }
 
@@ -200,6 +209,7 @@ impl SynapseStore {
             delay,
             plasticity: Column::Uniform(0.0),
             removed,
+            dale: true,
         })
     }
 
@@ -286,10 +296,18 @@ impl SynapseStore {
         Ok(self.find(pre, post)?.find(|&k| self.sign[k] != REMOVED))
     }
 
-    /// Sets the weight magnitude-and-sign of synapse `k`, keeping Dale's
-    /// sign: a weight of the wrong sign becomes zero (nn4n's rule).
+    /// Sets the signed weight of live synapse `k`. With Dale's law a weight
+    /// of the wrong sign becomes zero (nn4n's rule); without it the sign
+    /// follows the weight. A removed synapse stays removed (weight 0).
     pub fn set_weight(&mut self, k: SynapseIndex, w: f32) {
-        self.weight[k] = constrain_sign(w, self.sign[k]);
+        if self.dale || self.sign[k] == REMOVED {
+            self.weight[k] = constrain_sign(w, self.sign[k]);
+        } else {
+            self.weight[k] = w;
+            if w != 0.0 {
+                self.sign[k] = if w < 0.0 { INHIBITORY } else { EXCITATORY };
+            }
+        }
     }
 
     /// Removes synapse `k` (O(1)): it keeps its slot as a tombstone.
@@ -455,6 +473,7 @@ impl SynapseStore {
             delay,
             plasticity,
             removed: self.removed,
+            dale: self.dale,
         };
         (store, perm)
     }
