@@ -15,6 +15,7 @@ pub mod connect;
 pub mod constraint;
 pub mod error;
 pub mod expr;
+pub mod masks;
 pub mod memory;
 pub mod model;
 pub mod param;
