@@ -40,6 +40,9 @@ pub struct NetworkEngine {
     pub build_error: Option<String>,
     /// When true, the next Writeback refreshes every mirror, not only observed ones.
     pub writeback_all: bool,
+    /// Edits made through entities that could not be applied (e.g. a spawned
+    /// synapse the masks forbid), oldest first; the host may read and clear it.
+    pub edit_errors: Vec<String>,
 }
 
 impl NetworkEngine {
@@ -56,6 +59,7 @@ impl NetworkEngine {
             synapse_entities: Vec::new(),
             build_error: None,
             writeback_all: false,
+            edit_errors: Vec::new(),
         }
     }
 }
@@ -125,7 +129,7 @@ fn queue_input(mut world: DeferredWorld, ctx: HookContext) {
 
 /// A synapse entity: its projection and its pre and post neuron entities.
 #[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
-#[component(on_remove = queue_removal)]
+#[component(on_insert = queue_creation, on_remove = queue_removal)]
 pub struct Synapse {
     /// The projection entity.
     pub projection: Entity,
@@ -133,6 +137,17 @@ pub struct Synapse {
     pub pre: Entity,
     /// Post neuron entity.
     pub post: Entity,
+}
+
+fn queue_creation(mut world: DeferredWorld, ctx: HookContext) {
+    if world.get::<SynapseSlot>(ctx.entity).is_some() {
+        return;
+    }
+    if let Some(mut q) = world.get_resource_mut::<EditQueue>()
+        && !q.suppress
+    {
+        q.created.push(ctx.entity);
+    }
 }
 
 fn queue_removal(mut world: DeferredWorld, ctx: HookContext) {
@@ -192,6 +207,8 @@ pub struct EditQueue {
     pub weights: Vec<Entity>,
     /// Removed synapses: (projection entity, slot).
     pub removals: Vec<(Entity, usize)>,
+    /// Synapse entities spawned by a host (no [`SynapseSlot`] yet): new synapses.
+    pub created: Vec<Entity>,
     /// Neuron entities whose [`NeuronInput`] was inserted.
     pub inputs: Vec<Entity>,
     /// While true (during Writeback and despawns of whole networks) hooks queue nothing.

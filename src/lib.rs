@@ -11,6 +11,8 @@
 //! models, kernels); [`systems`] holds when things happen (the ECS stages).
 #![warn(missing_docs)]
 
+pub mod access;
+pub mod adjust;
 pub mod connect;
 pub mod constraint;
 pub mod error;

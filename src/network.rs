@@ -998,12 +998,11 @@ impl Network {
         let masks = self.resolve_masks(&spec, pre, post)?;
         let input = self.connect_input(&spec, pre, post);
         let conn = connect::connect(&spec.strategy, &input)?;
-        let mut store = self.make_store(&spec, conn, &input)?;
+        let mut store = self.store_for(&spec, conn, pre, post)?;
         if masks.signs.is_some() {
             store.dale = spec.dale.unwrap_or(true);
         }
         let rate = self.populations[post].model.is_rate();
-        let store = if rate { store.transposed().0 } else { store };
         let mut proj = Projection {
             name: spec.name.clone(),
             pre,
@@ -1032,6 +1031,24 @@ impl Network {
             self.resize_ring(post);
         }
         Ok(self.projections.len() - 1)
+    }
+
+    /// The store a connectivity gives projection `spec` from `pre` to `post`,
+    /// in the row order its kernel needs (post-major for rate projections).
+    pub(crate) fn store_for(
+        &self,
+        spec: &ProjectionSpec,
+        conn: Connectivity,
+        pre: usize,
+        post: usize,
+    ) -> Result<SynapseStore> {
+        let input = self.connect_input(spec, pre, post);
+        let store = self.make_store(spec, conn, &input)?;
+        Ok(if self.populations[post].model.is_rate() {
+            store.transposed().0
+        } else {
+            store
+        })
     }
 
     /// Turns a connectivity into a store: weights, signs, delays. Takes the
@@ -1120,7 +1137,7 @@ impl Network {
     }
 
     /// Makes the input ring of spiking population `post` long enough for every incoming delay.
-    fn resize_ring(&mut self, post: usize) {
+    pub(crate) fn resize_ring(&mut self, post: usize) {
         let max_delay = self
             .projections
             .iter()
@@ -1581,6 +1598,24 @@ fn update_spiking(pop: &mut Population, step: u64, dt: f64) {
 }
 
 impl Population {
+    /// Mean of every model parameter (name, mean, unit), for summaries.
+    pub fn param_summary(&self) -> Vec<(String, f64, &'static str)> {
+        self.model
+            .params()
+            .iter()
+            .zip(&self.params)
+            .filter(|(spec, _)| !spec.name.ends_with("_init"))
+            .map(|(spec, v)| {
+                let mean = if v.is_empty() {
+                    spec.default
+                } else {
+                    v.iter().sum::<f64>() / v.len() as f64
+                };
+                (spec.name.to_string(), mean, spec.unit)
+            })
+            .collect()
+    }
+
     /// Values of a parameter or state variable (`v`, `w`, `g_e`, `g_i`, `r`, or any model parameter) as an array (batch trial 0 for rate units).
     pub fn get(&self, name: &str) -> Result<Array1<f64>> {
         if let Ok(k) = self.model.param_index(name) {

@@ -9,6 +9,8 @@
 //! [`crate::network`] and [`crate::store`]; the integrator never iterates
 //! over entities.
 
+pub mod mirror;
+
 use crate::components::*;
 use crate::network::{Network, PopulationState};
 use bevy_ecs::prelude::*;
@@ -52,8 +54,11 @@ pub fn add_to_schedule(schedule: &mut Schedule) {
     );
     schedule.add_systems((
         init_resources.before(Build),
-        build_networks.in_set(Build),
-        compile_edits.in_set(Compile),
+        (build_networks, mirror::sync_mirrors).chain().in_set(Build),
+        mirror::constrain_networks.in_set(Constrain),
+        (compile_edits, mirror::create_synapses, mirror::sync_mirrors)
+            .chain()
+            .in_set(Compile),
         apply_inputs.in_set(Stimulate),
         integrate.in_set(Integrate),
         (writeback_observed, writeback_all).chain().in_set(Writeback),

@@ -1,0 +1,219 @@
+//! Keeping synapse entities in step with the stores when the stores change
+//! through the API (weight writes, lesions, adjusters, masks, reapply), and
+//! folding synapse entities a host spawns into the stores.
+//!
+//! A mirrored projection logs what changed ([`crate::network::MirrorLog`]);
+//! [`sync_mirrors`] replays the log on the entities: a layout change moves
+//! entities to their new slots (and the pending removal queue with them),
+//! removed synapses lose their entity, new synapses get one, changed weights
+//! are written back. Cost: O(logged slots), or O(n) after a bulk change.
+
+use super::with_taken_engines;
+use crate::components::*;
+use bevy_ecs::prelude::*;
+
+/// Build and Compile stages: replays every mirrored projection's change log
+/// on its synapse entities.
+pub fn sync_mirrors(world: &mut World) {
+    let wants = |eng: &NetworkEngine| {
+        eng.net.projections.iter().enumerate().any(|(k, p)| {
+            k < eng.mirrored_projections
+                && !p.compact
+                && (p.mirror_log.all || p.mirror_log.remap.is_some() || !p.mirror_log.slots.is_empty())
+        })
+    };
+    with_taken_engines(world, wants, |world, _, eng| {
+        for k in 0..eng.mirrored_projections.min(eng.net.projections.len()) {
+            sync_projection(world, eng, k);
+        }
+    });
+}
+
+fn sync_projection(world: &mut World, eng: &mut NetworkEngine, k: usize) {
+    let proj = &mut eng.net.projections[k];
+    if proj.compact {
+        return;
+    }
+    let log = std::mem::take(&mut proj.mirror_log);
+    let je = eng.projection_entities[k];
+    if let Some(remap) = &log.remap {
+        let old = std::mem::take(&mut eng.synapse_entities[k]);
+        let mut new = vec![Entity::PLACEHOLDER; proj.store.len()];
+        for (slot, e) in old.into_iter().enumerate() {
+            if e == Entity::PLACEHOLDER {
+                continue;
+            }
+            match remap.get(slot).copied() {
+                Some(m) if m != usize::MAX => {
+                    new[m] = e;
+                    if let Some(mut s) = world.get_mut::<SynapseSlot>(e) {
+                        s.0 = m;
+                    }
+                }
+                _ => {
+                    if let Ok(em) = world.get_entity_mut(e) {
+                        em.despawn();
+                    }
+                }
+            }
+        }
+        eng.synapse_entities[k] = new;
+        // removals queued against the old layout follow their synapse
+        if let Some(mut q) = world.get_resource_mut::<EditQueue>() {
+            for (pe, slot) in q.removals.iter_mut() {
+                if *pe == je {
+                    *slot = remap.get(*slot).copied().unwrap_or(usize::MAX);
+                }
+            }
+            q.removals.retain(|&(_, s)| s != usize::MAX);
+        }
+    }
+    let slots: Box<dyn Iterator<Item = usize>> = if log.all || log.remap.is_some() {
+        Box::new(0..proj.store.len())
+    } else {
+        let mut s = log.slots;
+        s.sort_unstable();
+        s.dedup();
+        Box::new(s.into_iter())
+    };
+    let (pre_n, post_n) = (&eng.neuron_entities[proj.pre], &eng.neuron_entities[proj.post]);
+    let ents = &mut eng.synapse_entities[k];
+    let store = &proj.store;
+    let mut spawn = Vec::new();
+    for slot in slots {
+        if slot >= store.len() {
+            continue;
+        }
+        let e = ents[slot];
+        let live = store.sign[slot] != crate::store::REMOVED;
+        let alive = e != Entity::PLACEHOLDER && world.get_entity(e).is_ok();
+        match (live, alive) {
+            (true, false) => spawn.push(slot),
+            (false, true) => {
+                world.entity_mut(e).despawn();
+                ents[slot] = Entity::PLACEHOLDER;
+            }
+            (false, false) => ents[slot] = Entity::PLACEHOLDER,
+            (true, true) => {
+                let w = store.weight[slot];
+                if world.get::<Weight>(e).is_some_and(|old| old.0 != w) {
+                    world.entity_mut(e).insert(Weight(w));
+                }
+                let (s, p, d) = (store.sign[slot], store.plasticity.get(slot), store.delay.get(slot));
+                if let Some(mut c) = world.get_mut::<SynapseSign>(e) {
+                    c.set_if_neq(SynapseSign(s));
+                }
+                if let Some(mut c) = world.get_mut::<Plasticity>(e) {
+                    c.set_if_neq(Plasticity(p));
+                }
+                if let Some(mut c) = world.get_mut::<Delay>(e) {
+                    c.set_if_neq(Delay(d));
+                }
+            }
+        }
+    }
+    for slot in spawn {
+        let (pre, post) = store.pair(slot);
+        ents[slot] = world
+            .spawn((
+                Synapse {
+                    projection: je,
+                    pre: pre_n[pre as usize],
+                    post: post_n[post as usize],
+                },
+                SynapseSlot(slot),
+                Weight(store.weight[slot]),
+                Delay(store.delay.get(slot)),
+                SynapseSign(store.sign[slot]),
+                Plasticity(store.plasticity.get(slot)),
+            ))
+            .id();
+    }
+}
+
+/// Compile stage: synapse entities a host spawned (a [`Synapse`] and a
+/// [`Weight`], optionally a [`Delay`], no [`SynapseSlot`]) become new
+/// synapses of their projection, with the masks enforced. An entity whose
+/// synapse the masks or the projection refuse is despawned and the reason
+/// kept in [`NetworkEngine::edit_errors`].
+pub fn create_synapses(world: &mut World) {
+    let created = match world.get_resource_mut::<EditQueue>() {
+        Some(mut q) if !q.created.is_empty() => std::mem::take(&mut q.created),
+        _ => return,
+    };
+    let mut by_network: Vec<(Entity, Vec<(Entity, usize, u32, u32, f32, Option<u16>)>)> = Vec::new();
+    let mut refused = Vec::new();
+    for e in created {
+        let Some(syn) = world.get::<Synapse>(e).copied() else {
+            continue;
+        };
+        if world.get::<SynapseSlot>(e).is_some() {
+            continue;
+        }
+        let w = world.get::<Weight>(e).map_or(0.0, |w| w.0);
+        let d = world.get::<Delay>(e).map(|d| d.0);
+        let Some(proj) = world.get::<ProjectionOf>(syn.projection).cloned() else {
+            refused.push(e);
+            continue;
+        };
+        let (Some(a), Some(b)) = (
+            world.get::<Neuron>(syn.pre).copied(),
+            world.get::<Neuron>(syn.post).copied(),
+        ) else {
+            refused.push(e);
+            continue;
+        };
+        match by_network.iter_mut().find(|(n, _)| *n == proj.network) {
+            Some((_, v)) => v.push((e, proj.index, a.index, b.index, w, d)),
+            None => by_network.push((proj.network, vec![(e, proj.index, a.index, b.index, w, d)])),
+        }
+    }
+    for e in refused {
+        world.entity_mut(e).despawn();
+    }
+    for (network, items) in by_network {
+        let Some(mut eng) = world.entity_mut(network).take::<NetworkEngine>() else {
+            continue;
+        };
+        world.get_resource_or_insert_with(EditQueue::default).suppress = true;
+        for (e, k, pre, post, w, d) in items {
+            let result = eng.net.create_synapse(k, pre, post, w, d);
+            match result {
+                Ok(slot) => {
+                    sync_projection(world, &mut eng, k);
+                    // the sync spawned a fresh mirror for the new slot: the host's entity takes its place
+                    let fresh = eng.synapse_entities[k][slot];
+                    if fresh != Entity::PLACEHOLDER && fresh != e {
+                        world.entity_mut(fresh).despawn();
+                    }
+                    eng.synapse_entities[k][slot] = e;
+                    let s = &eng.net.projections[k].store;
+                    let (w, sign, p, delay) = (s.weight[slot], s.sign[slot], s.plasticity.get(slot), s.delay.get(slot));
+                    world.entity_mut(e).insert((
+                        SynapseSlot(slot),
+                        Weight(w),
+                        SynapseSign(sign),
+                        Plasticity(p),
+                        Delay(delay),
+                    ));
+                }
+                Err(err) => {
+                    eng.edit_errors.push(err.to_string());
+                    world.entity_mut(e).despawn();
+                }
+            }
+        }
+        world.resource_mut::<EditQueue>().suppress = false;
+        world.entity_mut(network).insert(eng);
+    }
+}
+
+/// Constrain stage: enforces the masks on projections whose store was
+/// changed directly (flagged `constrain_pending`).
+pub fn constrain_networks(mut engines: Query<&mut NetworkEngine>) {
+    for mut eng in &mut engines {
+        if eng.net.projections.iter().any(|p| p.constrain_pending) {
+            eng.net.enforce_constraints();
+        }
+    }
+}
