@@ -450,7 +450,7 @@ impl Network {
         spec.name = format!("{name}#rebuild{}", self.projections[k].rebuilds);
         let input = self.connect_input(&spec, pre, post);
         let conn = connect::connect(&spec.strategy, &input)?;
-        let mut fresh = self.store_for(&spec, conn, pre, post)?;
+        let mut fresh = self.store_for(&spec, conn, pre, post, self.projections[k].masks.signs.as_ref())?;
         let p = &mut self.projections[k];
         fresh.dale = p.store.dale;
         let mut done = Adjusted::default();

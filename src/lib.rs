@@ -37,6 +37,8 @@ pub mod workloads;
 
 /// The names most programs need.
 pub mod prelude {
+    pub use crate::access::{Coo, Csr};
+    pub use crate::adjust::{Adjuster, Selection, SignPolicy};
     pub use crate::components::*;
     pub use crate::connect::{Polarity, Strategy};
     pub use crate::error::{CortecsError, Result};
@@ -45,5 +47,6 @@ pub mod prelude {
     pub use crate::param::{ClipMode, Distribution, Sequence, Value};
     pub use crate::simulation::Simulation;
     pub use crate::spatial::{Space, Structure};
+    pub use crate::store::SignFilter;
     pub use crate::systems::{CortecsSystems, add_to_schedule};
 }

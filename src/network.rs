@@ -998,7 +998,7 @@ impl Network {
         let masks = self.resolve_masks(&spec, pre, post)?;
         let input = self.connect_input(&spec, pre, post);
         let conn = connect::connect(&spec.strategy, &input)?;
-        let mut store = self.store_for(&spec, conn, pre, post)?;
+        let mut store = self.store_for(&spec, conn, pre, post, masks.signs.as_ref())?;
         if masks.signs.is_some() {
             store.dale = spec.dale.unwrap_or(true);
         }
@@ -1041,9 +1041,10 @@ impl Network {
         conn: Connectivity,
         pre: usize,
         post: usize,
+        sign_mask: Option<&crate::constraint::SignMask>,
     ) -> Result<SynapseStore> {
         let input = self.connect_input(spec, pre, post);
-        let store = self.make_store(spec, conn, &input)?;
+        let store = self.make_store(spec, conn, &input, sign_mask)?;
         Ok(if self.populations[post].model.is_rate() {
             store.transposed().0
         } else {
@@ -1055,7 +1056,13 @@ impl Network {
     /// connectivity by value and builds (pre, post) arrays only when a value
     /// is a function of them, so the peak while building stays near the
     /// store's own size.
-    fn make_store(&self, spec: &ProjectionSpec, conn: Connectivity, input: &ConnectInput<'_>) -> Result<SynapseStore> {
+    fn make_store(
+        &self,
+        spec: &ProjectionSpec,
+        conn: Connectivity,
+        input: &ConnectInput<'_>,
+        sign_mask: Option<&crate::constraint::SignMask>,
+    ) -> Result<SynapseStore> {
         let name = spec.name.as_str();
         let n = conn.post.len();
         let needs_pairs = (conn.weight.is_none()
@@ -1074,12 +1081,19 @@ impl Network {
             space: spec.space,
         });
         let has_polarity = input.pre_polarity.iter().any(|p| *p != Polarity::None);
-        let signed_by_rule = has_polarity || spec.excitatory_ratio.is_some();
+        let signed_by_rule = has_polarity || spec.excitatory_ratio.is_some() || sign_mask.is_some();
         let magnitude = match &conn.weight {
             Some(w) => w.clone(),
             None => spec.weight.synapse_values_n(&self.owner(name, "weight"), n, pairs)?,
         };
-        let signs: Vec<Sign> = if signed_by_rule {
+        let signs: Vec<Sign> = if let Some(mask) = sign_mask {
+            let (pre_i, post_i) = if needs_pairs {
+                (pre_idx.clone(), post_idx.clone())
+            } else {
+                connectivity_pairs(&conn)
+            };
+            (0..n).map(|k| mask.sign(pre_i[k], post_i[k])).collect()
+        } else if signed_by_rule {
             connect::assign_signs(&conn, input, spec.excitatory_ratio.unwrap_or(1.0))?
         } else {
             magnitude

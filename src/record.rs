@@ -526,6 +526,13 @@ pub fn write_json_atomic(path: impl AsRef<Path>, value: &impl Serialize) -> Resu
     file.commit().map(|_| ())
 }
 
+/// Writes text to `path` atomically (temporary file, then rename).
+pub fn write_text_atomic(path: impl AsRef<Path>, text: &str) -> Result<(), RecordError> {
+    let mut file = TempFile::create(path.as_ref())?;
+    file.write_all(text.as_bytes())?;
+    file.commit().map(|_| ())
+}
+
 /// Checks that `name` can be used as part of a file name (no separators, not empty).
 fn check_name(dir: &Path, what: &str, name: &str) -> Res<()> {
     let bad = name.is_empty() || name == "." || name == ".." || name.contains(['/', '\\', '\0']);

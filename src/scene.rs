@@ -26,14 +26,16 @@
 //! the file, line and column: syntax errors where the parser stopped, model
 //! errors at the population or projection they concern.
 
+use crate::adjust::Adjuster;
 use crate::connect::{ProbabilityFn, Strategy};
 use crate::error::{CortecsError, Result};
 use crate::model::ModelKind;
-use crate::network::{PoissonDrive, PolaritySpec, PopulationSpec, ProjectionSpec, View};
+use crate::network::{MaskSpec, PoissonDrive, PolaritySpec, PopulationSpec, ProjectionSpec, View};
 use crate::param::{Distribution, Sequence, Value};
 use crate::record::{SpikeRecorder, StateRecorder};
 use crate::simulation::Simulation;
 use crate::spatial::{Space, Structure};
+use crate::store::SignFilter;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -286,6 +288,13 @@ pub struct ProjectionDef {
     /// Periodic boundary extents per axis (µm; 0 = open).
     #[serde(default)]
     pub periodic: Option<[f64; 3]>,
+    /// Dale's law (default: on when signs come from a rule).
+    #[serde(default)]
+    pub dale: Option<bool>,
+    /// Masks: `(sparsity: "m.npy", ei: "ei.npy", plasticity: ..., growth: ..., balance: true)`,
+    /// each a post x pre `.npy` file or inline rows.
+    #[serde(default)]
+    pub masks: MaskSpec,
 }
 
 /// A constant Poisson drive in a scene.
@@ -363,6 +372,25 @@ pub enum Action {
         /// Post index.
         post: u32,
     },
+    /// Apply an adjuster, e.g. `Adjust(projection: "ee", adjuster: Scale(1.5), filter: Inhibitory)`.
+    Adjust {
+        /// Projection.
+        projection: String,
+        /// What to do.
+        adjuster: Adjuster,
+        /// Which synapses: `Excitatory`, `Inhibitory` or `Both` (default).
+        #[serde(default)]
+        filter: SignFilter,
+    },
+    /// Write a projection's whole weight matrix from a post x pre `.npy` file.
+    SetWeights {
+        /// Projection.
+        projection: String,
+        /// The `.npy` file (relative to the scene's folder).
+        file: PathBuf,
+    },
+    /// Write the network summary (populations, projections, weight statistics, masks) to `summary.txt`.
+    Summary,
 }
 
 /// A whole scene file.
@@ -474,6 +502,8 @@ pub fn build(scene: &Scene, path: &Path, text: &str) -> Result<Simulation> {
         spec.delay = q.delay.as_ref().map(ValueDef::to_value);
         spec.excitatory_ratio = q.excitatory_ratio;
         spec.plasticity = q.plasticity;
+        spec.dale = q.dale;
+        spec.masks = q.masks.clone();
         if let Some(ext) = q.periodic {
             let space = Space::periodic(ext);
             space.validate().map_err(|source| {
@@ -686,14 +716,32 @@ pub fn run_scene(scene: &Scene, path: &Path, text: &str, out: &Path) -> Result<S
                     .map_err(|e| loc.at(population, e))?;
             }
             Action::Lesion { projection, pre, post } => {
-                let p = sim
-                    .network_mut()
-                    .projection_mut(projection)
+                sim.network_mut()
+                    .lesion(projection, *pre, *post)
                     .map_err(|e| loc.at(projection, e))?;
-                let slots = p.store.find(*pre, *post).map_err(|e| loc.at(projection, e))?;
-                for k in slots {
-                    p.remove(k);
-                }
+            }
+            Action::Adjust {
+                projection,
+                adjuster,
+                filter,
+            } => {
+                sim.network_mut()
+                    .adjust(projection, adjuster, *filter)
+                    .map_err(|e| loc.at(projection, e))?;
+            }
+            Action::SetWeights { projection, file } => {
+                let net = sim.network_mut();
+                let s = &net.projection(projection).map_err(|e| loc.at(projection, e))?.store;
+                let (n_post, n_pre) = (s.n_post as usize, s.n_pre as usize);
+                let w = crate::network::read_npy_matrix(&net.base_dir.join(file), n_post, n_pre)
+                    .map_err(|e| loc.at(projection, e))?;
+                net.set_weights_dense(projection, w.view())
+                    .map_err(|e| loc.at(projection, e))?;
+            }
+            Action::Summary => {
+                let text = sim.network().summary().to_string();
+                let file = out.join("summary.txt");
+                crate::record::write_text_atomic(&file, &text)?;
             }
         }
     }
