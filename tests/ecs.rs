@@ -35,8 +35,12 @@ fn two_population_network() -> Network {
         },
     ))
     .unwrap();
-    net.add_projection(ProjectionSpec::new("ab", "a", "b", Strategy::AllToAll).weight(10.0))
-        .unwrap();
+    net.add_projection(
+        ProjectionSpec::new("ab", "a", "b", Strategy::AllToAll)
+            .weight(10.0)
+            .dale(true),
+    )
+    .unwrap();
     net
 }
 

@@ -1,0 +1,267 @@
+//! One engine truth, entities as its mirror: a long random sequence of
+//! synapse operations on a mirrored and on a compact copy of the same
+//! projection gives identical weights after every operation, and the
+//! mirror entities always match the store.
+
+use bevy_ecs::prelude::Entity;
+use cortecs::prelude::*;
+use cortecs::rng::Stream;
+use ndarray::Array2;
+
+const PRE: usize = 40;
+const POST: usize = 30;
+
+fn network(compact: bool) -> Network {
+    let mut net = Network::new(0.1, 17).unwrap();
+    let lif = ModelKind::Lif {
+        synapse: SynapseKind::CurrExp,
+    };
+    net.add_population(PopulationSpec::new("a", PRE, lif.clone()).polarity(PolaritySpec::ExcitatoryFraction(0.75)))
+        .unwrap();
+    net.add_population(PopulationSpec::new("b", POST, lif)).unwrap();
+    net.add_drive(
+        "a",
+        PoissonDrive {
+            rate: 8000.0,
+            weight: 60.0,
+        },
+    )
+    .unwrap();
+    let sparsity = Array2::from_shape_fn((POST, PRE), |(post, pre)| {
+        f32::from(u8::from((post * 7 + pre) % 5 != 0))
+    });
+    net.add_projection(
+        ProjectionSpec::new(
+            "ab",
+            "a",
+            "b",
+            Strategy::FixedProbability {
+                p: 0.3,
+                equalize_efferents: false,
+            },
+        )
+        .weight(Distribution::Uniform { low: 0.5, high: 3.0 })
+        .delay(Distribution::Uniform { low: 0.1, high: 1.5 })
+        .sparsity_mask(sparsity)
+        .compact(compact),
+    )
+    .unwrap();
+    net
+}
+
+/// Every synapse entity of projection `name` mirrors its store row, and every live row has one.
+fn check_mirrors(sim: &mut Simulation, name: &str, context: &str) {
+    let k = sim.network().projection_index(name).unwrap();
+    let (pre_pop, post_pop) = (sim.network().projections[k].pre, sim.network().projections[k].post);
+    let eng = sim.engine();
+    let je = eng.projection_entities[k];
+    let ents = eng.synapse_entities[k].clone();
+    let (pre_n, post_n) = (
+        eng.neuron_entities[pre_pop].clone(),
+        eng.neuron_entities[post_pop].clone(),
+    );
+    let store = sim.network().projections[k].store.clone();
+    assert_eq!(ents.len(), store.len(), "{context}: entity column length");
+    let mut q = sim
+        .world
+        .query::<(Entity, &Synapse, &SynapseSlot, &Weight, &SynapseSign, &Delay)>();
+    let mut count = 0u64;
+    for (e, syn, slot, w, sign, delay) in q.iter(&sim.world) {
+        if syn.projection != je {
+            continue;
+        }
+        count += 1;
+        let s = slot.0;
+        assert_eq!(ents[s], e, "{context}: slot {s} column");
+        assert_eq!(
+            w.0.to_bits(),
+            store.weight[s].to_bits(),
+            "{context}: weight of slot {s}"
+        );
+        assert_eq!(sign.0, store.sign[s], "{context}: sign of slot {s}");
+        assert_eq!(delay.0, store.delay.get(s), "{context}: delay of slot {s}");
+        let (a, b) = store.pair(s);
+        assert_eq!(
+            (syn.pre, syn.post),
+            (pre_n[a as usize], post_n[b as usize]),
+            "{context}: pair of slot {s}"
+        );
+    }
+    assert_eq!(count, store.live(), "{context}: one entity per live synapse");
+}
+
+fn live_pairs(net: &Network) -> Vec<(u32, u32)> {
+    let c = net.weights_coo("ab").unwrap();
+    c.pre.into_iter().zip(c.post).collect()
+}
+
+#[test]
+fn mirrored_and_compact_copies_stay_identical_over_a_long_random_sequence() {
+    let mut mirrored = Simulation::from_network(network(false));
+    let mut compact = Simulation::from_network(network(true));
+    mirrored.build().unwrap();
+    compact.build().unwrap();
+    check_mirrors(&mut mirrored, "ab", "after build");
+    let je = mirrored.engine().projection_entities[0];
+    let mut rng = Stream::from_seed(2024);
+    let filters = [SignFilter::Excitatory, SignFilter::Inhibitory, SignFilter::Both];
+    let mut kinds_done = [0u32; 12];
+    for step in 0..400 {
+        let kind = rng.below(12) as usize;
+        let filter = filters[rng.below(3) as usize];
+        let pairs = live_pairs(compact.network());
+        let context = format!("step {step}, op {kind}");
+        match kind {
+            0 | 1 if !pairs.is_empty() => {
+                // edit one weight: by entity on the mirrored copy, by (pre, post) on the compact one
+                let (pre, post) = pairs[rng.below(pairs.len() as u64) as usize];
+                let w = (rng.uniform() * 6.0 - 3.0) as f32;
+                if kind == 0 {
+                    let e = mirrored.synapse_entities("ab", pre, post).unwrap()[0];
+                    mirrored.world.entity_mut(e).insert(Weight(w));
+                } else {
+                    mirrored.network_mut().set_weight("ab", pre, post, w).unwrap();
+                }
+                compact.network_mut().set_weight("ab", pre, post, w).unwrap();
+            }
+            2 if !pairs.is_empty() => {
+                // lesion one synapse: despawn its entity / by (pre, post)
+                let (pre, post) = pairs[rng.below(pairs.len() as u64) as usize];
+                if rng.uniform() < 0.5 {
+                    let e = mirrored.synapse_entities("ab", pre, post).unwrap()[0];
+                    mirrored.world.despawn(e);
+                } else {
+                    mirrored.network_mut().lesion("ab", pre, post).unwrap();
+                }
+                compact.network_mut().lesion("ab", pre, post).unwrap();
+            }
+            3 => {
+                let sel = match rng.below(4) {
+                    0 => Selection::Fraction(0.05),
+                    1 => Selection::FromPre(rng.below(PRE as u64) as u32),
+                    2 => Selection::ToPost(rng.below(POST as u64) as u32),
+                    _ => Selection::Below(0.3),
+                };
+                let a = mirrored.network_mut().lesion_selection("ab", &sel, filter).unwrap();
+                let b = compact.network_mut().lesion_selection("ab", &sel, filter).unwrap();
+                assert_eq!(a, b, "{context}");
+            }
+            4 | 5 => {
+                let adj = match rng.below(4) {
+                    0 => Adjuster::Randomize(Distribution::LogNormal { mu: 0.0, sigma: 0.5 }),
+                    1 => Adjuster::Scale(0.5 + rng.uniform()),
+                    2 => Adjuster::Perturb(Distribution::Normal { mean: 0.0, std: 0.5 }),
+                    _ => Adjuster::Clip { min: -2.0, max: 2.0 },
+                };
+                let a = mirrored.network_mut().adjust("ab", &adj, filter).unwrap();
+                let b = compact.network_mut().adjust("ab", &adj, filter).unwrap();
+                assert_eq!(a, b, "{context}");
+            }
+            6 => {
+                // whole matrix, dense: rescale what is there and add a few new synapses
+                let mut d = compact.network().weights_dense("ab").unwrap();
+                d.mapv_inplace(|w| w * 1.1);
+                for _ in 0..5 {
+                    let (post, pre) = (rng.below(POST as u64) as usize, rng.below(PRE as u64) as usize);
+                    d[[post, pre]] = (rng.uniform() * 2.0 - 1.0) as f32;
+                }
+                let a = mirrored.network_mut().set_weights_dense("ab", d.view()).unwrap();
+                let b = compact.network_mut().set_weights_dense("ab", d.view()).unwrap();
+                assert_eq!(a, b, "{context}");
+            }
+            7 => {
+                // whole matrix, sparse: a CSR read, changed, written back
+                let mut csr = compact.network().weights_csr("ab").unwrap();
+                csr.data.iter_mut().for_each(|w| *w *= 0.9);
+                mirrored.network_mut().set_weights_csr("ab", &csr).unwrap();
+                compact.network_mut().set_weights_csr("ab", &csr).unwrap();
+            }
+            8 => {
+                // growth: a new synapse, spawned as an entity / created by index
+                let (pre, post) = (rng.below(PRE as u64) as u32, rng.below(POST as u64) as u32);
+                let w = (rng.uniform() * 2.0 + 0.1) as f32;
+                let w = if pre >= 30 { -w } else { w };
+                let want = compact.network_mut().create_synapse(0, pre, post, w, None);
+                let eng = mirrored.engine();
+                let (a, b) = (
+                    eng.neuron_entities[0][pre as usize],
+                    eng.neuron_entities[1][post as usize],
+                );
+                let e = mirrored
+                    .world
+                    .spawn((
+                        Synapse {
+                            projection: je,
+                            pre: a,
+                            post: b,
+                        },
+                        Weight(w),
+                    ))
+                    .id();
+                mirrored.sync().unwrap();
+                let errors = std::mem::take(&mut mirrored.engine_mut().edit_errors);
+                match want {
+                    Ok(_) => {
+                        assert!(errors.is_empty(), "{context}: {errors:?}");
+                        assert!(mirrored.world.get::<SynapseSlot>(e).is_some(), "{context}: entity kept");
+                    }
+                    Err(err) => {
+                        assert_eq!(errors, vec![err.to_string()], "{context}");
+                        assert!(
+                            mirrored.world.get_entity(e).is_err(),
+                            "{context}: refused entity despawned"
+                        );
+                    }
+                }
+            }
+            9 => {
+                mirrored.network_mut().projection_mut("ab").unwrap().compact_store();
+                compact.network_mut().projection_mut("ab").unwrap().compact_store();
+            }
+            10 => {
+                let a = mirrored.network_mut().adjust("ab", &Adjuster::Reapply, filter).unwrap();
+                let b = compact.network_mut().adjust("ab", &Adjuster::Reapply, filter).unwrap();
+                assert_eq!(a, b, "{context}");
+            }
+            11 => {
+                let adj = Adjuster::Prune(Selection::Below(0.2 + rng.uniform()));
+                mirrored.network_mut().adjust("ab", &adj, filter).unwrap();
+                compact.network_mut().adjust("ab", &adj, filter).unwrap();
+            }
+            _ => continue,
+        }
+        kinds_done[kind] += 1;
+        // a run segment between operations: the next step uses the new weights in both
+        mirrored.run_steps(2).unwrap();
+        compact.run_steps(2).unwrap();
+        let (m, c) = (mirrored.network(), compact.network());
+        assert_eq!(
+            m.weights_coo("ab").unwrap(),
+            c.weights_coo("ab").unwrap(),
+            "{context}: weights differ"
+        );
+        assert_eq!(
+            m.weight_stats("ab", SignFilter::Both).unwrap(),
+            c.weight_stats("ab", SignFilter::Both).unwrap(),
+            "{context}"
+        );
+        assert_eq!(m.in_degree("ab").unwrap(), c.in_degree("ab").unwrap(), "{context}");
+        let (sm, sc) = (&m.projections[0].store, &c.projections[0].store);
+        assert!(sm == sc, "{context}: stores differ");
+        assert_eq!(
+            m.get("b", "v", &View::All).unwrap(),
+            c.get("b", "v", &View::All).unwrap(),
+            "{context}: dynamics differ"
+        );
+        check_mirrors(&mut mirrored, "ab", &context);
+    }
+    assert!(
+        kinds_done.iter().all(|&n| n > 10),
+        "every operation ran: {kinds_done:?}"
+    );
+    // the comparison of dynamics means something: pre spikes moved the post membranes
+    let spikes = mirrored.network().population("a").unwrap().spike_count;
+    let v = mirrored.network().get("b", "v", &View::All).unwrap();
+    assert!(spikes > 100, "{spikes} pre spikes");
+    assert!(v.iter().filter(|&&x| x != v[0]).count() > POST / 2, "{v}");
+}
