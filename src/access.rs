@@ -758,6 +758,14 @@ fn new_sign(masks: &Masks, pre_polarity: &[Polarity], pre: u32, post: u32, w: f3
     }
 }
 
+fn human_bytes(b: usize) -> String {
+    match b {
+        0..1_000_000 => format!("{:.1} kB", b as f64 / 1e3),
+        1_000_000..1_000_000_000 => format!("{:.1} MB", b as f64 / 1e6),
+        _ => format!("{:.2} GB", b as f64 / 1e9),
+    }
+}
+
 fn check_finite(projection: &str, w: f32) -> Result<()> {
     if w.is_finite() {
         Ok(())
@@ -860,7 +868,7 @@ impl fmt::Display for NetworkSummary {
         for p in &self.projections {
             writeln!(
                 f,
-                "  {:<12} {} -> {}  {}  {} synapses ({} E, {} I)  w mean {:.4} std {:.4} [{:.4}, {:.4}]  dale {}  {}  masks: {}  {:.1} MB",
+                "  {:<12} {} -> {}  {}  {} synapses ({} E, {} I)  w mean {:.4} std {:.4} [{:.4}, {:.4}]  dale {}  {}  masks: {}  {}",
                 p.name,
                 p.pre,
                 p.post,
@@ -875,9 +883,9 @@ impl fmt::Display for NetworkSummary {
                 if p.dale { "on" } else { "off" },
                 if p.compact { "compact" } else { "mirrored" },
                 p.masks,
-                p.bytes as f64 / 1e6
+                human_bytes(p.bytes)
             )?;
         }
-        write!(f, "memory: {:.1} MB in stores and kernels", self.bytes as f64 / 1e6)
+        write!(f, "memory: {} in stores and kernels", human_bytes(self.bytes))
     }
 }

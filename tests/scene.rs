@@ -35,7 +35,6 @@ fn demo_scene_runs_and_writes_its_recordings() {
     assert_eq!(w.dim(), (400, 400));
     assert!(w.diag().iter().all(|&x| x == 0.0), "no self-connections");
     assert!(out.join("summary.json").exists());
-    // the lesion removed exactly the synapse 820 -> 821 if it existed
     let _ = std::fs::remove_dir_all(&out);
 }
 
@@ -102,4 +101,61 @@ fn errors_name_file_line_and_column() {
         "(\n populations: [(name: \"a\", size: 10, model: Lif(synapse: Delta), params: {\"v_init\": [1.0, 2.0]})],\n)",
     );
     assert!(e.contains("array has length 2, expected 10"), "{e}");
+}
+
+#[test]
+fn ctrnn_masks_scene_keeps_masks_through_adjusters_and_writes_a_summary() {
+    let out = tmp("ctrnn-masks");
+    scene::run_file(Path::new("scenes/ctrnn_masks.ron"), Some(&out)).unwrap();
+    let w: Array2<f32> = read_npy(out.join("hh_weights.npy")).unwrap();
+    let mask: Array2<f32> = read_npy("scenes/data/two_areas_sparsity.npy").unwrap();
+    assert_eq!(w.dim(), (80, 80));
+    for ((post, pre), &x) in w.indexed_iter() {
+        if mask[[post, pre]] == 0.0 || post == pre {
+            assert_eq!(x, 0.0, "[{post}, {pre}] is masked out");
+        }
+        // Dale: the first 64 units are excitatory
+        assert!(if pre < 64 { x >= 0.0 } else { x <= 0.0 }, "[{post}, {pre}] = {x}");
+    }
+    // E/I balance held after the last adjustment (a perturbation)
+    for post in 0..80 {
+        let row = w.row(post);
+        let (e, i): (f32, f32) = (
+            row.iter().filter(|&&x| x > 0.0).sum(),
+            row.iter().filter(|&&x| x < 0.0).sum(),
+        );
+        if e > 0.0 && i < 0.0 {
+            assert!((e + i).abs() <= 1e-4 * e, "post {post}: {e} {i}");
+        }
+    }
+    let summary = std::fs::read_to_string(out.join("summary.txt")).unwrap();
+    assert!(
+        summary.contains("E/I balance") && summary.contains("sparsity (3840 of 6400"),
+        "{summary}"
+    );
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn a_mask_of_the_wrong_shape_is_a_scene_error() {
+    let dir = tmp("bad-mask");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bad.ron");
+    std::fs::write(
+        &file,
+        r#"(
+    populations: [(name: "h", size: 3, model: Rate(activation: Tanh))],
+    projections: [
+        (name: "hh", pre: "h", post: "h", strategy: AllToAll,
+         masks: (sparsity: [[1.0, 0.0], [1.0, 1.0]])),
+    ],
+)"#,
+    )
+    .unwrap();
+    let e = scene::run_file(&file, Some(&dir.join("out"))).unwrap_err().to_string();
+    assert!(
+        e.contains("bad.ron:4:") && e.contains("3 x 3") && e.contains("2 x 2"),
+        "{e}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
