@@ -501,65 +501,121 @@ impl Network {
 
     /// Creates one synapse `pre -> post` in projection `k` (a synapse entity
     /// spawned by a host) with weight `w` and `delay` steps (default: the
-    /// projection's); returns its slot. Refused when a mask forbids it, when
-    /// the pair exists and the projection has no multapses, or when Dale's
-    /// law would make it weigh 0.
+    /// projection's); returns its slot. See [`Network::create_synapses`].
     pub fn create_synapse(&mut self, k: usize, pre: u32, post: u32, w: f32, delay: Option<u16>) -> Result<usize> {
-        let name = self
-            .projections
-            .get(k)
-            .map(|p| p.name.clone())
-            .ok_or_else(|| CortecsError::InvalidRequest(format!("no projection {k}")))?;
-        check_finite(&name, w)?;
-        let delay = match delay {
-            Some(0) => {
-                return Err(CortecsError::param(
-                    format!("{name}.delay"),
-                    "a delay must be >= 1 step",
-                ));
-            }
-            Some(d) => d,
-            None => self.default_delay(k)?,
+        self.create_synapses(k, &[(pre, post, w, delay)])
+            .pop()
+            .unwrap_or_else(|| Err(CortecsError::InvalidRequest("nothing was created".into())))
+    }
+
+    /// Creates synapses `(pre, post, weight, delay steps)` in projection `k`
+    /// in one pass over the store (O(n + added), however many are added);
+    /// returns each one's slot or why it was refused: a mask forbids it, the
+    /// pair exists (or repeats in the batch) and the projection has no
+    /// multapses, Dale's law would make it weigh 0, or a bad value.
+    pub fn create_synapses(&mut self, k: usize, items: &[(u32, u32, f32, Option<u16>)]) -> Vec<Result<usize>> {
+        let Some(p) = self.projections.get(k) else {
+            return items
+                .iter()
+                .map(|_| Err(CortecsError::InvalidRequest(format!("no projection {k}"))))
+                .collect();
         };
-        let rate = self.populations[self.projections[k].post].model.is_rate();
-        let pre_polarity = self.populations[self.projections[k].pre].polarity.clone();
+        let name = p.name.clone();
+        let default_delay = self.default_delay(k);
+        let rate = self.populations[p.post].model.is_rate();
+        let pre_polarity = self.populations[p.pre].polarity.clone();
         let p = &mut self.projections[k];
-        let existing = p.store.find(pre, post)?;
-        if !p.masks.allows(pre, post, p.recurrent) {
-            return Err(CortecsError::InvalidRequest(format!(
-                "{name}: the masks forbid a synapse from pre {pre} to post {post}"
-            )));
+        let mut accepted: Vec<(u32, u32, f32, Sign, u16)> = Vec::new();
+        let mut results: Vec<Result<usize>> = Vec::with_capacity(items.len());
+        let mut pending: std::collections::HashSet<(u32, u32)> = std::collections::HashSet::new();
+        for &(pre, post, w, delay) in items {
+            let one = (|| -> Result<(u32, u32, f32, Sign, u16)> {
+                check_finite(&name, w)?;
+                let delay = match delay {
+                    Some(0) => {
+                        return Err(CortecsError::param(
+                            format!("{name}.delay"),
+                            "a delay must be >= 1 step",
+                        ));
+                    }
+                    Some(d) => d,
+                    None => default_delay
+                        .as_ref()
+                        .map_err(|e| CortecsError::InvalidRequest(e.to_string()))?
+                        .to_owned(),
+                };
+                let existing = p.store.find(pre, post)?;
+                if !p.masks.allows(pre, post, p.recurrent) {
+                    return Err(CortecsError::InvalidRequest(format!(
+                        "{name}: the masks forbid a synapse from pre {pre} to post {post}"
+                    )));
+                }
+                let exists = existing.clone().any(|s| p.store.sign[s] != REMOVED) || pending.contains(&(pre, post));
+                if exists && !p.spec.multapses {
+                    return Err(CortecsError::InvalidRequest(format!(
+                        "{name}: pre {pre} -> post {post} exists and the projection allows no multapses"
+                    )));
+                }
+                let sign = new_sign(&p.masks, &pre_polarity, pre, post, w);
+                if p.store.dale && crate::store::constrain_sign(w, sign) == 0.0 && w != 0.0 {
+                    return Err(CortecsError::InvalidRequest(format!(
+                        "{name}: a weight of {w} has the wrong sign for pre {pre} under Dale's law"
+                    )));
+                }
+                Ok((pre, post, w, sign, delay))
+            })();
+            match one {
+                Ok(entry) => {
+                    pending.insert((entry.0, entry.1));
+                    accepted.push(entry);
+                    results.push(Ok(usize::MAX));
+                }
+                Err(e) => results.push(Err(e)),
+            }
         }
-        if existing.clone().any(|s| p.store.sign[s] != REMOVED) && !p.spec.multapses {
-            return Err(CortecsError::InvalidRequest(format!(
-                "{name}: pre {pre} -> post {post} exists and the projection allows no multapses"
-            )));
+        if accepted.is_empty() {
+            return results;
         }
-        let sign = new_sign(&p.masks, &pre_polarity, pre, post, w);
-        if p.store.dale && crate::store::constrain_sign(w, sign) == 0.0 && w != 0.0 {
-            return Err(CortecsError::InvalidRequest(format!(
-                "{name}: a weight of {w} has the wrong sign for pre {pre} under Dale's law"
-            )));
-        }
-        let map = p.store.insert(&[(pre, post, w, sign, delay)])?;
-        let mut is_old = vec![false; p.store.len()];
+        let map = match p.store.insert(&accepted) {
+            Ok(map) => map,
+            Err(e) => {
+                let msg = e.to_string();
+                return results
+                    .into_iter()
+                    .map(|r| r.and_then(|_| Err(CortecsError::InvalidRequest(msg.clone()))))
+                    .collect();
+            }
+        };
+        let mut taken = vec![false; p.store.len()];
         for &m in &map {
-            is_old[m] = true;
+            taken[m] = true;
         }
-        let slot = p
-            .store
-            .find(pre, post)?
-            .find(|&s| !is_old[s])
-            .ok_or_else(|| CortecsError::InvalidRequest(format!("{name}: the new synapse was not stored")))?;
+        let mut slots = Vec::with_capacity(accepted.len());
+        for &(pre, post, ..) in &accepted {
+            let slot = p
+                .store
+                .find(pre, post)
+                .ok()
+                .and_then(|mut r| r.find(|&s| !taken[s]))
+                .unwrap_or(usize::MAX);
+            if slot != usize::MAX {
+                taken[slot] = true;
+            }
+            slots.push(slot);
+        }
         if !p.compact {
             p.mirror_log.relayout(map);
         }
-        crate::constraint::enforce(&mut p.store, &p.masks, p.recurrent, Scope::Slots(&[slot]));
+        crate::constraint::enforce(&mut p.store, &p.masks, p.recurrent, Scope::Slots(&slots));
         p.refresh_kernel();
         if !rate {
             self.resize_ring(self.projections[k].post);
         }
-        Ok(slot)
+        let mut next = slots.into_iter();
+        results
+            .into_iter()
+            .map(|r| r.map(|_| next.next().unwrap_or(usize::MAX)))
+            .collect()
     }
 
     /// Count, mean, std, min and max of a projection's weights over `filter`.

@@ -24,12 +24,14 @@ pub fn sync_mirrors(world: &mut World) {
     };
     with_taken_engines(world, wants, |world, _, eng| {
         for k in 0..eng.mirrored_projections.min(eng.net.projections.len()) {
-            sync_projection(world, eng, k);
+            sync_projection(world, eng, k, &[]);
         }
     });
 }
 
-fn sync_projection(world: &mut World, eng: &mut NetworkEngine, k: usize) {
+/// Replays projection `k`'s change log on its entities; `adopted` entities
+/// (spawned by the host for new synapses) take their slots instead of fresh mirrors.
+fn sync_projection(world: &mut World, eng: &mut NetworkEngine, k: usize, adopted: &[(usize, Entity)]) {
     let proj = &mut eng.net.projections[k];
     if proj.compact {
         return;
@@ -66,6 +68,11 @@ fn sync_projection(world: &mut World, eng: &mut NetworkEngine, k: usize) {
                 }
             }
             q.removals.retain(|&(_, s)| s != usize::MAX);
+        }
+    }
+    for &(slot, e) in adopted {
+        if slot < eng.synapse_entities[k].len() {
+            eng.synapse_entities[k][slot] = e;
         }
     }
     let slots: Box<dyn Iterator<Item = usize>> = if log.all || log.remap.is_some() {
@@ -176,30 +183,43 @@ pub fn create_synapses(world: &mut World) {
             continue;
         };
         world.get_resource_or_insert_with(EditQueue::default).suppress = true;
-        for (e, k, pre, post, w, d) in items {
-            let result = eng.net.create_synapse(k, pre, post, w, d);
-            match result {
-                Ok(slot) => {
-                    sync_projection(world, &mut eng, k);
-                    // the sync spawned a fresh mirror for the new slot: the host's entity takes its place
-                    let fresh = eng.synapse_entities[k][slot];
-                    if fresh != Entity::PLACEHOLDER && fresh != e {
-                        world.entity_mut(fresh).despawn();
+        let mut projections: Vec<usize> = items.iter().map(|it| it.1).collect();
+        projections.sort_unstable();
+        projections.dedup();
+        for k in projections {
+            // one pass over the store for all of this projection's new synapses
+            let mine: Vec<_> = items.iter().filter(|it| it.1 == k).collect();
+            let batch: Vec<(u32, u32, f32, Option<u16>)> = mine.iter().map(|it| (it.2, it.3, it.4, it.5)).collect();
+            let results = eng.net.create_synapses(k, &batch);
+            let adopted: Vec<(usize, Entity)> = mine
+                .iter()
+                .zip(&results)
+                .filter_map(|(it, r)| r.as_ref().ok().map(|&slot| (slot, it.0)))
+                .collect();
+            // the host's entities must look alive to the sync: give them their slot first
+            for &(slot, e) in &adopted {
+                world.entity_mut(e).insert(SynapseSlot(slot));
+            }
+            sync_projection(world, &mut eng, k, &adopted);
+            for (it, result) in mine.iter().zip(results) {
+                let e = it.0;
+                match result {
+                    Ok(slot) => {
+                        let s = &eng.net.projections[k].store;
+                        let (w, sign, p, delay) =
+                            (s.weight[slot], s.sign[slot], s.plasticity.get(slot), s.delay.get(slot));
+                        world.entity_mut(e).insert((
+                            SynapseSlot(slot),
+                            Weight(w),
+                            SynapseSign(sign),
+                            Plasticity(p),
+                            Delay(delay),
+                        ));
                     }
-                    eng.synapse_entities[k][slot] = e;
-                    let s = &eng.net.projections[k].store;
-                    let (w, sign, p, delay) = (s.weight[slot], s.sign[slot], s.plasticity.get(slot), s.delay.get(slot));
-                    world.entity_mut(e).insert((
-                        SynapseSlot(slot),
-                        Weight(w),
-                        SynapseSign(sign),
-                        Plasticity(p),
-                        Delay(delay),
-                    ));
-                }
-                Err(err) => {
-                    eng.edit_errors.push(err.to_string());
-                    world.entity_mut(e).despawn();
+                    Err(err) => {
+                        eng.edit_errors.push(err.to_string());
+                        world.entity_mut(e).despawn();
+                    }
                 }
             }
         }
