@@ -138,6 +138,9 @@ fn sync_projection(world: &mut World, eng: &mut NetworkEngine, k: usize, adopted
     }
 }
 
+/// A synapse entity a host spawned: (entity, projection index, pre, post, weight, delay steps).
+type NewSynapse = (Entity, usize, u32, u32, f32, Option<u16>);
+
 /// Compile stage: synapse entities a host spawned (a [`Synapse`] and a
 /// [`Weight`], optionally a [`Delay`], no [`SynapseSlot`]) become new
 /// synapses of their projection, with the masks enforced. An entity whose
@@ -148,7 +151,7 @@ pub fn create_synapses(world: &mut World) {
         Some(mut q) if !q.created.is_empty() => std::mem::take(&mut q.created),
         _ => return,
     };
-    let mut by_network: Vec<(Entity, Vec<(Entity, usize, u32, u32, f32, Option<u16>)>)> = Vec::new();
+    let mut by_network: Vec<(Entity, Vec<NewSynapse>)> = Vec::new();
     let mut refused = Vec::new();
     for e in created {
         let Some(syn) = world.get::<Synapse>(e).copied() else {
