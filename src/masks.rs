@@ -31,6 +31,28 @@ pub struct MaskSet {
     pub areas: Vec<Range<usize>>,
 }
 
+impl MaskSet {
+    /// Plots the three masks as PNG files `<prefix>_input.png`, `<prefix>_recurrent.png` and
+    /// `<prefix>_readout.png` in `dir` (each entry a `scale x scale` block; E columns red, I blue when
+    /// signs are known; grey lines between areas) and returns their paths.
+    pub fn plot(&self, dir: &Path, prefix: &str, scale: usize) -> std::io::Result<Vec<std::path::PathBuf>> {
+        std::fs::create_dir_all(dir)?;
+        let mut files = Vec::new();
+        let signs = self.signs.as_deref();
+        for (name, mask, signs) in [
+            ("input", &self.input, None),
+            ("recurrent", &self.recurrent, signs),
+            ("readout", &self.readout, signs),
+        ] {
+            let (w, h, rgb) = mask_image(mask, signs, &self.areas, scale);
+            let file = dir.join(format!("{prefix}_{name}.png"));
+            write_png(&file, w, h, &rgb)?;
+            files.push(file);
+        }
+        Ok(files)
+    }
+}
+
 /// Multi-area network without E/I constraints (nn4n `MultiArea`).
 ///
 /// Hidden units are split into `n_areas` contiguous blocks of `n_hidden / n_areas` units; nn4n requires

@@ -652,4 +652,16 @@ fn mask_generators_feed_projections() {
     .generate(1)
     .unwrap();
     assert_eq!(inp.input.rows().into_iter().filter(|r| r.sum() > 0.0).count(), N / 2);
+    // the masks plot as PNG images of the right size
+    let dir = std::env::temp_dir().join(format!("cortecs-mask-plots-{}", std::process::id()));
+    let files = set.plot(&dir, "multi_area", 3).unwrap();
+    assert_eq!(files.len(), 3);
+    let png = std::fs::read(&files[1]).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let (w, h) = (
+        u32::from_be_bytes(png[16..20].try_into().unwrap()),
+        u32::from_be_bytes(png[20..24].try_into().unwrap()),
+    );
+    assert_eq!((w, h), (3 * N as u32, 3 * N as u32));
+    let _ = std::fs::remove_dir_all(&dir);
 }
