@@ -471,7 +471,7 @@ mod tests {
             for j in 0..n {
                 post.push(j);
                 let sign = if i % 2 == 0 { 1 } else { -1 };
-                w.push(f32::from(sign as i8) * (1.0 + (i * n + j) as f32 / 10.0));
+                w.push(f32::from(sign) * (1.0 + (i * n + j) as f32 / 10.0));
                 s.push(sign);
             }
             row_ptr.push(post.len() as u64);
