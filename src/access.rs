@@ -415,6 +415,10 @@ impl Network {
             let s = &self.projections[k].store;
             adjuster.validate(&format!("{projection}.{}", adjuster.name()), s.n_pre, s.n_post)?;
         }
+        if matches!(adjuster, Adjuster::Reapply) {
+            // a spec loaded from a checkpoint may hold placeholders for Rust closures
+            self.projections[k].check_rebuild()?;
+        }
         let (seed, draw) = self.next_draw();
         let purpose = format!("adjust#{draw}");
         let mut done = Adjusted::default();

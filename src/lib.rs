@@ -13,6 +13,7 @@
 
 pub mod access;
 pub mod adjust;
+pub mod checkpoint;
 pub mod connect;
 pub mod constraint;
 pub mod error;

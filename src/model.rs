@@ -368,7 +368,7 @@ pub struct StateChunk<'a> {
 /// Per-neuron constants derived from the parameters and dt, computed once
 /// when a population is built or its parameters change, so the step loop
 /// does no division and no `exp` it can avoid.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Derived {
     /// dt / C_m (ms/pF); Izhikevich: dt.
     pub dt_over_cm: Vec<f64>,

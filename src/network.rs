@@ -279,7 +279,7 @@ impl ProjectionSpec {
 
 /// State of a population of rate units, `batch` trials side by side
 /// (neuron-major: unit `i`, trial `b` at `i * batch + b`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RateState {
     /// Trials side by side.
     pub batch: usize,
@@ -290,11 +290,11 @@ pub struct RateState {
     /// External input of this step (written by the host or stimuli), same layout.
     pub input: Vec<f32>,
     /// Accumulator for the synaptic input of the step.
-    acc: Vec<f32>,
+    pub(crate) acc: Vec<f32>,
 }
 
 /// The dynamic state of a population.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum PopulationState {
     /// Rate units.
     Rate(RateState),
@@ -313,7 +313,7 @@ pub enum PopulationState {
 
 /// Constant external drive: every neuron gets Poisson(rate * dt) input
 /// events of `weight` each step (NEST `poisson_generator` on each neuron, Brian2 `PoissonInput`).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PoissonDrive {
     /// Rate per neuron (Hz).
     pub rate: f64,
@@ -321,10 +321,11 @@ pub struct PoissonDrive {
     pub weight: f64,
 }
 
-/// A built population.
-#[derive(Clone, Debug)]
+/// A built population (serialised whole by [`crate::checkpoint`]).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Population {
     /// Name.
+    #[serde(deserialize_with = "crate::checkpoint::de_string")]
     pub name: String,
     /// Number of neurons.
     pub size: usize,
@@ -345,7 +346,7 @@ pub struct Population {
     /// Poisson drives.
     pub drives: Vec<PoissonDrive>,
     /// One sampler per drive (mean rate * dt).
-    drive_tables: Vec<rng::PoissonTable>,
+    pub(crate) drive_tables: Vec<rng::PoissonTable>,
     /// Neurons that spiked in the last step (a neuron twice when it spiked twice).
     pub spikes: Vec<u32>,
     /// Recorded spikes (step, neuron) when recording is on.
@@ -359,11 +360,11 @@ pub struct Population {
     /// Rate-unit noise: post-activation std.
     pub post_noise: f64,
     /// Input ring: `slots x 2 channels x size` (exc, inh).
-    ring: Vec<f64>,
-    slots: usize,
+    pub(crate) ring: Vec<f64>,
+    pub(crate) slots: usize,
     /// Noise / Poisson streams per chunk.
-    rngs: Vec<Stream>,
-    spike_scratch: Vec<Vec<u32>>,
+    pub(crate) rngs: Vec<Stream>,
+    pub(crate) spike_scratch: Vec<Vec<u32>>,
 }
 
 /// A built projection.
@@ -398,6 +399,11 @@ pub struct Projection {
     pub mirror_log: MirrorLog,
     /// Times the strategy was reapplied (keys the streams of each rebuild).
     pub rebuilds: u64,
+    /// Parameters of `spec` (`"weight"`, `"strategy"`, ...) that were Rust
+    /// closures when the projection was saved: a checkpoint cannot hold a
+    /// closure, so the loaded spec has placeholders there and reapplying the
+    /// strategy is refused ([`Projection::check_rebuild`]). Empty unless loaded.
+    pub lost_closures: Vec<String>,
 }
 
 /// What changed in a store since its mirror entities were last synced
@@ -1017,6 +1023,7 @@ impl Network {
             constrain_pending: false,
             mirror_log: MirrorLog::default(),
             rebuilds: 0,
+            lost_closures: Vec::new(),
         };
         if proj.masks.is_empty() {
             proj.refresh_kernel();

@@ -83,6 +83,12 @@ impl Stream {
         result
     }
 
+    /// True when the state is all zeros (xoshiro's one fixed point: every
+    /// draw would be 0; [`Stream::from_seed`] never makes it).
+    pub fn is_degenerate(&self) -> bool {
+        self.s == [0; 4]
+    }
+
     /// Uniform in [0, 1) with 53 random bits.
     #[inline(always)]
     pub fn uniform(&mut self) -> f64 {
@@ -225,7 +231,7 @@ mod tests {
 /// Poisson sampler for one fixed mean, by inversion of a precomputed
 /// cumulative table: one uniform draw per sample (the per-step input counts
 /// of a Poisson drive have a small, fixed mean).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PoissonTable {
     lambda: f64,
     cdf: Vec<f64>,
