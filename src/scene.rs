@@ -391,6 +391,11 @@ pub enum Action {
     },
     /// Write the network summary (populations, projections, weight statistics, masks) to `summary.txt`.
     Summary,
+    /// Save the whole network to a checkpoint file in the output folder.
+    Save {
+        /// File name (relative to the output folder).
+        file: PathBuf,
+    },
 }
 
 /// A whole scene file.
@@ -658,6 +663,7 @@ pub fn run_scene(scene: &Scene, path: &Path, text: &str, out: &Path) -> Result<S
         &scene.timeline
     };
     let loc = Located { path, text };
+    let mut files_saved = Vec::new();
     let t1 = Instant::now();
     for action in timeline {
         match action {
@@ -738,6 +744,11 @@ pub fn run_scene(scene: &Scene, path: &Path, text: &str, out: &Path) -> Result<S
                 net.set_weights_dense(projection, w.view())
                     .map_err(|e| loc.at(projection, e))?;
             }
+            Action::Save { file } => {
+                let path = out.join(file);
+                sim.save(&path).map_err(|e| loc.at("Save", e))?;
+                files_saved.push(path);
+            }
             Action::Summary => {
                 let text = sim.network().summary().to_string();
                 let file = out.join("summary.txt");
@@ -747,7 +758,7 @@ pub fn run_scene(scene: &Scene, path: &Path, text: &str, out: &Path) -> Result<S
     }
     sim.sync()?;
     let run_s = t1.elapsed().as_secs_f64();
-    let mut files = Vec::new();
+    let mut files = files_saved;
     for (_, rec) in spike_recs {
         files.extend(rec.finish()?.files);
     }

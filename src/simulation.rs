@@ -115,6 +115,19 @@ impl Simulation {
         }
     }
 
+    /// Saves the network (store, masks, state, RNG state, time) to a
+    /// checkpoint file (see [`crate::checkpoint`]); returns the bytes written.
+    pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<u64> {
+        self.network().save(path)
+    }
+
+    /// A simulation continuing from a checkpoint file, with its mirror entities spawned.
+    pub fn load(path: impl AsRef<std::path::Path>) -> Result<Simulation> {
+        let mut sim = Simulation::from_network(Network::load(path)?);
+        sim.build()?;
+        Ok(sim)
+    }
+
     /// Advances `steps` time steps as one run segment (one schedule run) and
     /// refreshes all mirrors at its end.
     pub fn run_steps(&mut self, steps: u64) -> Result<()> {

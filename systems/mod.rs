@@ -168,8 +168,9 @@ fn spawn_mirrors(world: &mut World, network: Entity, eng: &mut NetworkEngine) {
             let (pre, post) = proj.store.pairs();
             let (pre_n, post_n) = (&eng.neuron_entities[proj.pre], &eng.neuron_entities[proj.post]);
             let s = &proj.store;
-            world
-                .spawn_batch((0..s.len()).map(|k| {
+            let live: Vec<usize> = (0..s.len()).filter(|&k| s.sign[k] != crate::store::REMOVED).collect();
+            let spawned: Vec<Entity> = world
+                .spawn_batch(live.iter().map(|&k| {
                     (
                         Synapse {
                             projection: je,
@@ -183,7 +184,13 @@ fn spawn_mirrors(world: &mut World, network: Entity, eng: &mut NetworkEngine) {
                         Plasticity(s.plasticity.get(k)),
                     )
                 }))
-                .collect()
+                .collect();
+            // removed (tombstone) slots have no entity
+            let mut column = vec![Entity::PLACEHOLDER; s.len()];
+            for (&k, e) in live.iter().zip(spawned) {
+                column[k] = e;
+            }
+            column
         };
         eng.synapse_entities.push(slots);
     }

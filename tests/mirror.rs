@@ -102,12 +102,14 @@ fn mirrored_and_compact_copies_stay_identical_over_a_long_random_sequence() {
     mirrored.build().unwrap();
     compact.build().unwrap();
     check_mirrors(&mut mirrored, "ab", "after build");
-    let je = mirrored.engine().projection_entities[0];
+    let mut je = mirrored.engine().projection_entities[0];
+    let dir = std::env::temp_dir().join(format!("cortecs-mirror-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
     let mut rng = Stream::from_seed(2024);
     let filters = [SignFilter::Excitatory, SignFilter::Inhibitory, SignFilter::Both];
-    let mut kinds_done = [0u32; 12];
+    let mut kinds_done = [0u32; 13];
     for step in 0..400 {
-        let kind = rng.below(12) as usize;
+        let kind = rng.below(13) as usize;
         let filter = filters[rng.below(3) as usize];
         let pairs = live_pairs(compact.network());
         let context = format!("step {step}, op {kind}");
@@ -227,6 +229,14 @@ fn mirrored_and_compact_copies_stay_identical_over_a_long_random_sequence() {
                 let adj = Adjuster::Prune(Selection::Below(0.2 + rng.uniform()));
                 mirrored.network_mut().adjust("ab", &adj, filter).unwrap();
                 compact.network_mut().adjust("ab", &adj, filter).unwrap();
+            }
+            12 => {
+                // save -> load: the mirrored copy comes back with fresh mirror entities
+                mirrored.save(dir.join("m.ckpt")).unwrap();
+                compact.save(dir.join("c.ckpt")).unwrap();
+                mirrored = Simulation::load(dir.join("m.ckpt")).unwrap();
+                compact = Simulation::load(dir.join("c.ckpt")).unwrap();
+                je = mirrored.engine().projection_entities[0];
             }
             _ => continue,
         }
