@@ -908,7 +908,7 @@ impl fmt::Display for NetworkSummary {
                 .params
                 .iter()
                 .map(|(n, v, u)| {
-                    if u.is_empty() {
+                    if u.is_empty() || *u == "1" {
                         format!("{n}={v}")
                     } else {
                         format!("{n}={v} {u}")

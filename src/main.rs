@@ -25,6 +25,11 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Build a scene (or load a checkpoint file) and print its network summary: populations, projections, weight statistics, masks, memory.
+    Summary {
+        /// A scene file (`.ron`) or a checkpoint saved by a scene's `Save` action or `Network::save`.
+        file: PathBuf,
+    },
     /// Run a reference workload of WORKLOADS.md and print timings: w1 (COBA), w2 (Brunel), w3 (build; w3-empty = its baseline), w4 (CTRNN forward).
     Workload {
         /// w1, w2, w3, w3-empty or w4.
@@ -52,6 +57,19 @@ macro_rules! say {
     }};
 }
 
+fn summary(file: &std::path::Path) -> cortecs::error::Result<()> {
+    let net = if file.extension().is_some_and(|e| e == "ron") {
+        let text = std::fs::read_to_string(file).map_err(|e| cortecs::error::CortecsError::file(file, e))?;
+        let scene = cortecs::scene::parse(file, &text)?;
+        let sim = cortecs::scene::build(&scene, file, &text)?;
+        sim.network().clone()
+    } else {
+        cortecs::network::Network::load(file)?
+    };
+    say!("{}", net.summary());
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(t) = cli.threads
@@ -64,6 +82,7 @@ fn main() -> ExitCode {
         Command::Run { scene, out } => {
             cortecs::scene::run_file(&scene, out.as_deref()).map(|summary| say!("{summary}"))
         }
+        Command::Summary { file } => summary(&file),
         Command::Workload {
             name,
             n_exc,
