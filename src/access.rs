@@ -6,6 +6,37 @@
 //! mirrored and on a compact projection; the masks are enforced after every
 //! change, and the ECS mirrors follow through the projection's
 //! [`crate::network::MirrorLog`] at the next schedule run.
+//!
+//! ```
+//! use cortecs::prelude::*;
+//! use ndarray::Array2;
+//! # fn main() -> cortecs::error::Result<()> {
+//! let mut net = Network::new(1.0, 7)?;
+//! net.add_population(PopulationSpec::new("h", 100, ModelKind::Rate { activation: Activation::Relu })
+//!     .polarity(PolaritySpec::ExcitatoryFraction(0.8)))?;
+//! let sparsity = Array2::from_shape_fn((100, 100), |(post, pre)| ((post / 50 == pre / 50) as u8) as f32);
+//! net.connect(ProjectionSpec::new("hh", "h", "h", Strategy::FixedProbability { p: 0.5, equalize_efferents: false })
+//!     .weight(Distribution::LogNormal { mu: -2.0, sigma: 0.5 })
+//!     .self_connections(false)
+//!     .sparsity_mask(sparsity)
+//!     .balance(true))?;
+//! let w = net.weights_dense("hh")?;
+//! net.set_weights_dense("hh", (&w * 1.5).view())?;
+//! let k = net.projection("hh")?.store.find_live(3, 7)?.is_some();
+//! if k { net.lesion("hh", 3, 7)?; }
+//! net.lesion_selection("hh", &Selection::Fraction(0.1), SignFilter::Inhibitory)?;
+//! net.adjust("hh", &Adjuster::Perturb(Distribution::Normal { mean: 0.0, std: 0.01 }), SignFilter::Excitatory)?;
+//! let stats = net.weight_stats("hh", SignFilter::Both)?;
+//! assert!(stats.count > 0);
+//! println!("{}", net.summary());
+//! let file = std::env::temp_dir().join(format!("hh-{}.ckpt", std::process::id()));
+//! net.save(&file)?;
+//! let again = Network::load(&file)?;
+//! assert_eq!(again.weights_dense("hh")?, net.weights_dense("hh")?);
+//! # std::fs::remove_file(&file).ok();
+//! # Ok(())
+//! # }
+//! ```
 
 use crate::adjust::{self, Adjuster, Selection, SignPolicy};
 use crate::connect::{self, Polarity};
