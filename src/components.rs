@@ -140,7 +140,7 @@ pub struct Synapse {
 }
 
 fn queue_creation(mut world: DeferredWorld, ctx: HookContext) {
-    if world.get::<SynapseSlot>(ctx.entity).is_some() {
+    if world.get::<SynapseRow>(ctx.entity).is_some() {
         return;
     }
     if let Some(mut q) = world.get_resource_mut::<EditQueue>()
@@ -154,7 +154,7 @@ fn queue_removal(mut world: DeferredWorld, ctx: HookContext) {
     let Some(syn) = world.get::<Synapse>(ctx.entity).copied() else {
         return;
     };
-    let Some(slot) = world.get::<SynapseSlot>(ctx.entity).map(|s| s.0) else {
+    let Some(slot) = world.get::<SynapseRow>(ctx.entity).map(|s| s.slot) else {
         return;
     };
     if let Some(mut q) = world.get_resource_mut::<EditQueue>()
@@ -164,9 +164,21 @@ fn queue_removal(mut world: DeferredWorld, ctx: HookContext) {
     }
 }
 
-/// The store slot a synapse entity mirrors ("has a slot" means compiled).
-#[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SynapseSlot(pub usize);
+/// What a synapse entity mirrors besides its weight, in one component (each
+/// component costs its data plus 8 B of change ticks per entity): the store
+/// slot it mirrors ("has a row" means compiled), its plasticity factor, delay
+/// and sign. Refreshed by the engine; edits to it are not folded back.
+#[derive(Component, Debug, Clone, Copy, PartialEq)]
+pub struct SynapseRow {
+    /// Slot in the projection's synapse store.
+    pub slot: usize,
+    /// Learning-rate factor in [0, 1] (0 = fixed).
+    pub plasticity: f32,
+    /// Delay in whole time steps (>= 1).
+    pub delay: u16,
+    /// +1 excitatory, -1 inhibitory.
+    pub sign: Sign,
+}
 
 /// Weight of a synapse (signed; nS, pA or mV by the post model). Immutable:
 /// insert a new `Weight` to edit; Compile applies it with Dale's rule (a
@@ -183,23 +195,6 @@ fn queue_weight(mut world: DeferredWorld, ctx: HookContext) {
     }
 }
 
-/// Delay of a synapse in whole steps.
-#[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Delay(pub u16);
-
-/// Sign of a synapse: +1 excitatory, -1 inhibitory.
-#[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SynapseSign(pub Sign);
-
-/// Learning-rate factor of a synapse in [0, 1] (0 = fixed).
-#[derive(Component, Debug, Clone, Copy, PartialEq)]
-pub struct Plasticity(pub f32);
-
-/// Probability that a synapse grows at a candidate site where none exists
-/// (an entity with this and a [`Synapse`]-like pre/post pair but no slot).
-#[derive(Component, Debug, Clone, Copy, PartialEq)]
-pub struct GrowthProbability(pub f32);
-
 /// Edits queued by component hooks, folded in by Stimulate and Compile.
 #[derive(Resource, Debug, Default)]
 pub struct EditQueue {
@@ -207,7 +202,7 @@ pub struct EditQueue {
     pub weights: Vec<Entity>,
     /// Removed synapses: (projection entity, slot).
     pub removals: Vec<(Entity, usize)>,
-    /// Synapse entities spawned by a host (no [`SynapseSlot`] yet): new synapses.
+    /// Synapse entities spawned by a host (no [`SynapseRow`] yet): new synapses.
     pub created: Vec<Entity>,
     /// Neuron entities whose [`NeuronInput`] was inserted.
     pub inputs: Vec<Entity>,

@@ -54,11 +54,10 @@ pub fn synapse_memory(net: &Network) -> SynapseMemory {
     m
 }
 
-/// Bytes per synapse of a mirror entity (the `Synapse`, `SynapseSlot`,
-/// `Weight`, `Delay`, `SynapseSign`, `Plasticity` components, their change
-/// ticks and the entity itself), measured with `cortecs workload w2 --mirrored`
+/// Bytes per synapse of a mirror entity (the `Synapse`, `Weight` and
+/// `SynapseRow` components, their change ticks and the entity itself), measured with `cortecs workload w2 --mirrored`
 /// (see BENCHMARKS.md); used for estimates before building.
-pub const MIRROR_BYTES_PER_SYNAPSE: f64 = 150.0;
+pub const MIRROR_BYTES_PER_SYNAPSE: f64 = 130.0;
 
 /// Memory available to this process (bytes): `MemAvailable` of `/proc/meminfo`.
 pub fn available_bytes() -> Option<u64> {

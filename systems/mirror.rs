@@ -48,8 +48,8 @@ fn sync_projection(world: &mut World, eng: &mut NetworkEngine, k: usize, adopted
             match remap.get(slot).copied() {
                 Some(m) if m != usize::MAX => {
                     new[m] = e;
-                    if let Some(mut s) = world.get_mut::<SynapseSlot>(e) {
-                        s.0 = m;
+                    if let Some(mut s) = world.get_mut::<SynapseRow>(e) {
+                        s.slot = m;
                     }
                 }
                 _ => {
@@ -106,15 +106,8 @@ fn sync_projection(world: &mut World, eng: &mut NetworkEngine, k: usize, adopted
                 if world.get::<Weight>(e).is_some_and(|old| old.0 != w) {
                     world.entity_mut(e).insert(Weight(w));
                 }
-                let (s, p, d) = (store.sign[slot], store.plasticity.get(slot), store.delay.get(slot));
-                if let Some(mut c) = world.get_mut::<SynapseSign>(e) {
-                    c.set_if_neq(SynapseSign(s));
-                }
-                if let Some(mut c) = world.get_mut::<Plasticity>(e) {
-                    c.set_if_neq(Plasticity(p));
-                }
-                if let Some(mut c) = world.get_mut::<Delay>(e) {
-                    c.set_if_neq(Delay(d));
+                if let Some(mut c) = world.get_mut::<SynapseRow>(e) {
+                    c.set_if_neq(super::row_of(store, slot));
                 }
             }
         }
@@ -128,11 +121,8 @@ fn sync_projection(world: &mut World, eng: &mut NetworkEngine, k: usize, adopted
                     pre: pre_n[pre as usize],
                     post: post_n[post as usize],
                 },
-                SynapseSlot(slot),
                 Weight(store.weight[slot]),
-                Delay(store.delay.get(slot)),
-                SynapseSign(store.sign[slot]),
-                Plasticity(store.plasticity.get(slot)),
+                super::row_of(store, slot),
             ))
             .id();
     }
@@ -142,8 +132,8 @@ fn sync_projection(world: &mut World, eng: &mut NetworkEngine, k: usize, adopted
 type NewSynapse = (Entity, usize, u32, u32, f32, Option<u16>);
 
 /// Compile stage: synapse entities a host spawned (a [`Synapse`] and a
-/// [`Weight`], optionally a [`Delay`], no [`SynapseSlot`]) become new
-/// synapses of their projection, with the masks enforced. An entity whose
+/// [`Weight`], no [`SynapseRow`]) become new synapses of their projection
+/// (with its default delay), with the masks enforced. An entity whose
 /// synapse the masks or the projection refuse is despawned and the reason
 /// kept in [`NetworkEngine::edit_errors`].
 pub fn create_synapses(world: &mut World) {
@@ -157,11 +147,11 @@ pub fn create_synapses(world: &mut World) {
         let Some(syn) = world.get::<Synapse>(e).copied() else {
             continue;
         };
-        if world.get::<SynapseSlot>(e).is_some() {
+        if world.get::<SynapseRow>(e).is_some() {
             continue;
         }
         let w = world.get::<Weight>(e).map_or(0.0, |w| w.0);
-        let d = world.get::<Delay>(e).map(|d| d.0);
+        let d = None;
         let Some(proj) = world.get::<ProjectionOf>(syn.projection).cloned() else {
             refused.push(e);
             continue;
@@ -201,7 +191,9 @@ pub fn create_synapses(world: &mut World) {
                 .collect();
             // the host's entities must look alive to the sync: give them their slot first
             for &(slot, e) in &adopted {
-                world.entity_mut(e).insert(SynapseSlot(slot));
+                world
+                    .entity_mut(e)
+                    .insert(super::row_of(&eng.net.projections[k].store, slot));
             }
             sync_projection(world, &mut eng, k, &adopted);
             for (it, result) in mine.iter().zip(results) {
@@ -209,15 +201,9 @@ pub fn create_synapses(world: &mut World) {
                 match result {
                     Ok(slot) => {
                         let s = &eng.net.projections[k].store;
-                        let (w, sign, p, delay) =
-                            (s.weight[slot], s.sign[slot], s.plasticity.get(slot), s.delay.get(slot));
-                        world.entity_mut(e).insert((
-                            SynapseSlot(slot),
-                            Weight(w),
-                            SynapseSign(sign),
-                            Plasticity(p),
-                            Delay(delay),
-                        ));
+                        world
+                            .entity_mut(e)
+                            .insert((Weight(s.weight[slot]), super::row_of(s, slot)));
                     }
                     Err(err) => {
                         eng.edit_errors.push(err.to_string());

@@ -122,6 +122,16 @@ fn with_taken_engines(
     true
 }
 
+/// The [`SynapseRow`] mirroring store slot `k`.
+pub fn row_of(s: &crate::store::SynapseStore, k: usize) -> SynapseRow {
+    SynapseRow {
+        slot: k,
+        plasticity: s.plasticity.get(k),
+        delay: s.delay.get(k),
+        sign: s.sign[k],
+    }
+}
+
 fn spawn_mirrors(world: &mut World, network: Entity, eng: &mut NetworkEngine) {
     for p in eng.mirrored_populations..eng.net.populations.len() {
         let pop = &eng.net.populations[p];
@@ -177,11 +187,8 @@ fn spawn_mirrors(world: &mut World, network: Entity, eng: &mut NetworkEngine) {
                             pre: pre_n[pre[k] as usize],
                             post: post_n[post[k] as usize],
                         },
-                        SynapseSlot(k),
                         Weight(s.weight[k]),
-                        Delay(s.delay.get(k)),
-                        SynapseSign(s.sign[k]),
-                        Plasticity(s.plasticity.get(k)),
+                        row_of(s, k),
                     )
                 }))
                 .collect();
@@ -200,7 +207,7 @@ fn spawn_mirrors(world: &mut World, network: Entity, eng: &mut NetworkEngine) {
 /// Compile stage: folds queued weight edits and lesions into the stores (O(edits)).
 pub fn compile_edits(
     mut queue: ResMut<EditQueue>,
-    synapses: Query<(&Synapse, &SynapseSlot, &Weight)>,
+    synapses: Query<(&Synapse, &SynapseRow, &Weight)>,
     projections: Query<&ProjectionOf>,
     mut engines: Query<&mut NetworkEngine>,
     mut timers: ResMut<StageTimers>,
@@ -218,9 +225,9 @@ pub fn compile_edits(
             continue;
         };
         if let Some(p) = eng.net.projections.get_mut(proj.index)
-            && slot.0 < p.store.len()
+            && slot.slot < p.store.len()
         {
-            p.set_weight(slot.0, w.0);
+            p.set_weight(slot.slot, w.0);
         }
     }
     for (pe, slot) in std::mem::take(&mut queue.removals) {

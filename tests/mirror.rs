@@ -62,24 +62,27 @@ fn check_mirrors(sim: &mut Simulation, name: &str, context: &str) {
     );
     let store = sim.network().projections[k].store.clone();
     assert_eq!(ents.len(), store.len(), "{context}: entity column length");
-    let mut q = sim
-        .world
-        .query::<(Entity, &Synapse, &SynapseSlot, &Weight, &SynapseSign, &Delay)>();
+    let mut q = sim.world.query::<(Entity, &Synapse, &SynapseRow, &Weight)>();
     let mut count = 0u64;
-    for (e, syn, slot, w, sign, delay) in q.iter(&sim.world) {
+    for (e, syn, row, w) in q.iter(&sim.world) {
         if syn.projection != je {
             continue;
         }
         count += 1;
-        let s = slot.0;
+        let s = row.slot;
         assert_eq!(ents[s], e, "{context}: slot {s} column");
         assert_eq!(
             w.0.to_bits(),
             store.weight[s].to_bits(),
             "{context}: weight of slot {s}"
         );
-        assert_eq!(sign.0, store.sign[s], "{context}: sign of slot {s}");
-        assert_eq!(delay.0, store.delay.get(s), "{context}: delay of slot {s}");
+        assert_eq!(row.sign, store.sign[s], "{context}: sign of slot {s}");
+        assert_eq!(row.delay, store.delay.get(s), "{context}: delay of slot {s}");
+        assert_eq!(
+            row.plasticity,
+            store.plasticity.get(s),
+            "{context}: plasticity of slot {s}"
+        );
         let (a, b) = store.pair(s);
         assert_eq!(
             (syn.pre, syn.post),
@@ -205,7 +208,7 @@ fn mirrored_and_compact_copies_stay_identical_over_a_long_random_sequence() {
                 match want {
                     Ok(_) => {
                         assert!(errors.is_empty(), "{context}: {errors:?}");
-                        assert!(mirrored.world.get::<SynapseSlot>(e).is_some(), "{context}: entity kept");
+                        assert!(mirrored.world.get::<SynapseRow>(e).is_some(), "{context}: entity kept");
                     }
                     Err(err) => {
                         assert_eq!(errors, vec![err.to_string()], "{context}");
