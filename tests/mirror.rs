@@ -278,3 +278,25 @@ fn mirrored_and_compact_copies_stay_identical_over_a_long_random_sequence() {
     assert!(spikes > 100, "{spikes} pre spikes");
     assert!(v.iter().filter(|&&x| x != v[0]).count() > POST / 2, "{v}");
 }
+
+#[test]
+fn the_constrain_stage_enforces_masks_after_direct_store_edits() {
+    let mut sim = Simulation::from_network(network(true));
+    sim.build().unwrap();
+    {
+        // a learning rule or a host writes the store directly and says so
+        let p = sim.network_mut().projection_mut("ab").unwrap();
+        for w in p.store.weight.iter_mut() {
+            *w = -*w; // every excitatory weight now has the wrong sign
+        }
+        p.constrain_pending = true;
+    }
+    sim.run_steps(0).unwrap();
+    let p = sim.network().projection("ab").unwrap();
+    assert!(!p.constrain_pending);
+    for k in 0..p.store.len() {
+        assert!(f32::from(p.store.sign[k]) * p.store.weight[k] >= 0.0, "slot {k}");
+    }
+    let exc = (0..p.store.len()).filter(|&k| p.store.sign[k] == 1).count();
+    assert!(exc > 0 && (0..p.store.len()).filter(|&k| p.store.sign[k] == 1).all(|k| p.store.weight[k] == 0.0));
+}
