@@ -18,7 +18,14 @@ use bevy_ecs::prelude::*;
 use bevy_ecs::world::DeferredWorld;
 
 /// The engine of one network (populations' state, synapse stores, clock).
+///
+/// Despawning the network entity despawns the population, projection,
+/// neuron and synapse entities of the network with it (host components on
+/// them go too), without queueing any edit; the engine is dropped and no
+/// system refers to it again. Removing only this component (instead of
+/// despawning the entity) leaves those entities behind, inert.
 #[derive(Component, Debug)]
+#[component(on_despawn = despawn_network)]
 pub struct NetworkEngine {
     /// The network.
     pub net: Network,
@@ -62,6 +69,42 @@ impl NetworkEngine {
             edit_errors: Vec::new(),
         }
     }
+}
+
+/// Despawns a despawned network's mirror entities (a command, so it runs
+/// after the hook), with the edit hooks suppressed: a whole network going
+/// away is no lesion.
+fn despawn_network(mut world: DeferredWorld, ctx: HookContext) {
+    let Some(eng) = world.get::<NetworkEngine>(ctx.entity) else {
+        return;
+    };
+    let doomed: Vec<Entity> = eng
+        .synapse_entities
+        .iter()
+        .flatten()
+        .chain(eng.neuron_entities.iter().flatten())
+        .chain(&eng.projection_entities)
+        .chain(&eng.population_entities)
+        .copied()
+        .filter(|&e| e != Entity::PLACEHOLDER)
+        .collect();
+    if doomed.is_empty() {
+        return;
+    }
+    world.commands().queue(move |world: &mut World| {
+        let was = world.get_resource::<EditQueue>().map(|q| q.suppress);
+        if let Some(mut q) = world.get_resource_mut::<EditQueue>() {
+            q.suppress = true;
+        }
+        for e in doomed {
+            if let Ok(em) = world.get_entity_mut(e) {
+                em.despawn();
+            }
+        }
+        if let (Some(was), Some(mut q)) = (was, world.get_resource_mut::<EditQueue>()) {
+            q.suppress = was;
+        }
+    });
 }
 
 /// A population entity: which network and which population in it.

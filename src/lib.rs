@@ -16,6 +16,7 @@ pub mod adjust;
 pub mod checkpoint;
 pub mod connect;
 pub mod constraint;
+pub mod embed;
 pub mod error;
 pub mod expr;
 pub mod masks;
@@ -42,6 +43,7 @@ pub mod prelude {
     pub use crate::adjust::{Adjuster, Selection, SignPolicy};
     pub use crate::components::*;
     pub use crate::connect::{Polarity, Strategy};
+    pub use crate::embed::{Motors, Readout, Sensors};
     pub use crate::error::{CortecsError, Result};
     pub use crate::model::{Activation, ModelKind, SynapseKind};
     pub use crate::network::{Network, PoissonDrive, PolaritySpec, PopulationSpec, ProjectionSpec, View};

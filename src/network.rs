@@ -1287,14 +1287,18 @@ impl Network {
         let per_chunk = NEURON_CHUNK * b;
         let rngs = &mut pop.rngs;
         let RateState { v, r, acc, .. } = &mut state;
-        v.par_chunks_mut(per_chunk)
-            .zip(r.par_chunks_mut(per_chunk))
-            .zip(acc.par_chunks(per_chunk))
-            .zip(rngs.par_iter_mut())
-            .with_min_len(PARALLEL_MIN / per_chunk.max(1) + 1)
-            .enumerate()
-            .for_each(|(c, (((v, r), acc), rng))| {
-                // v <- (1 - a) v + a (I + b), neuron by neuron over the contiguous batch
+        let body = |c: usize, v: &mut [f32], r: &mut [f32], acc: &[f32], rng: &mut Stream| {
+            // v <- (1 - a) v + a (I + b), neuron by neuron over the contiguous batch
+            if b == 1 {
+                // one trial: a flat loop the compiler vectorises (same operations as below)
+                let off = c * NEURON_CHUNK;
+                let (tau, bias) = (&tau[off..off + v.len()], &bias[off..off + v.len()]);
+                for (((v, &a), &t), &bi) in v.iter_mut().zip(acc).zip(tau).zip(bias) {
+                    let alpha = dt / t as f32;
+                    let (keep, drive) = (1.0 - alpha, alpha * bi as f32);
+                    *v = keep * *v + alpha * a + drive;
+                }
+            } else {
                 for (k, (v, acc)) in v.chunks_mut(b).zip(acc.chunks(b)).enumerate() {
                     let i = c * NEURON_CHUNK + k;
                     let alpha = dt / tau[i] as f32;
@@ -1303,18 +1307,36 @@ impl Network {
                         *v = keep * *v + alpha * a + drive;
                     }
                 }
-                if pre_noise > 0.0 {
-                    for v in v.iter_mut() {
-                        *v += pre_noise * crate::param::standard_normal(rng) as f32;
-                    }
+            }
+            if pre_noise > 0.0 {
+                for v in v.iter_mut() {
+                    *v += pre_noise * crate::param::standard_normal(rng) as f32;
                 }
-                apply_activation(activation, v, r);
-                if post_noise > 0.0 {
-                    for r in r.iter_mut() {
-                        *r += post_noise * crate::param::standard_normal(rng) as f32;
-                    }
+            }
+            apply_activation(activation, v, r);
+            if post_noise > 0.0 {
+                for r in r.iter_mut() {
+                    *r += post_noise * crate::param::standard_normal(rng) as f32;
                 }
-            });
+            }
+        };
+        if v.len() >= PARALLEL_MIN {
+            v.par_chunks_mut(per_chunk)
+                .zip(r.par_chunks_mut(per_chunk))
+                .zip(acc.par_chunks(per_chunk))
+                .zip(rngs.par_iter_mut())
+                .with_min_len(PARALLEL_MIN / per_chunk.max(1) + 1)
+                .enumerate()
+                .for_each(|(c, (((v, r), acc), rng))| body(c, v, r, acc, rng));
+        } else {
+            // small populations (an agent's brain) on this thread: same chunks, same streams
+            v.chunks_mut(per_chunk)
+                .zip(r.chunks_mut(per_chunk))
+                .zip(acc.chunks(per_chunk))
+                .zip(rngs.iter_mut())
+                .enumerate()
+                .for_each(|(c, (((v, r), acc), rng))| body(c, v, r, acc, rng));
+        }
         pop.state = PopulationState::Rate(state);
     }
 }
@@ -1374,6 +1396,17 @@ fn two_mut<T>(v: &mut [T], a: usize, b: usize) -> (&T, &mut T) {
 /// `acc += W r` with a dense post x pre kernel (`r`: pre x batch, `acc`: post x batch).
 pub fn dense_rate_input(w: &ndarray::Array2<f32>, r: &[f32], batch: usize, acc: &mut [f32]) {
     let (n_post, n_pre) = w.dim();
+    if batch == 1
+        && n_pre > 0
+        && let (Some(ws), Some(r), Some(acc)) = (w.as_slice(), r.get(..n_pre), acc.get_mut(..n_post))
+    {
+        // a matrix-vector product: row dot products, no packing (a small
+        // agent brain would spend most of its step packing for a gemm)
+        for (a, row) in acc.iter_mut().zip(ws.chunks_exact(n_pre)) {
+            *a += dot(row, r);
+        }
+        return;
+    }
     let (Ok(r), Ok(mut acc)) = (
         ndarray::ArrayView2::from_shape((n_pre, batch), &r[..n_pre * batch]),
         ndarray::ArrayViewMut2::from_shape((n_post, batch), &mut acc[..n_post * batch]),
@@ -1381,6 +1414,31 @@ pub fn dense_rate_input(w: &ndarray::Array2<f32>, r: &[f32], batch: usize, acc: 
         return;
     };
     ndarray::linalg::general_mat_mul(1.0, w, &r, 1.0, &mut acc);
+}
+
+/// Dot product, eight partial sums so that it vectorises under strict
+/// floating point (the summation order of ndarray's `dot`, inlined here).
+#[inline]
+fn dot(xs: &[f32], ys: &[f32]) -> f32 {
+    let n = xs.len().min(ys.len());
+    let (mut xs, mut ys) = (&xs[..n], &ys[..n]);
+    let mut p = [0.0f32; 8];
+    while xs.len() >= 8 {
+        for k in 0..8 {
+            p[k] += xs[k] * ys[k];
+        }
+        xs = &xs[8..];
+        ys = &ys[8..];
+    }
+    let mut sum = 0.0f32;
+    sum += p[0] + p[4];
+    sum += p[1] + p[5];
+    sum += p[2] + p[6];
+    sum += p[3] + p[7];
+    for (&x, &y) in xs.iter().zip(ys) {
+        sum += x * y;
+    }
+    sum
 }
 
 /// `acc[j, :] += sum_k W[j, k] r[k, :]` over a post-major store (batch inner).

@@ -60,7 +60,8 @@ pub fn add_to_schedule(schedule: &mut Schedule) {
             .chain()
             .in_set(Compile),
         apply_inputs.in_set(Stimulate),
-        integrate.in_set(Integrate),
+        // inputs a host wrote after Stimulate still count in this tick
+        (apply_inputs, integrate).chain().in_set(Integrate),
         (writeback_observed, writeback_all).chain().in_set(Writeback),
     ));
 }
@@ -283,24 +284,41 @@ fn set_input(p: &mut crate::network::Population, i: usize, x: f64) {
     }
 }
 
-/// Integrate stage: every network advances `steps_per_tick` steps (networks in parallel).
-pub fn integrate(mut engines: Query<&mut NetworkEngine>, mut timers: ResMut<StageTimers>) {
+/// Integrate stage: every network feeds its [`crate::embed::Sensors`],
+/// advances its own `steps_per_tick` steps and fills its
+/// [`crate::embed::Motors`] (networks in parallel, several per task).
+pub fn integrate(
+    mut engines: Query<(
+        &mut NetworkEngine,
+        Option<&crate::embed::Sensors>,
+        Option<&mut crate::embed::Motors>,
+    )>,
+    mut timers: ResMut<StageTimers>,
+) {
     let t0 = Instant::now();
     // rayon, not bevy's task pool: a host needs no TaskPoolPlugin, and
-    // networks and their kernels share one pool.
-    let mut all: Vec<Mut<NetworkEngine>> = engines.iter_mut().collect();
-    let run = |eng: &mut Mut<NetworkEngine>| {
-        let steps = eng.steps_per_tick;
-        eng.net.run_steps(steps);
+    // networks and their kernels share one pool. Networks are independent,
+    // so the result does not depend on how they are split over threads.
+    let mut all: Vec<_> = engines.iter_mut().collect();
+    let run = |(eng, sensors, motors): &mut (
+        Mut<NetworkEngine>,
+        Option<&crate::embed::Sensors>,
+        Option<Mut<crate::embed::Motors>>,
+    )| {
+        crate::embed::run_engine_frame(eng, *sensors, motors.as_deref_mut());
     };
     if all.len() > 1 {
         use rayon::prelude::*;
-        all.par_iter_mut().for_each(run);
+        all.par_iter_mut().with_min_len(NETWORKS_PER_TASK).for_each(run);
     } else {
         all.iter_mut().for_each(run);
     }
     timers.integrate += t0.elapsed().as_secs_f64();
 }
+
+/// Networks stepped by one rayon task at least (small brains cost a few µs a
+/// frame; one task each would spend a noticeable share on scheduling).
+pub const NETWORKS_PER_TASK: usize = 8;
 
 /// The mirror state of neuron `i` of population `p`.
 pub fn neuron_state(net: &Network, p: usize, i: usize) -> NeuronState {
