@@ -265,18 +265,15 @@ impl Network {
         let s = &p.store;
         let mut seen = vec![false; s.len()];
         let mut entries: Vec<(u32, u32, f32)> = Vec::new();
-        for r in 0..s.rows() {
-            for k in s.row(r) {
-                if s.sign[k] == REMOVED || seen[k] {
-                    continue;
-                }
-                let (pre, post) = s.pair(k);
-                for other in s.find(pre, post)? {
-                    seen[other] = true;
-                }
-                let _ = r;
-                entries.push((pre, post, w[[post as usize, pre as usize]]));
+        for k in 0..s.len() {
+            if s.sign[k] == REMOVED || seen[k] {
+                continue;
             }
+            let (pre, post) = s.pair(k);
+            for other in s.find(pre, post)? {
+                seen[other] = true;
+            }
+            entries.push((pre, post, w[[post as usize, pre as usize]]));
         }
         let mut has = vec![false; n_post * n_pre];
         for &(pre, post, _) in &entries {

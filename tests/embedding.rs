@@ -400,12 +400,12 @@ fn host_components_on_neuron_and_synapse_entities_work_with_the_stages() {
     world.despawn(gone);
     s.run(&mut world);
     let k = world
-        .get::<SynapseSlot>(syn[5])
+        .get::<SynapseRow>(syn[5])
         .copied()
         .expect("the tagged synapse keeps its slot");
     assert_eq!(world.get::<Synapse>(syn[5]).copied().unwrap(), pair);
     let store = &engine(&world, e).net.projection("rec").unwrap().store;
-    assert_eq!(store.weight[k.0], world.get::<Weight>(syn[5]).unwrap().0);
+    assert_eq!(store.weight[k.slot], world.get::<Weight>(syn[5]).unwrap().0);
     assert_eq!(count::<Tagged>(&mut world), 9);
 }
 
