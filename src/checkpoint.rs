@@ -68,14 +68,13 @@ use crate::network::{
     MaskSource, MaskSpec, MirrorLog, NEURON_CHUNK, Network, Population, PopulationState, Projection, ProjectionSpec,
 };
 use crate::param::{Distribution, Value};
+use crate::record::TempFile;
 use crate::rng::PoissonTable;
 use crate::spatial::Space;
 use crate::store::{Column, Major, REMOVED, SynapseStore};
 use serde::de::{Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
-use std::ffi::OsString;
-use std::fs::File;
-use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -548,23 +547,6 @@ fn kernel_out(p: &Projection) -> KernelFile {
 // ---------------------------------------------------------------------------
 // Save.
 
-fn temp_path(path: &Path) -> PathBuf {
-    let mut name: OsString = path.as_os_str().to_owned();
-    name.push(".tmp");
-    PathBuf::from(name)
-}
-
-/// Removes the temporary file unless disarmed.
-struct TempGuard<'a>(Option<&'a Path>);
-
-impl Drop for TempGuard<'_> {
-    fn drop(&mut self) {
-        if let Some(p) = self.0 {
-            let _ = std::fs::remove_file(p);
-        }
-    }
-}
-
 /// Saves `net` to `path` (see the [module docs](self) for the format and
 /// what is kept) and returns the number of bytes written. The file is
 /// written as `<path>.tmp`, fsynced and renamed over `path`: an existing
@@ -630,12 +612,11 @@ pub fn save(net: &Network, path: &Path) -> Result<u64> {
         pending,
     };
 
-    let tmp = temp_path(path);
+    let cannot = |e: &dyn std::fmt::Display| CortecsError::file(path, format!("cannot save: {e}"));
     let io = |what: &str, e: &dyn std::fmt::Display| CortecsError::file(path, format!("cannot save: {what}: {e}"));
-    let file = File::create(&tmp).map_err(|e| io(&format!("cannot create {}", tmp.display()), &e))?;
-    let mut guard = TempGuard(Some(&tmp));
+    let mut tmp = TempFile::with_capacity(path, 1 << 20).map_err(|e| cannot(&e))?;
     let mut w = Hashing {
-        inner: BufWriter::with_capacity(1 << 20, file),
+        inner: tmp.writer(),
         hash: Fnv::default(),
         len: 0,
     };
@@ -650,25 +631,11 @@ pub fn save(net: &Network, path: &Path) -> Result<u64> {
     header.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     header.extend_from_slice(&payload_len.to_le_bytes());
     header.extend_from_slice(&sum.to_le_bytes());
-    let mut buf = w.inner;
-    buf.flush().map_err(|e| io("write data", &e))?;
-    let mut file = buf.into_inner().map_err(|e| io("write data", e.error()))?;
-    file.seek(SeekFrom::Start(0)).map_err(|e| io("write header", &e))?;
-    file.write_all(&header).map_err(|e| io("write header", &e))?;
-    file.sync_all().map_err(|e| io("sync to disk", &e))?;
-    drop(file);
-    std::fs::rename(&tmp, path).map_err(|e| io(&format!("cannot rename {} into place", tmp.display()), &e))?;
-    guard.0 = None;
-    #[cfg(unix)]
-    {
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
-        }
-    }
+    // seeking flushes the buffered payload first
+    let buf = tmp.writer();
+    buf.seek(SeekFrom::Start(0)).map_err(|e| io("write header", &e))?;
+    buf.write_all(&header).map_err(|e| io("write header", &e))?;
+    tmp.commit().map_err(|e| cannot(&e))?;
     Ok(HEADER_LEN as u64 + payload_len)
 }
 
