@@ -298,10 +298,5 @@ fn the_constrain_stage_enforces_masks_after_direct_store_edits() {
         assert!(f32::from(p.store.sign[k]) * p.store.weight[k] >= 0.0, "slot {k}");
     }
     let exc = (0..p.store.len()).filter(|&k| p.store.sign[k] == 1).count();
-    assert!(
-        exc > 0
-            && (0..p.store.len())
-                .filter(|&k| p.store.sign[k] == 1)
-                .all(|k| p.store.weight[k] == 0.0)
-    );
+    assert!(exc > 0 && (0..p.store.len()).filter(|&k| p.store.sign[k] == 1).all(|k| p.store.weight[k] == 0.0));
 }
