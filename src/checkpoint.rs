@@ -36,8 +36,10 @@
 //! cannot be written to a file. Populations are not affected (their values
 //! were resolved into arrays when built). A *built* projection's spec is only
 //! needed to reapply its strategy later, so a closure there is saved as a
-//! marker: its synapses load exactly, the loaded spec holds a placeholder
-//! closure (returning NaN) of the same kind, [`Projection::lost_closures`]
+//! marker: its synapses load exactly, the loaded spec holds a placeholder of
+//! the same kind (for a value a closure returning NaN, for a connection
+//! probability [`ProbabilityFn::Lost`], which [`crate::connect::connect`]
+//! refuses), [`Projection::lost_closures`]
 //! names the parameters, and [`Projection::check_rebuild`] (which
 //! `Network::adjust` calls before `Adjuster::Reapply`, and any other reapply
 //! of the strategy must call) refuses with a message saying so. A *pending*
@@ -56,7 +58,9 @@
 //! index the kernels rely on: no byte sequence makes it panic, and a network
 //! it returns can be stepped.
 
-use crate::connect::{ProbabilityFn, Strategy};
+#[cfg(doc)]
+use crate::connect::ProbabilityFn;
+use crate::connect::Strategy;
 use crate::constraint::{Masks, Matrix, SignMask};
 use crate::error::{CortecsError, Result};
 use crate::model::{Derived, ModelKind};
@@ -64,14 +68,13 @@ use crate::network::{
     MaskSource, MaskSpec, MirrorLog, NEURON_CHUNK, Network, Population, PopulationState, Projection, ProjectionSpec,
 };
 use crate::param::{Distribution, Value};
+use crate::record::TempFile;
 use crate::rng::PoissonTable;
 use crate::spatial::Space;
 use crate::store::{Column, Major, REMOVED, SynapseStore};
 use serde::de::{Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
-use std::ffi::OsString;
-use std::fs::File;
-use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -152,7 +155,7 @@ pub(crate) fn de_string<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<
 }
 
 /// [`de_string`] for paths.
-fn de_path<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<PathBuf, D::Error> {
+pub(crate) fn de_path<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<PathBuf, D::Error> {
     de_string(d).map(PathBuf::from)
 }
 
@@ -175,12 +178,6 @@ enum ValueFile {
     Closure(ClosureKind),
 }
 
-#[derive(Serialize, Deserialize)]
-enum ProbFile {
-    Expr(#[serde(deserialize_with = "de_string")] String),
-    Closure(ClosureKind),
-}
-
 /// A dense matrix as shape and row-major data.
 #[derive(Serialize, Deserialize)]
 struct ArrayFile<T> {
@@ -189,67 +186,21 @@ struct ArrayFile<T> {
     data: Vec<T>,
 }
 
-#[derive(Serialize, Deserialize)]
-enum StrategyFile {
-    AllToAll,
-    OneToOne,
-    FixedProbability {
-        p: f64,
-        equalize_efferents: bool,
-    },
-    FixedInDegree {
-        k: usize,
-    },
-    FixedOutDegree {
-        k: usize,
-    },
-    FixedTotal {
-        n: u64,
-    },
-    DistanceProbability {
-        p: ProbFile,
-        cutoff: Option<f64>,
-    },
-    RadialGaussian {
-        ee: f64,
-        ei: f64,
-        ie: f64,
-        ii: f64,
-        none: f64,
-        lambda: f64,
-        cutoff: Option<f64>,
-    },
-    RadialProbabilistic {
-        exc_radius: f64,
-        exc_prob: f64,
-        inh_radius: f64,
-        inh_prob: f64,
-        none_radius: f64,
-        none_prob: f64,
-    },
-    SmallWorld {
-        k: usize,
-        rewire: f64,
-    },
-    IndexProbability {
-        p: ProbFile,
-    },
-    FromList {
-        rows: Vec<(u32, u32)>,
-        weights: Option<Vec<f64>>,
-        delays: Option<Vec<f64>>,
-    },
-    FromListFile {
-        #[serde(deserialize_with = "de_path")]
-        path: PathBuf,
-    },
-    FromMatrix {
-        matrix: ArrayFile<f64>,
-    },
-    FromMatrixFile {
-        #[serde(deserialize_with = "de_path")]
-        path: PathBuf,
-    },
+/// Serde `with` functions for a matrix field ([`Strategy::FromMatrix`]) in the form of an [`ArrayFile`].
+pub(crate) mod matrix {
+    use super::{ArrayFile, array_in, array_out};
+    use ndarray::Array2;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    /// Writes shape and row-major data.
+    pub(crate) fn serialize<S: Serializer>(a: &Array2<f64>, s: S) -> Result<S::Ok, S::Error> {
+        array_out(a).serialize(s)
+    }
+
+    /// Reads shape and row-major data; they must fit.
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Array2<f64>, D::Error> {
+        array_in(ArrayFile::deserialize(d)?, "strategy matrix").map_err(serde::de::Error::custom)
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -277,7 +228,7 @@ struct SpecFile {
     pre: String,
     #[serde(deserialize_with = "de_string")]
     post: String,
-    strategy: StrategyFile,
+    strategy: Strategy,
     weight: ValueFile,
     weight_inh: Option<ValueFile>,
     delay: Option<ValueFile>,
@@ -307,7 +258,7 @@ struct ProjectionOut<'a> {
     name: &'a str,
     pre: usize,
     post: usize,
-    strategy: StrategyFile,
+    strategy: &'a Strategy,
     store: &'a SynapseStore,
     compact: bool,
     spec: SpecFile,
@@ -324,7 +275,7 @@ struct ProjectionIn {
     name: String,
     pre: usize,
     post: usize,
-    strategy: StrategyFile,
+    strategy: Strategy,
     store: SynapseStore,
     compact: bool,
     spec: SpecFile,
@@ -370,7 +321,7 @@ struct SpecWriter<'a> {
 }
 
 impl SpecWriter<'_> {
-    fn closure(&self, projection: &str, param: &str, kind: ClosureKind) -> Result<ClosureKind> {
+    fn closure<K>(&self, projection: &str, param: &str, kind: K) -> Result<K> {
         if self.pending {
             return Err(CortecsError::file(
                 self.path,
@@ -395,82 +346,6 @@ impl SpecWriter<'_> {
             Value::OfPair(_) => ValueFile::Closure(self.closure(projection, param, ClosureKind::Pair)?),
             Value::OfPosition(_) => ValueFile::Closure(self.closure(projection, param, ClosureKind::Position)?),
             Value::OfDistance(_) => ValueFile::Closure(self.closure(projection, param, ClosureKind::Distance)?),
-        })
-    }
-
-    fn prob(&self, projection: &str, p: &ProbabilityFn) -> Result<ProbFile> {
-        Ok(match p {
-            ProbabilityFn::Expr(s) => ProbFile::Expr(s.clone()),
-            ProbabilityFn::Distance(_) => {
-                ProbFile::Closure(self.closure(projection, "connection probability", ClosureKind::Distance)?)
-            }
-            ProbabilityFn::Pair(_) => {
-                ProbFile::Closure(self.closure(projection, "connection probability", ClosureKind::Pair)?)
-            }
-        })
-    }
-
-    fn strategy(&self, projection: &str, s: &Strategy) -> Result<StrategyFile> {
-        Ok(match s {
-            Strategy::AllToAll => StrategyFile::AllToAll,
-            Strategy::OneToOne => StrategyFile::OneToOne,
-            Strategy::FixedProbability { p, equalize_efferents } => StrategyFile::FixedProbability {
-                p: *p,
-                equalize_efferents: *equalize_efferents,
-            },
-            Strategy::FixedInDegree { k } => StrategyFile::FixedInDegree { k: *k },
-            Strategy::FixedOutDegree { k } => StrategyFile::FixedOutDegree { k: *k },
-            Strategy::FixedTotal { n } => StrategyFile::FixedTotal { n: *n },
-            Strategy::DistanceProbability { p, cutoff } => StrategyFile::DistanceProbability {
-                p: self.prob(projection, p)?,
-                cutoff: *cutoff,
-            },
-            Strategy::RadialGaussian {
-                ee,
-                ei,
-                ie,
-                ii,
-                none,
-                lambda,
-                cutoff,
-            } => StrategyFile::RadialGaussian {
-                ee: *ee,
-                ei: *ei,
-                ie: *ie,
-                ii: *ii,
-                none: *none,
-                lambda: *lambda,
-                cutoff: *cutoff,
-            },
-            Strategy::RadialProbabilistic {
-                exc_radius,
-                exc_prob,
-                inh_radius,
-                inh_prob,
-                none_radius,
-                none_prob,
-            } => StrategyFile::RadialProbabilistic {
-                exc_radius: *exc_radius,
-                exc_prob: *exc_prob,
-                inh_radius: *inh_radius,
-                inh_prob: *inh_prob,
-                none_radius: *none_radius,
-                none_prob: *none_prob,
-            },
-            Strategy::SmallWorld { k, rewire } => StrategyFile::SmallWorld { k: *k, rewire: *rewire },
-            Strategy::IndexProbability { p } => StrategyFile::IndexProbability {
-                p: self.prob(projection, p)?,
-            },
-            Strategy::FromList { rows, weights, delays } => StrategyFile::FromList {
-                rows: rows.clone(),
-                weights: weights.clone(),
-                delays: delays.clone(),
-            },
-            Strategy::FromListFile { path } => StrategyFile::FromListFile { path: path.clone() },
-            Strategy::FromMatrix { matrix } => StrategyFile::FromMatrix {
-                matrix: array_out(matrix),
-            },
-            Strategy::FromMatrixFile { path } => StrategyFile::FromMatrixFile { path: path.clone() },
         })
     }
 
@@ -500,11 +375,14 @@ impl SpecWriter<'_> {
             balance,
         } = masks;
         let mask = |m: &Option<MaskSource>| m.as_ref().map(mask_out);
+        if let Some(kind) = strategy_closure(strategy) {
+            self.closure(name, "connection probability", kind)?;
+        }
         Ok(SpecFile {
             name: name.clone(),
             pre: pre.clone(),
             post: post.clone(),
-            strategy: self.strategy(name, strategy)?,
+            strategy: strategy.clone(),
             weight: self.value(name, "weight", weight)?,
             weight_inh: weight_inh
                 .as_ref()
@@ -526,6 +404,14 @@ impl SpecWriter<'_> {
                 balance: *balance,
             },
         })
+    }
+}
+
+/// The kind of closure a strategy's probability is (or was), if it is one.
+fn strategy_closure(s: &Strategy) -> Option<&str> {
+    match s {
+        Strategy::DistanceProbability { p, .. } | Strategy::IndexProbability { p } => p.closure_kind(),
+        _ => None,
     }
 }
 
@@ -563,6 +449,13 @@ impl SpecReader {
         }
     }
 
+    /// Notes a strategy whose probability closure was lost.
+    fn strategy(&mut self, s: &Strategy) {
+        if strategy_closure(s).is_some() {
+            self.note("strategy");
+        }
+    }
+
     fn value(&mut self, param: &str, v: ValueFile) -> Value {
         match v {
             ValueFile::Const(c) => Value::Const(c),
@@ -582,76 +475,6 @@ impl SpecReader {
         }
     }
 
-    fn prob(&mut self, p: ProbFile) -> ProbabilityFn {
-        match p {
-            ProbFile::Expr(s) => ProbabilityFn::Expr(s),
-            ProbFile::Closure(kind) => {
-                self.note("strategy");
-                match kind {
-                    ClosureKind::Pair | ClosureKind::Index => ProbabilityFn::of_pair(|_, _| f64::NAN),
-                    ClosureKind::Distance | ClosureKind::Position => ProbabilityFn::of_distance(|_| f64::NAN),
-                }
-            }
-        }
-    }
-
-    fn strategy(&mut self, s: StrategyFile) -> std::result::Result<Strategy, String> {
-        Ok(match s {
-            StrategyFile::AllToAll => Strategy::AllToAll,
-            StrategyFile::OneToOne => Strategy::OneToOne,
-            StrategyFile::FixedProbability { p, equalize_efferents } => {
-                Strategy::FixedProbability { p, equalize_efferents }
-            }
-            StrategyFile::FixedInDegree { k } => Strategy::FixedInDegree { k },
-            StrategyFile::FixedOutDegree { k } => Strategy::FixedOutDegree { k },
-            StrategyFile::FixedTotal { n } => Strategy::FixedTotal { n },
-            StrategyFile::DistanceProbability { p, cutoff } => Strategy::DistanceProbability {
-                p: self.prob(p),
-                cutoff,
-            },
-            StrategyFile::RadialGaussian {
-                ee,
-                ei,
-                ie,
-                ii,
-                none,
-                lambda,
-                cutoff,
-            } => Strategy::RadialGaussian {
-                ee,
-                ei,
-                ie,
-                ii,
-                none,
-                lambda,
-                cutoff,
-            },
-            StrategyFile::RadialProbabilistic {
-                exc_radius,
-                exc_prob,
-                inh_radius,
-                inh_prob,
-                none_radius,
-                none_prob,
-            } => Strategy::RadialProbabilistic {
-                exc_radius,
-                exc_prob,
-                inh_radius,
-                inh_prob,
-                none_radius,
-                none_prob,
-            },
-            StrategyFile::SmallWorld { k, rewire } => Strategy::SmallWorld { k, rewire },
-            StrategyFile::IndexProbability { p } => Strategy::IndexProbability { p: self.prob(p) },
-            StrategyFile::FromList { rows, weights, delays } => Strategy::FromList { rows, weights, delays },
-            StrategyFile::FromListFile { path } => Strategy::FromListFile { path },
-            StrategyFile::FromMatrix { matrix } => Strategy::FromMatrix {
-                matrix: array_in(matrix, "strategy matrix")?,
-            },
-            StrategyFile::FromMatrixFile { path } => Strategy::FromMatrixFile { path },
-        })
-    }
-
     fn spec(&mut self, s: SpecFile) -> std::result::Result<ProjectionSpec, String> {
         let mask = |m: Option<MaskFile>| -> std::result::Result<Option<MaskSource>, String> {
             Ok(match m {
@@ -662,8 +485,9 @@ impl SpecReader {
                 Some(MaskFile::PerPre(v)) => Some(MaskSource::PerPre(v)),
             })
         };
+        self.strategy(&s.strategy);
         Ok(ProjectionSpec {
-            strategy: self.strategy(s.strategy)?,
+            strategy: s.strategy,
             weight: self.value("weight", s.weight),
             weight_inh: s.weight_inh.map(|v| self.value("weight_inh", v)),
             delay: s.delay.map(|v| self.value("delay", v)),
@@ -723,23 +547,6 @@ fn kernel_out(p: &Projection) -> KernelFile {
 // ---------------------------------------------------------------------------
 // Save.
 
-fn temp_path(path: &Path) -> PathBuf {
-    let mut name: OsString = path.as_os_str().to_owned();
-    name.push(".tmp");
-    PathBuf::from(name)
-}
-
-/// Removes the temporary file unless disarmed.
-struct TempGuard<'a>(Option<&'a Path>);
-
-impl Drop for TempGuard<'_> {
-    fn drop(&mut self) {
-        if let Some(p) = self.0 {
-            let _ = std::fs::remove_file(p);
-        }
-    }
-}
-
 /// Saves `net` to `path` (see the [module docs](self) for the format and
 /// what is kept) and returns the number of bytes written. The file is
 /// written as `<path>.tmp`, fsynced and renamed over `path`: an existing
@@ -783,7 +590,7 @@ pub fn save(net: &Network, path: &Path) -> Result<u64> {
             name,
             pre: *pre,
             post: *post,
-            strategy: built_writer.strategy(name, strategy)?,
+            strategy,
             store,
             compact: *compact,
             spec: built_writer.spec(spec)?,
@@ -805,12 +612,11 @@ pub fn save(net: &Network, path: &Path) -> Result<u64> {
         pending,
     };
 
-    let tmp = temp_path(path);
+    let cannot = |e: &dyn std::fmt::Display| CortecsError::file(path, format!("cannot save: {e}"));
     let io = |what: &str, e: &dyn std::fmt::Display| CortecsError::file(path, format!("cannot save: {what}: {e}"));
-    let file = File::create(&tmp).map_err(|e| io(&format!("cannot create {}", tmp.display()), &e))?;
-    let mut guard = TempGuard(Some(&tmp));
+    let mut tmp = TempFile::with_capacity(path, 1 << 20).map_err(|e| cannot(&e))?;
     let mut w = Hashing {
-        inner: BufWriter::with_capacity(1 << 20, file),
+        inner: tmp.writer(),
         hash: Fnv::default(),
         len: 0,
     };
@@ -825,25 +631,11 @@ pub fn save(net: &Network, path: &Path) -> Result<u64> {
     header.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     header.extend_from_slice(&payload_len.to_le_bytes());
     header.extend_from_slice(&sum.to_le_bytes());
-    let mut buf = w.inner;
-    buf.flush().map_err(|e| io("write data", &e))?;
-    let mut file = buf.into_inner().map_err(|e| io("write data", e.error()))?;
-    file.seek(SeekFrom::Start(0)).map_err(|e| io("write header", &e))?;
-    file.write_all(&header).map_err(|e| io("write header", &e))?;
-    file.sync_all().map_err(|e| io("sync to disk", &e))?;
-    drop(file);
-    std::fs::rename(&tmp, path).map_err(|e| io(&format!("cannot rename {} into place", tmp.display()), &e))?;
-    guard.0 = None;
-    #[cfg(unix)]
-    {
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
-        }
-    }
+    // seeking flushes the buffered payload first
+    let buf = tmp.writer();
+    buf.seek(SeekFrom::Start(0)).map_err(|e| io("write header", &e))?;
+    buf.write_all(&header).map_err(|e| io("write header", &e))?;
+    tmp.commit().map_err(|e| cannot(&e))?;
     Ok(HEADER_LEN as u64 + payload_len)
 }
 
@@ -965,14 +757,12 @@ fn into_network(f: NetworkIn) -> std::result::Result<Network, String> {
         let spec = reader
             .spec(q.spec)
             .map_err(|m| format!("projection '{}': {m}", q.name))?;
-        let strategy = reader
-            .strategy(q.strategy)
-            .map_err(|m| format!("projection '{}': {m}", q.name))?;
+        reader.strategy(&q.strategy);
         let proj = Projection {
             name: q.name,
             pre: q.pre,
             post: q.post,
-            strategy,
+            strategy: q.strategy,
             store: q.store,
             compact: q.compact,
             spec,

@@ -41,6 +41,8 @@ use crate::spatial::{GridIndex, Space};
 use crate::store::{EXCITATORY, INHIBITORY, Sign};
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
+use serde::de::{self, Deserializer, VariantAccess, Visitor};
+use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::ops::Range;
@@ -87,6 +89,10 @@ pub type PairProbFn = Arc<dyn Fn(usize, usize) -> f64 + Send + Sync>;
 /// variable `d` for distance strategies, `i` and `j` for index strategies)
 /// or a Rust closure. Values outside `[0, 1]` (or NaN) make
 /// [`connect`] fail with a message naming the pair.
+///
+/// Serialised, an expression is a plain string (`p: "exp(-d / 50)"` in a
+/// scene file) and a closure, which no file can hold, a marker of its kind
+/// that reads back as [`ProbabilityFn::Lost`].
 #[derive(Clone)]
 pub enum ProbabilityFn {
     /// An expression, e.g. `"exp(-d / 50)"` or `"if(abs(i - j) < 3, 0.5, 0)"`.
@@ -95,7 +101,15 @@ pub enum ProbabilityFn {
     Distance(DistanceProbFn),
     /// A closure of (pre index `i`, post index `j`).
     Pair(PairProbFn),
+    /// A closure lost in saving (e.g. to a checkpoint): the kind it was,
+    /// [`LOST_DISTANCE`] or [`LOST_PAIR`]. [`connect`] refuses it.
+    Lost(String),
 }
+
+/// The kind of a [`ProbabilityFn::Lost`] that was a [`ProbabilityFn::Distance`].
+pub const LOST_DISTANCE: &str = "distance";
+/// The kind of a [`ProbabilityFn::Lost`] that was a [`ProbabilityFn::Pair`].
+pub const LOST_PAIR: &str = "pair";
 
 impl ProbabilityFn {
     /// An expression.
@@ -112,6 +126,149 @@ impl ProbabilityFn {
     pub fn of_pair(f: impl Fn(usize, usize) -> f64 + Send + Sync + 'static) -> ProbabilityFn {
         ProbabilityFn::Pair(Arc::new(f))
     }
+
+    /// The kind of closure it holds or held (`"distance"`, `"pair"`), `None` for an expression.
+    pub fn closure_kind(&self) -> Option<&str> {
+        match self {
+            ProbabilityFn::Expr(_) => None,
+            ProbabilityFn::Distance(_) => Some(LOST_DISTANCE),
+            ProbabilityFn::Pair(_) => Some(LOST_PAIR),
+            ProbabilityFn::Lost(kind) => Some(kind),
+        }
+    }
+}
+
+/// The closure kinds in the binary form, as indices of the checkpoint's
+/// closure-kind enum (index, pair, position, distance): byte-compatible with
+/// checkpoints written before [`Strategy`] was serialisable.
+const CLOSURE_KINDS: [&str; 4] = ["Index", "Pair", "Position", "Distance"];
+
+/// A closure marker's kind as a serde unit variant (binary formats).
+struct KindOut(u32);
+
+impl Serialize for KindOut {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_unit_variant("ClosureKind", self.0, CLOSURE_KINDS[self.0 as usize])
+    }
+}
+
+impl Serialize for ProbabilityFn {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let kind = match self {
+            ProbabilityFn::Expr(e) if s.is_human_readable() => return s.serialize_str(e),
+            ProbabilityFn::Expr(e) => return s.serialize_newtype_variant("ProbabilityFn", 0, "Expr", e),
+            other => other.closure_kind().unwrap_or_default(),
+        };
+        if s.is_human_readable() {
+            let mut m = s.serialize_map(Some(1))?;
+            m.serialize_entry("closure", kind)?;
+            return m.end();
+        }
+        let index = match kind {
+            LOST_PAIR => 1,
+            LOST_DISTANCE => 3,
+            _ => return Err(serde::ser::Error::custom(format!("unknown closure kind '{kind}'"))),
+        };
+        s.serialize_newtype_variant("ProbabilityFn", 1, "Closure", &KindOut(index))
+    }
+}
+
+/// Reads a [`ProbabilityFn`]: a string, or a closure marker.
+struct ProbVisitor;
+
+impl<'de> Visitor<'de> for ProbVisitor {
+    type Value = ProbabilityFn;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a probability expression string")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<ProbabilityFn, E> {
+        Ok(ProbabilityFn::Expr(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> std::result::Result<ProbabilityFn, E> {
+        Ok(ProbabilityFn::Expr(v))
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<ProbabilityFn, A::Error> {
+        let Some((key, kind)) = map.next_entry::<String, String>()? else {
+            return Err(de::Error::custom("an empty map is not a probability"));
+        };
+        if key != "closure" || map.next_key::<de::IgnoredAny>()?.is_some() {
+            return Err(de::Error::custom("a map as probability must be `{\"closure\": kind}`"));
+        }
+        Ok(ProbabilityFn::Lost(kind))
+    }
+
+    fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> std::result::Result<ProbabilityFn, A::Error> {
+        let (index, v) = data.variant::<u32>()?;
+        match index {
+            0 => v.newtype_variant_seed(StrSeed).map(ProbabilityFn::Expr),
+            1 => {
+                let kind = v.newtype_variant_seed(KindSeed)?;
+                Ok(ProbabilityFn::Lost(
+                    match kind {
+                        0 | 1 => LOST_PAIR,
+                        _ => LOST_DISTANCE,
+                    }
+                    .to_string(),
+                ))
+            }
+            _ => Err(de::Error::invalid_value(
+                de::Unexpected::Unsigned(index.into()),
+                &"variant 0 or 1",
+            )),
+        }
+    }
+}
+
+/// A string read through `deserialize_str` (see [`crate::checkpoint::de_string`]).
+struct StrSeed;
+
+impl<'de> de::DeserializeSeed<'de> for StrSeed {
+    type Value = String;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<String, D::Error> {
+        crate::checkpoint::de_string(d)
+    }
+}
+
+/// A closure kind's variant index.
+struct KindSeed;
+
+impl<'de> de::DeserializeSeed<'de> for KindSeed {
+    type Value = u32;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<u32, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = u32;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a closure kind")
+            }
+            fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> std::result::Result<u32, A::Error> {
+                let (index, v) = data.variant::<u32>()?;
+                if index as usize >= CLOSURE_KINDS.len() {
+                    return Err(de::Error::invalid_value(
+                        de::Unexpected::Unsigned(index.into()),
+                        &"a closure kind 0..4",
+                    ));
+                }
+                v.unit_variant()?;
+                Ok(index)
+            }
+        }
+        d.deserialize_enum("ClosureKind", &CLOSURE_KINDS, V)
+    }
+}
+
+impl<'de> Deserialize<'de> for ProbabilityFn {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<ProbabilityFn, D::Error> {
+        if d.is_human_readable() {
+            d.deserialize_any(ProbVisitor)
+        } else {
+            d.deserialize_enum("ProbabilityFn", &["Expr", "Closure"], ProbVisitor)
+        }
+    }
 }
 
 impl From<&str> for ProbabilityFn {
@@ -126,6 +283,7 @@ impl fmt::Debug for ProbabilityFn {
             ProbabilityFn::Expr(s) => f.debug_tuple("Expr").field(s).finish(),
             ProbabilityFn::Distance(_) => f.write_str("Distance(<closure>)"),
             ProbabilityFn::Pair(_) => f.write_str("Pair(<closure>)"),
+            ProbabilityFn::Lost(kind) => f.debug_tuple("Lost").field(kind).finish(),
         }
     }
 }
@@ -135,7 +293,12 @@ impl fmt::Debug for ProbabilityFn {
 /// Every strategy honours [`ConnectInput::self_connections`] (no `i -> i`
 /// within one population unless allowed) and, where the rule could make
 /// several synapses between the same pair, [`ConnectInput::multapses`].
-#[derive(Clone, Debug)]
+///
+/// Serialisable: scene files write it as in `FixedProbability(p: 0.1)` or
+/// `DistanceProbability(p: "0.3 * exp(-d / 75)", cutoff: 300.0)` (optional
+/// fields may be left out), checkpoints keep it whole (see [`ProbabilityFn`]
+/// for closures).
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum Strategy {
     /// Every pre neuron to every post neuron.
     AllToAll,
@@ -149,6 +312,7 @@ pub enum Strategy {
         /// Simbrain's "equalize efferents": every pre neuron gets exactly
         /// `round(p * n)` distinct targets, `n` the number of post neurons
         /// it may connect to.
+        #[serde(default)]
         equalize_efferents: bool,
     },
     /// Every post neuron gets exactly `k` inputs, drawn uniformly from the
@@ -178,6 +342,7 @@ pub enum Strategy {
         /// Pairs farther apart than this (µm) are never connected, and are
         /// not visited: the rule is then linear in the synapses made. `None`
         /// (or an infinite cutoff) evaluates `p` on every pair.
+        #[serde(default)]
         cutoff: Option<f64>,
     },
     /// Simbrain's radial Gaussian: `p = min(C * exp(-(d / lambda)^2), 1)`,
@@ -199,6 +364,7 @@ pub enum Strategy {
         /// Pairs farther apart than this (µm) are not connected. `None`
         /// means `3 * lambda` (where `p` has fallen to `C * 1.2e-4`); an
         /// infinite cutoff evaluates every pair.
+        #[serde(default)]
         cutoff: Option<f64>,
     },
     /// Simbrain's radial probabilistic rule: by the polarity of the pre
@@ -214,8 +380,10 @@ pub enum Strategy {
         /// Probability for inhibitory pre neurons.
         inh_prob: f64,
         /// Radius (µm, >= 0) for pre neurons without polarity.
+        #[serde(default)]
         none_radius: f64,
         /// Probability for pre neurons without polarity.
+        #[serde(default)]
         none_prob: f64,
     },
     /// Watts-Strogatz small world on the ring of indices (`n_pre == n_post`):
@@ -241,8 +409,10 @@ pub enum Strategy {
         /// The (pre, post) pairs.
         rows: Vec<(u32, u32)>,
         /// One weight per pair.
+        #[serde(default)]
         weights: Option<Vec<f64>>,
         /// One delay (ms, >= 0) per pair.
+        #[serde(default)]
         delays: Option<Vec<f64>>,
     },
     /// A text file with one `pre post [weight [delay]]` per line (fields
@@ -251,13 +421,16 @@ pub enum Strategy {
     FromListFile {
         /// The file; a relative path is resolved against
         /// [`ConnectInput::base_dir`].
+        #[serde(deserialize_with = "crate::checkpoint::de_path")]
         path: PathBuf,
     },
     /// A dense matrix, post x pre (like `W` in `y = W r`): every non-zero
     /// entry is a synapse with that weight. Within one population without
     /// self-connections the diagonal is ignored (a mask, as in nn4n).
     FromMatrix {
-        /// The matrix, `n_post` rows by `n_pre` columns.
+        /// The matrix, `n_post` rows by `n_pre` columns (in a file:
+        /// `(rows: .., cols: .., data: [..])`, data row-major).
+        #[serde(with = "crate::checkpoint::matrix")]
         matrix: Array2<f64>,
     },
     /// A `.npy` file holding a 2-D float64, float32 or int64 matrix, post x
@@ -265,6 +438,7 @@ pub enum Strategy {
     FromMatrixFile {
         /// The file; a relative path is resolved against
         /// [`ConnectInput::base_dir`].
+        #[serde(deserialize_with = "crate::checkpoint::de_path")]
         path: PathBuf,
     },
 }
@@ -522,6 +696,7 @@ fn compile_distance(input: &ConnectInput, rule: &str, p: &ProbabilityFn) -> Resu
             input.projection,
             format!("{rule}: p must be a function of the distance d, not of (i, j)"),
         )),
+        ProbabilityFn::Lost(kind) => Err(lost(input, rule, kind)),
     }
 }
 
@@ -540,7 +715,19 @@ fn compile_pair(input: &ConnectInput, rule: &str, p: &ProbabilityFn) -> Result<P
             input.projection,
             format!("{rule}: p must be a function of (i, j), not of the distance d"),
         )),
+        ProbabilityFn::Lost(kind) => Err(lost(input, rule, kind)),
     }
+}
+
+/// The error for a [`ProbabilityFn::Lost`].
+fn lost(input: &ConnectInput, rule: &str, kind: &str) -> CortecsError {
+    CortecsError::connection(
+        input.projection,
+        format!(
+            "{rule}: p was a Rust closure (of the {kind}), lost when it was saved (a checkpoint cannot hold \
+             one); give p again, as a closure or as an expression string (which stays saveable)"
+        ),
+    )
 }
 
 /// Checks what every strategy relies on: sizes, array lengths, space.
@@ -2277,6 +2464,74 @@ fn build_matrix(input: &ConnectInput, matrix: ArrayView2<f64>, file: Option<&Pat
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strategies_read_and_write_with_expressions_as_plain_strings() {
+        // as scene files are read
+        let ron = ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
+        let s: Strategy = ron
+            .from_str(r#"DistanceProbability(p: "0.3 * exp(-d / 75)", cutoff: 300.0)"#)
+            .unwrap();
+        assert!(
+            matches!(&s, Strategy::DistanceProbability { p: ProbabilityFn::Expr(e), cutoff: Some(c) }
+            if e == "0.3 * exp(-d / 75)" && *c == 300.0)
+        );
+        let text = ron::to_string(&s).unwrap();
+        assert_eq!(
+            text,
+            r#"DistanceProbability(p:"0.3 * exp(-d / 75)",cutoff:Some(300.0))"#
+        );
+        assert!(matches!(
+            ron.from_str(&text).unwrap(),
+            Strategy::DistanceProbability { .. }
+        ));
+        let s: Strategy = ron.from_str("FixedProbability(p: 0.1)").unwrap();
+        assert!(matches!(
+            s,
+            Strategy::FixedProbability {
+                p: 0.1,
+                equalize_efferents: false
+            }
+        ));
+        // a closure is a marker of its kind, read back as `Lost`
+        let p = ProbabilityFn::of_pair(|_, _| 0.5);
+        let text = ron::to_string(&p).unwrap();
+        assert_eq!(text, r#"{"closure":"pair"}"#);
+        let back: ProbabilityFn = ron.from_str(&text).unwrap();
+        assert!(matches!(&back, ProbabilityFn::Lost(k) if k == LOST_PAIR), "{back:?}");
+        // binary: the layout checkpoints have always had (variant, closure kind)
+        let cfg = bincode::config::standard();
+        let s = Strategy::DistanceProbability {
+            p: ProbabilityFn::of_distance(|d| d),
+            cutoff: None,
+        };
+        let bytes = bincode::serde::encode_to_vec(&s, cfg).unwrap();
+        assert_eq!(bytes, [6, 1, 3, 0]);
+        let (back, _): (Strategy, usize) = bincode::serde::decode_from_slice(&bytes, cfg).unwrap();
+        assert!(matches!(&back, Strategy::DistanceProbability { p: ProbabilityFn::Lost(k), .. } if k == LOST_DISTANCE));
+        let s = Strategy::IndexProbability { p: "i".into() };
+        assert_eq!(bincode::serde::encode_to_vec(&s, cfg).unwrap(), [10, 0, 1, b'i']);
+    }
+
+    #[test]
+    fn a_lost_closure_is_refused_by_name() {
+        let input = ConnectInput::new("lost", 4, 4);
+        for s in [
+            Strategy::IndexProbability {
+                p: ProbabilityFn::Lost(LOST_PAIR.into()),
+            },
+            Strategy::DistanceProbability {
+                p: ProbabilityFn::Lost(LOST_DISTANCE.into()),
+                cutoff: None,
+            },
+        ] {
+            let e = connect(&s, &input).unwrap_err().to_string();
+            assert!(
+                e.contains("lost") && e.contains("Rust closure") && e.contains(s.name()),
+                "{e}"
+            );
+        }
+    }
 
     #[test]
     fn sample_distinct_all_regimes() {

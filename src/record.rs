@@ -230,7 +230,7 @@ fn temp_path(path: &Path) -> PathBuf {
 /// A file being written at `<path>.tmp`, renamed to `<path>` by
 /// [`TempFile::commit`] and removed if dropped before that.
 #[derive(Debug)]
-struct TempFile {
+pub(crate) struct TempFile {
     path: PathBuf,
     tmp: PathBuf,
     file: Option<BufWriter<File>>,
@@ -238,12 +238,17 @@ struct TempFile {
 
 impl TempFile {
     fn create(path: &Path) -> Res<Self> {
+        TempFile::with_capacity(path, IO_BUFFER_BYTES)
+    }
+
+    /// Creates `<path>.tmp`, written through a buffer of `bytes` bytes.
+    pub(crate) fn with_capacity(path: &Path, bytes: usize) -> Res<Self> {
         let tmp = temp_path(path);
         let file = File::create(&tmp).map_err(io_err(&tmp, "create temporary file"))?;
         Ok(TempFile {
             path: path.to_path_buf(),
             tmp,
-            file: Some(BufWriter::with_capacity(IO_BUFFER_BYTES, file)),
+            file: Some(BufWriter::with_capacity(bytes, file)),
         })
     }
 
@@ -256,7 +261,8 @@ impl TempFile {
         }
     }
 
-    fn writer(&mut self) -> &mut BufWriter<File> {
+    /// The buffered temporary file.
+    pub(crate) fn writer(&mut self) -> &mut BufWriter<File> {
         self.file.as_mut().expect("TempFile used after commit")
     }
 
@@ -267,7 +273,7 @@ impl TempFile {
     }
 
     /// Flushes, fsyncs, closes and renames the file to its final path.
-    fn commit(mut self) -> Res<PathBuf> {
+    pub(crate) fn commit(mut self) -> Res<PathBuf> {
         let writer = self.file.take().expect("TempFile committed twice");
         let file = writer
             .into_inner()

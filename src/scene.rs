@@ -27,7 +27,7 @@
 //! errors at the population or projection they concern.
 
 use crate::adjust::Adjuster;
-use crate::connect::{ProbabilityFn, Strategy};
+use crate::connect::Strategy;
 use crate::error::{CortecsError, Result};
 use crate::model::ModelKind;
 use crate::network::{MaskSpec, PoissonDrive, PolaritySpec, PopulationSpec, ProjectionSpec, View};
@@ -123,132 +123,6 @@ fn unit_weight() -> ValueDef {
     ValueDef::Number(1.0)
 }
 
-/// A connection strategy in a scene (expressions as strings).
-#[derive(Clone, Debug, Deserialize)]
-#[allow(missing_docs)]
-pub enum StrategyDef {
-    AllToAll,
-    OneToOne,
-    FixedProbability {
-        p: f64,
-        #[serde(default)]
-        equalize_efferents: bool,
-    },
-    FixedInDegree {
-        k: usize,
-    },
-    FixedOutDegree {
-        k: usize,
-    },
-    FixedTotal {
-        n: u64,
-    },
-    DistanceProbability {
-        p: String,
-        #[serde(default)]
-        cutoff: Option<f64>,
-    },
-    RadialGaussian {
-        ee: f64,
-        ei: f64,
-        ie: f64,
-        ii: f64,
-        none: f64,
-        lambda: f64,
-        #[serde(default)]
-        cutoff: Option<f64>,
-    },
-    RadialProbabilistic {
-        exc_radius: f64,
-        exc_prob: f64,
-        inh_radius: f64,
-        inh_prob: f64,
-        #[serde(default)]
-        none_radius: f64,
-        #[serde(default)]
-        none_prob: f64,
-    },
-    SmallWorld {
-        k: usize,
-        rewire: f64,
-    },
-    IndexProbability {
-        p: String,
-    },
-    FromList {
-        rows: Vec<(u32, u32)>,
-        #[serde(default)]
-        weights: Option<Vec<f64>>,
-        #[serde(default)]
-        delays: Option<Vec<f64>>,
-    },
-    FromListFile {
-        path: PathBuf,
-    },
-    FromMatrixFile {
-        path: PathBuf,
-    },
-}
-
-impl StrategyDef {
-    /// The strategy it denotes.
-    pub fn to_strategy(&self) -> Strategy {
-        match self.clone() {
-            StrategyDef::AllToAll => Strategy::AllToAll,
-            StrategyDef::OneToOne => Strategy::OneToOne,
-            StrategyDef::FixedProbability { p, equalize_efferents } => {
-                Strategy::FixedProbability { p, equalize_efferents }
-            }
-            StrategyDef::FixedInDegree { k } => Strategy::FixedInDegree { k },
-            StrategyDef::FixedOutDegree { k } => Strategy::FixedOutDegree { k },
-            StrategyDef::FixedTotal { n } => Strategy::FixedTotal { n },
-            StrategyDef::DistanceProbability { p, cutoff } => Strategy::DistanceProbability {
-                p: ProbabilityFn::Expr(p),
-                cutoff,
-            },
-            StrategyDef::RadialGaussian {
-                ee,
-                ei,
-                ie,
-                ii,
-                none,
-                lambda,
-                cutoff,
-            } => Strategy::RadialGaussian {
-                ee,
-                ei,
-                ie,
-                ii,
-                none,
-                lambda,
-                cutoff,
-            },
-            StrategyDef::RadialProbabilistic {
-                exc_radius,
-                exc_prob,
-                inh_radius,
-                inh_prob,
-                none_radius,
-                none_prob,
-            } => Strategy::RadialProbabilistic {
-                exc_radius,
-                exc_prob,
-                inh_radius,
-                inh_prob,
-                none_radius,
-                none_prob,
-            },
-            StrategyDef::SmallWorld { k, rewire } => Strategy::SmallWorld { k, rewire },
-            StrategyDef::IndexProbability { p } => Strategy::IndexProbability {
-                p: ProbabilityFn::Expr(p),
-            },
-            StrategyDef::FromList { rows, weights, delays } => Strategy::FromList { rows, weights, delays },
-            StrategyDef::FromListFile { path } => Strategy::FromListFile { path },
-            StrategyDef::FromMatrixFile { path } => Strategy::FromMatrixFile { path },
-        }
-    }
-}
-
 /// A projection in a scene.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -259,8 +133,10 @@ pub struct ProjectionDef {
     pub pre: String,
     /// Post population.
     pub post: String,
-    /// Connection strategy.
-    pub strategy: StrategyDef,
+    /// Connection strategy, e.g. `FixedProbability(p: 0.02)` or
+    /// `DistanceProbability(p: "0.3 * exp(-d / 75)", cutoff: 300.0)`; file
+    /// paths are relative to the scene's folder.
+    pub strategy: Strategy,
     /// Weight (magnitude when polarity or a ratio decides signs).
     #[serde(default = "unit_weight")]
     pub weight: ValueDef,
@@ -498,7 +374,7 @@ pub fn build(scene: &Scene, path: &Path, text: &str) -> Result<Simulation> {
         sim.add_population(spec).map_err(|e| loc.at(&p.name, e))?;
     }
     for q in &scene.projections {
-        let mut spec = ProjectionSpec::new(&q.name, &q.pre, &q.post, q.strategy.to_strategy())
+        let mut spec = ProjectionSpec::new(&q.name, &q.pre, &q.post, q.strategy.clone())
             .weight(q.weight.to_value())
             .self_connections(q.self_connections)
             .multapses(q.multapses)

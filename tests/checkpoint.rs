@@ -414,6 +414,12 @@ fn closures_are_markers_in_built_projections_and_refused_in_pending_ones() {
     let p = back.projection("by_closure").unwrap();
     assert_eq!(p.store, net.projection("by_closure").unwrap().store);
     assert_eq!(p.lost_closures, vec!["strategy".to_string(), "weight".to_string()]);
+    for s in [&p.strategy, &p.spec.strategy] {
+        assert!(
+            matches!(s, Strategy::IndexProbability { p: ProbabilityFn::Lost(k) } if k == "pair"),
+            "{s:?}"
+        );
+    }
     assert!(net.projection("by_closure").unwrap().check_rebuild().is_ok());
     let msg = p.check_rebuild().unwrap_err().to_string();
     assert!(

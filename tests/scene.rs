@@ -94,6 +94,10 @@ fn errors_name_file_line_and_column() {
     );
     assert!(e.starts_with("bad.ron:3:") && e.contains("1.5"), "{e}");
     let e = scene_error(
+        "(\n populations: [(name: \"a\", size: 10, model: Lif(synapse: Delta))],\n projections: [\n  (name: \"p\", pre: \"a\", post: \"a\",\n   strategy: DistanceProbability(p: 0.3, cutoff: 50.0))],\n)",
+    );
+    assert!(e.starts_with("bad.ron:5:") && e.contains("expression string"), "{e}");
+    let e = scene_error(
         "(\n populations: [(name: \"a\", size: 10, model: Lif(synapse: Delta), params: {\"v_init\": \"-65 + q\"})],\n)",
     );
     assert!(e.contains("unknown variable 'q'"), "{e}");
