@@ -179,9 +179,15 @@ fn spawn_mirrors(world: &mut World, network: Entity, eng: &mut NetworkEngine) {
             let (pre, post) = proj.store.pairs();
             let (pre_n, post_n) = (&eng.neuron_entities[proj.pre], &eng.neuron_entities[proj.post]);
             let s = &proj.store;
-            let live: Vec<usize> = (0..s.len()).filter(|&k| s.sign[k] != crate::store::REMOVED).collect();
+            // removed (tombstone) slots get no entity; a store without tombstones needs no index list
+            let live: Option<Vec<usize>> =
+                (s.removed > 0).then(|| (0..s.len()).filter(|&k| s.sign[k] != crate::store::REMOVED).collect());
+            let slots: Box<dyn Iterator<Item = usize>> = match &live {
+                Some(l) => Box::new(l.iter().copied()),
+                None => Box::new(0..s.len()),
+            };
             let spawned: Vec<Entity> = world
-                .spawn_batch(live.iter().map(|&k| {
+                .spawn_batch(slots.map(|k| {
                     (
                         Synapse {
                             projection: je,
@@ -193,12 +199,16 @@ fn spawn_mirrors(world: &mut World, network: Entity, eng: &mut NetworkEngine) {
                     )
                 }))
                 .collect();
-            // removed (tombstone) slots have no entity
-            let mut column = vec![Entity::PLACEHOLDER; s.len()];
-            for (&k, e) in live.iter().zip(spawned) {
-                column[k] = e;
+            match live {
+                None => spawned,
+                Some(live) => {
+                    let mut column = vec![Entity::PLACEHOLDER; s.len()];
+                    for (k, e) in live.into_iter().zip(spawned) {
+                        column[k] = e;
+                    }
+                    column
+                }
             }
-            column
         };
         eng.synapse_entities.push(slots);
     }
