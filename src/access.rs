@@ -650,6 +650,43 @@ impl Network {
             .collect()
     }
 
+    /// Sets the delay (steps, >= 1) and plasticity factor (in [0, 1]) of
+    /// store slot `slot` of projection `k` (a [`crate::components::SynapseRow`]
+    /// edit), growing the post population's delay ring if needed. O(1).
+    pub fn set_synapse_row(&mut self, k: usize, slot: usize, delay: u16, plasticity: f32) -> Result<()> {
+        let p = self
+            .projections
+            .get_mut(k)
+            .ok_or_else(|| CortecsError::InvalidRequest(format!("no projection {k}")))?;
+        if slot >= p.store.len() || p.store.sign[slot] == REMOVED {
+            return Err(CortecsError::InvalidRequest(format!(
+                "{}: no live synapse in slot {slot}",
+                p.name
+            )));
+        }
+        if delay == 0 {
+            return Err(CortecsError::param(
+                format!("{}.delay", p.name),
+                "a delay must be >= 1 step",
+            ));
+        }
+        if !(0.0..=1.0).contains(&plasticity) {
+            return Err(CortecsError::param(
+                format!("{}.plasticity", p.name),
+                format!("must be in [0, 1], got {plasticity}"),
+            ));
+        }
+        let len = p.store.len();
+        p.store.delay.set(slot, delay, len);
+        p.store.plasticity.set(slot, plasticity, len);
+        let post = p.post;
+        // the ring holds max delay + 1 slots: grow it (rarely, O(n)) only when this delay does not fit
+        if !self.populations[post].model.is_rate() && usize::from(delay) + 1 > self.populations[post].slots {
+            self.resize_ring(post);
+        }
+        Ok(())
+    }
+
     /// Count, mean, std, min and max of a projection's weights over `filter`.
     pub fn weight_stats(&self, projection: &str, filter: SignFilter) -> Result<WeightStats> {
         Ok(self.projection(projection)?.store.weight_stats(filter))

@@ -182,6 +182,14 @@ pub struct Synapse {
     pub post: Entity,
 }
 
+fn queue_row(mut world: DeferredWorld, ctx: HookContext) {
+    if let Some(mut q) = world.get_resource_mut::<EditQueue>()
+        && !q.suppress
+    {
+        q.rows.push(ctx.entity);
+    }
+}
+
 fn queue_creation(mut world: DeferredWorld, ctx: HookContext) {
     if world.get::<SynapseRow>(ctx.entity).is_some() {
         return;
@@ -210,8 +218,11 @@ fn queue_removal(mut world: DeferredWorld, ctx: HookContext) {
 /// What a synapse entity mirrors besides its weight, in one component (each
 /// component costs its data plus 8 B of change ticks per entity): the store
 /// slot it mirrors ("has a row" means compiled), its plasticity factor, delay
-/// and sign. Refreshed by the engine; edits to it are not folded back.
+/// and sign. Immutable: insert a new one with another `delay` or
+/// `plasticity` to edit them (Compile folds the edit in, O(1)); `slot` and
+/// `sign` are the engine's and are restored at the next writeback.
 #[derive(Component, Debug, Clone, Copy, PartialEq)]
+#[component(immutable, on_insert = queue_row)]
 pub struct SynapseRow {
     /// Slot in the projection's synapse store.
     pub slot: usize,
@@ -247,6 +258,8 @@ pub struct EditQueue {
     pub removals: Vec<(Entity, usize)>,
     /// Synapse entities spawned by a host (no [`SynapseRow`] yet): new synapses.
     pub created: Vec<Entity>,
+    /// Synapse entities whose [`SynapseRow`] was inserted (delay or plasticity edits).
+    pub rows: Vec<Entity>,
     /// Neuron entities whose [`NeuronInput`] was inserted.
     pub inputs: Vec<Entity>,
     /// While true (during Writeback and despawns of whole networks) hooks queue nothing.

@@ -48,8 +48,8 @@ fn sync_projection(world: &mut World, eng: &mut NetworkEngine, k: usize, adopted
             match remap.get(slot).copied() {
                 Some(m) if m != usize::MAX => {
                     new[m] = e;
-                    if let Some(mut s) = world.get_mut::<SynapseRow>(e) {
-                        s.slot = m;
+                    if let Some(&row) = world.get::<SynapseRow>(e) {
+                        world.entity_mut(e).insert(SynapseRow { slot: m, ..row });
                     }
                 }
                 _ => {
@@ -106,8 +106,9 @@ fn sync_projection(world: &mut World, eng: &mut NetworkEngine, k: usize, adopted
                 if world.get::<Weight>(e).is_some_and(|old| old.0 != w) {
                     world.entity_mut(e).insert(Weight(w));
                 }
-                if let Some(mut c) = world.get_mut::<SynapseRow>(e) {
-                    c.set_if_neq(super::row_of(store, slot));
+                let row = super::row_of(store, slot);
+                if world.get::<SynapseRow>(e).is_some_and(|old| *old != row) {
+                    world.entity_mut(e).insert(row);
                 }
             }
         }

@@ -223,10 +223,27 @@ pub fn compile_edits(
     mut engines: Query<&mut NetworkEngine>,
     mut timers: ResMut<StageTimers>,
 ) {
-    if queue.weights.is_empty() && queue.removals.is_empty() {
+    if queue.weights.is_empty() && queue.removals.is_empty() && queue.rows.is_empty() {
         return;
     }
     let t0 = Instant::now();
+    for e in std::mem::take(&mut queue.rows) {
+        let Ok((syn, row, _)) = synapses.get(e) else { continue };
+        let Ok(proj) = projections.get(syn.projection) else {
+            continue;
+        };
+        let Ok(mut eng) = engines.get_mut(proj.network) else {
+            continue;
+        };
+        let done = eng.net.set_synapse_row(proj.index, row.slot, row.delay, row.plasticity);
+        // the mirror is resynced from the store: a refused edit is undone, slot and sign restored
+        if let Some(p) = eng.net.projections.get_mut(proj.index) {
+            p.log_slots(&[row.slot]);
+        }
+        if let Err(err) = done {
+            eng.edit_errors.push(err.to_string());
+        }
+    }
     for e in std::mem::take(&mut queue.weights) {
         let Ok((syn, slot, w)) = synapses.get(e) else { continue };
         let Ok(proj) = projections.get(syn.projection) else {

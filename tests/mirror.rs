@@ -305,3 +305,30 @@ fn the_constrain_stage_enforces_masks_after_direct_store_edits() {
                 .all(|k| p.store.weight[k] == 0.0)
     );
 }
+
+#[test]
+fn delay_and_plasticity_edits_by_entity_reach_the_store() {
+    let mut sim = Simulation::from_network(network(false));
+    sim.build().unwrap();
+    let (pre, post) = live_pairs(sim.network())[3];
+    let e = sim.synapse_entities("ab", pre, post).unwrap()[0];
+    let row = *sim.world.get::<SynapseRow>(e).unwrap();
+    // a delay longer than any the ring holds: the ring grows
+    sim.world.entity_mut(e).insert(SynapseRow {
+        delay: 250,
+        plasticity: 0.5,
+        ..row
+    });
+    sim.run_steps(300).unwrap();
+    let s = &sim.network().projection("ab").unwrap().store;
+    assert_eq!((s.delay.get(row.slot), s.plasticity.get(row.slot)), (250, 0.5));
+    let others = (0..s.len()).filter(|&k| k != row.slot && s.delay.get(k) == 250).count();
+    assert_eq!(others, 0, "only that synapse changed");
+    // a bad value is refused and reported; the mirror is restored from the store
+    sim.world.entity_mut(e).insert(SynapseRow { delay: 0, ..row });
+    sim.run_steps(1).unwrap();
+    let errors = std::mem::take(&mut sim.engine_mut().edit_errors);
+    assert!(errors.len() == 1 && errors[0].contains(">= 1 step"), "{errors:?}");
+    assert_eq!(sim.network().projection("ab").unwrap().store.delay.get(row.slot), 250);
+    check_mirrors(&mut sim, "ab", "after the refused edit");
+}
