@@ -354,54 +354,33 @@ impl Network {
                 }
             } else if w != 0.0 {
                 let multapse = !live.is_empty() || *nth > 0;
-                if !p.masks.allows(pre, post, p.recurrent) || (multapse && !p.spec.multapses) {
-                    done.refused += 1;
-                } else {
-                    let sign = new_sign(&p.masks, &pre_polarity, pre, post, w);
-                    if p.store.dale && crate::store::constrain_sign(w, sign) == 0.0 {
-                        done.refused += 1;
-                    } else {
+                match admit(p, &pre_polarity, pre, post, w, multapse) {
+                    Ok(sign) => {
                         added.push((pre, post, w, sign, default_delay));
                         done.created += 1;
                     }
+                    Err(_) => done.refused += 1,
                 }
             }
             *nth += 1;
         }
         if !added.is_empty() {
-            // revive tombstones of the same pair before growing the store
-            let mut grow = Vec::new();
-            for &(pre, post, w, sign, _) in &added {
-                match p.store.find(pre, post)?.find(|&s| p.store.sign[s] == REMOVED) {
-                    Some(slot) => {
-                        p.store.sign[slot] = sign;
-                        p.store.removed -= 1;
-                        p.store.set_weight(slot, w);
-                        changed.push(slot);
-                    }
-                    None => grow.push((pre, post, w, sign, default_delay)),
-                }
-            }
-            if !grow.is_empty() {
-                let map = p.store.insert(&grow)?;
+            let (slots, map) = p.store.add(&added)?;
+            if let Some(map) = map {
                 for c in changed.iter_mut() {
                     *c = map[*c];
                 }
-                let mut is_old = vec![false; p.store.len()];
-                for &m in &map {
-                    is_old[m] = true;
-                }
-                changed.extend((0..p.store.len()).filter(|&s| !is_old[s]));
                 if !p.compact {
                     p.mirror_log.relayout(map);
                 }
             }
+            changed.extend(slots);
         }
         p.log_slots(&changed);
         done.enforced = crate::constraint::enforce(&mut p.store, &p.masks, p.recurrent, Scope::Slots(&changed));
         p.refresh_kernel();
         if done.created > 0 && !self.populations[self.projections[k].post].model.is_rate() {
-            self.resize_ring_for(self.projections[k].post);
+            self.resize_ring(self.projections[k].post);
         }
         Ok(done)
     }
@@ -526,7 +505,7 @@ impl Network {
         }
         p.compact_store();
         if !self.populations[post].model.is_rate() {
-            self.resize_ring_for(post);
+            self.resize_ring(post);
         }
         Ok(done)
     }
@@ -576,24 +555,9 @@ impl Network {
                         .map_err(|e| CortecsError::InvalidRequest(e.to_string()))?
                         .to_owned(),
                 };
-                let existing = p.store.find(pre, post)?;
-                if !p.masks.allows(pre, post, p.recurrent) {
-                    return Err(CortecsError::InvalidRequest(format!(
-                        "{name}: the masks forbid a synapse from pre {pre} to post {post}"
-                    )));
-                }
-                let exists = existing.clone().any(|s| p.store.sign[s] != REMOVED) || pending.contains(&(pre, post));
-                if exists && !p.spec.multapses {
-                    return Err(CortecsError::InvalidRequest(format!(
-                        "{name}: pre {pre} -> post {post} exists and the projection allows no multapses"
-                    )));
-                }
-                let sign = new_sign(&p.masks, &pre_polarity, pre, post, w);
-                if p.store.dale && crate::store::constrain_sign(w, sign) == 0.0 && w != 0.0 {
-                    return Err(CortecsError::InvalidRequest(format!(
-                        "{name}: a weight of {w} has the wrong sign for pre {pre} under Dale's law"
-                    )));
-                }
+                let exists =
+                    p.store.find(pre, post)?.any(|s| p.store.sign[s] != REMOVED) || pending.contains(&(pre, post));
+                let sign = admit(p, &pre_polarity, pre, post, w, exists)?;
                 Ok((pre, post, w, sign, delay))
             })();
             match one {
@@ -608,8 +572,8 @@ impl Network {
         if accepted.is_empty() {
             return results;
         }
-        let map = match p.store.insert(&accepted) {
-            Ok(map) => map,
+        let (slots, map) = match p.store.add(&accepted) {
+            Ok(added) => added,
             Err(e) => {
                 let msg = e.to_string();
                 return results
@@ -618,25 +582,9 @@ impl Network {
                     .collect();
             }
         };
-        let mut taken = vec![false; p.store.len()];
-        for &m in &map {
-            taken[m] = true;
-        }
-        let mut slots = Vec::with_capacity(accepted.len());
-        for &(pre, post, ..) in &accepted {
-            let slot = p
-                .store
-                .find(pre, post)
-                .ok()
-                .and_then(|mut r| r.find(|&s| !taken[s]))
-                .unwrap_or(usize::MAX);
-            if slot != usize::MAX {
-                taken[slot] = true;
-            }
-            slots.push(slot);
-        }
-        if !p.compact {
-            p.mirror_log.relayout(map);
+        match map {
+            Some(map) if !p.compact => p.mirror_log.relayout(map),
+            _ => p.log_slots(&slots),
         }
         crate::constraint::enforce(&mut p.store, &p.masks, p.recurrent, Scope::Slots(&slots));
         p.refresh_kernel();
@@ -864,11 +812,31 @@ impl Network {
             bytes: crate::memory::synapse_memory(self).store_bytes as usize,
         }
     }
+}
 
-    /// Makes the delay ring of spiking population `post` long enough for its inputs.
-    pub fn resize_ring_for(&mut self, post: usize) {
-        self.resize_ring(post);
+/// Whether a new synapse `pre -> post` of weight `w` may be created in `p`
+/// (`exists`: the pair already has a synapse): the masks must allow it, a
+/// second synapse needs multapses, and under Dale's law a nonzero weight must
+/// have the sign the synapse gets. Returns that sign.
+fn admit(p: &Projection, pre_polarity: &[Polarity], pre: u32, post: u32, w: f32, exists: bool) -> Result<Sign> {
+    let name = &p.name;
+    if !p.masks.allows(pre, post, p.recurrent) {
+        return Err(CortecsError::InvalidRequest(format!(
+            "{name}: the masks forbid a synapse from pre {pre} to post {post}"
+        )));
     }
+    if exists && !p.spec.multapses {
+        return Err(CortecsError::InvalidRequest(format!(
+            "{name}: pre {pre} -> post {post} exists and the projection allows no multapses"
+        )));
+    }
+    let sign = new_sign(&p.masks, pre_polarity, pre, post, w);
+    if p.store.dale && crate::store::constrain_sign(w, sign) == 0.0 && w != 0.0 {
+        return Err(CortecsError::InvalidRequest(format!(
+            "{name}: a weight of {w} has the wrong sign for pre {pre} under Dale's law"
+        )));
+    }
+    Ok(sign)
 }
 
 /// The sign a new synapse gets: the E/I mask's, else the pre neuron's

@@ -414,10 +414,7 @@ impl SynapseStore {
                     weight.push(constrain_sign(w, s));
                     sign.push(s);
                     delay.push(d);
-                    plast.push(match &self.plasticity {
-                        Column::Uniform(p) => *p,
-                        Column::PerSynapse(_) => 1.0,
-                    });
+                    plast.push(self.new_plasticity());
                 }
             }
         }
@@ -428,6 +425,68 @@ impl SynapseStore {
         self.delay = Column::from_values(delay, 1);
         self.plasticity = Column::from_values(plast, 0.0);
         Ok(map)
+    }
+
+    /// The plasticity factor a new synapse gets: the projection's uniform
+    /// factor, or 1 when factors differ per synapse.
+    fn new_plasticity(&self) -> f32 {
+        match &self.plasticity {
+            Column::Uniform(p) => *p,
+            Column::PerSynapse(_) => 1.0,
+        }
+    }
+
+    /// Adds synapses `(pre, post, weight, sign, delay)`: each first takes a
+    /// removed slot of its pair (O(log row), the layout stays), the others
+    /// are inserted in one pass (O(n + added)). Returns the slot of each
+    /// entry, in order, and the old-to-new slot map when the layout changed.
+    pub fn add(&mut self, added: &[(u32, u32, f32, Sign, u16)]) -> Result<(Vec<usize>, Option<Vec<usize>>)> {
+        let mut slots = vec![usize::MAX; added.len()];
+        let mut grow = Vec::new();
+        let mut grown = Vec::new();
+        for (i, &(pre, post, w, s, d)) in added.iter().enumerate() {
+            if s == REMOVED || d == 0 {
+                return Err(CortecsError::InvalidRequest(format!(
+                    "new synapse ({pre}, {post}) needs sign +1 or -1 and a delay >= 1 step"
+                )));
+            }
+            match self.find(pre, post)?.find(|&k| self.sign[k] == REMOVED) {
+                Some(k) => {
+                    let len = self.len();
+                    self.sign[k] = s;
+                    self.removed -= 1;
+                    self.weight[k] = constrain_sign(w, s);
+                    self.delay.set(k, d, len);
+                    let p = self.new_plasticity();
+                    self.plasticity.set(k, p, len);
+                    slots[i] = k;
+                }
+                None => {
+                    grow.push(added[i]);
+                    grown.push(i);
+                }
+            }
+        }
+        if grow.is_empty() {
+            return Ok((slots, None));
+        }
+        let map = self.insert(&grow)?;
+        let mut taken = vec![false; self.len()];
+        for &m in &map {
+            taken[m] = true;
+        }
+        for s in slots.iter_mut().filter(|s| **s != usize::MAX) {
+            *s = map[*s];
+        }
+        for (&i, &(pre, post, ..)) in grown.iter().zip(&grow) {
+            // the inserted synapses of a pair are the slots of its range no old slot maps to
+            let k = self.find(pre, post)?.find(|&k| !taken[k]).unwrap_or(usize::MAX);
+            if k != usize::MAX {
+                taken[k] = true;
+            }
+            slots[i] = k;
+        }
+        Ok((slots, Some(map)))
     }
 
     /// The same synapses with the other row order (O(n), stable: synapses
@@ -743,6 +802,30 @@ mod tests {
         assert_eq!(s.weight_stats(SignFilter::Excitatory).count, 1);
         assert_eq!(s.to_coo(), (vec![0, 2], vec![2, 0], vec![-0.25, 1.0]));
         assert_eq!(s.out_degree(), vec![1, 0, 1]);
+    }
+
+    #[test]
+    fn add_revives_a_removed_slot_and_inserts_the_rest() {
+        let mut s = small();
+        let k = s.find_live(0, 2).unwrap().unwrap();
+        s.remove(k);
+        let (slots, map) = s
+            .add(&[(0, 2, -0.75, INHIBITORY, 3), (1, 0, 2.0, EXCITATORY, 2)])
+            .unwrap();
+        let map = map.expect("(1, 0) had no slot: the store grew");
+        assert_eq!(slots[0], map[k], "the removed slot of (0, 2) came back");
+        assert_eq!(s.removed, 0);
+        assert_eq!(
+            (s.weight[slots[0]], s.sign[slots[0]], s.delay.get(slots[0])),
+            (-0.75, INHIBITORY, 3)
+        );
+        assert_eq!(s.pair(slots[1]), (1, 0));
+        assert_eq!((s.weight[slots[1]], s.delay.get(slots[1])), (2.0, 2));
+        assert_eq!(s.live(), 4);
+        // no removed slot left: the store grows; a weight of the wrong sign is 0 (Dale)
+        let (slots, map) = s.add(&[(1, 0, -1.0, EXCITATORY, 1)]).unwrap();
+        assert!(map.is_some() && s.weight[slots[0]] == 0.0);
+        assert!(s.add(&[(9, 0, 1.0, EXCITATORY, 1)]).is_err());
     }
 
     #[test]
