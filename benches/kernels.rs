@@ -40,7 +40,7 @@ fn w2(c: &mut Criterion) {
         b.iter(|| {
             w = if w == 0.1 { 0.2 } else { 0.1 };
             let p = net.projection_mut("exc_exc").unwrap();
-            let k = p.store.find_live(17, 4242).unwrap().unwrap_or(0);
+            let k = p.store().find_live(17, 4242).unwrap().unwrap_or(0);
             p.set_weight(k, w);
             net.step_once()
         })

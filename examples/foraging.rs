@@ -19,10 +19,10 @@
 
 use bevy_ecs::prelude::*;
 use clap::Parser;
-use cortecs::adjust::{Adjuster, SignPolicy};
 use cortecs::prelude::*;
+use cortecs::projection::SignFilter;
+use cortecs::projection::{Adjuster, SignPolicy};
 use cortecs::rng::Stream;
-use cortecs::store::SignFilter;
 use std::f32::consts::PI;
 
 /// Side of the square, wrapping world (arbitrary length units).

@@ -63,15 +63,17 @@ use crate::connect::ProbabilityFn;
 use crate::connect::Strategy;
 use crate::constraint::{Masks, Matrix, SignMask};
 use crate::error::{CortecsError, Result};
+use crate::kernel::NEURON_CHUNK;
 use crate::model::{Derived, ModelKind};
-use crate::network::{
-    MaskSource, MaskSpec, MirrorLog, NEURON_CHUNK, Network, Population, PopulationState, Projection, ProjectionSpec,
-};
+use crate::network::Network;
 use crate::param::{Distribution, Value};
+use crate::population::{Population, PopulationState};
+use crate::projection::StoreChanges;
+use crate::projection::{Column, Major, REMOVED, SynapseStore};
+use crate::projection::{MaskSource, MaskSpec, Projection, ProjectionSpec};
 use crate::record::TempFile;
 use crate::rng::PoissonTable;
 use crate::spatial::Space;
-use crate::store::{Column, Major, REMOVED, SynapseStore};
 use serde::de::{Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 use std::io::{Seek, SeekFrom, Write};
@@ -582,7 +584,7 @@ pub fn save(net: &Network, path: &Path) -> Result<u64> {
             masks,
             recurrent,
             constrain_pending,
-            mirror_log: _,
+            changes: _,
             rebuilds,
             lost_closures: _,
         } = p;
@@ -770,7 +772,7 @@ fn into_network(f: NetworkIn) -> std::result::Result<Network, String> {
             masks: q.masks,
             recurrent: q.recurrent,
             constrain_pending: q.constrain_pending,
-            mirror_log: MirrorLog::default(),
+            changes: StoreChanges::default(),
             rebuilds: q.rebuilds,
             lost_closures: reader.lost,
         };
@@ -820,10 +822,11 @@ fn into_network(f: NetworkIn) -> std::result::Result<Network, String> {
                 .map(|p| usize::from(p.store.max_delay()))
                 .max()
                 .unwrap_or(0);
-            ensure(pop.slots > max, || {
+            ensure(pop.ring.slots() > max, || {
                 format!(
                     "population '{}': delay ring has {} slots, too few for a delay of {max} steps",
-                    pop.name, pop.slots
+                    pop.name,
+                    pop.ring.slots()
                 )
             })?;
         }
@@ -931,9 +934,9 @@ fn check_population(p: &Population, dt: f64) -> Check {
     ensure(p.spike_scratch.iter().all(|s| in_range(s)), || {
         "the spike scratch names a neuron out of range".into()
     })?;
-    let ring = p.slots.checked_mul(2).and_then(|x| x.checked_mul(n));
+    let ring = p.ring.slots().checked_mul(2).and_then(|x| x.checked_mul(n));
     ensure(ring == Some(p.ring.len()), || {
-        format!("delay ring has {} entries for {} slots", p.ring.len(), p.slots)
+        format!("delay ring has {} entries for {} slots", p.ring.len(), p.ring.slots())
     })?;
     match (&p.model, &p.state) {
         (ModelKind::Rate { .. }, PopulationState::Rate(s)) => {
@@ -965,7 +968,7 @@ fn check_population(p: &Population, dt: f64) -> Check {
             ] {
                 lengths(what, len, n)?;
             }
-            ensure(p.slots >= 1, || "delay ring has no slots".into())?;
+            ensure(p.ring.slots() >= 1, || "delay ring has no slots".into())?;
         }
         (model, _) => return Err(format!("state does not belong to a {} population", model.name())),
     }

@@ -36,9 +36,9 @@
 
 use crate::error::{CortecsError, Result};
 use crate::expr::Expr;
+use crate::projection::{EXCITATORY, INHIBITORY, Sign};
 use crate::rng::Stream;
 use crate::spatial::{GridIndex, Space};
-use crate::store::{EXCITATORY, INHIBITORY, Sign};
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use serde::de::{self, Deserializer, VariantAccess, Visitor};

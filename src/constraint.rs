@@ -19,7 +19,7 @@
 //! [`enforce`] applies them to the synapses that changed ([`Scope`]).
 
 use crate::error::{CortecsError, Result};
-use crate::store::{EXCITATORY, INHIBITORY, REMOVED, Sign, SynapseIndex, SynapseStore, constrain_sign};
+use crate::projection::{EXCITATORY, INHIBITORY, REMOVED, Sign, SynapseIndex, SynapseStore, constrain_sign};
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
@@ -460,7 +460,7 @@ pub fn balance(store: &mut SynapseStore, posts: Option<&[u32]>) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Column;
+    use crate::projection::Column;
     use ndarray::array;
 
     fn full(n: u32) -> SynapseStore {

@@ -11,45 +11,46 @@
 //! models, kernels); [`systems`] holds when things happen (the ECS stages).
 #![warn(missing_docs)]
 
-pub mod access;
-pub mod adjust;
 pub mod checkpoint;
 pub mod connect;
 pub mod constraint;
-pub mod embed;
+pub mod ecs;
 pub mod error;
 pub mod expr;
+pub mod kernel;
 pub mod masks;
 pub mod memory;
 pub mod model;
-pub mod param;
-pub mod rng;
-pub mod spatial;
-pub mod store;
-
-pub use error::{CortecsError, Result};
-pub mod components;
 pub mod network;
+pub mod param;
+pub mod population;
+pub mod projection;
 pub mod record;
+pub mod rng;
 pub mod scene;
-pub mod simulation;
+pub mod spatial;
 #[path = "../systems/mod.rs"]
 pub mod systems;
 pub mod workloads;
 
+pub use error::{CortecsError, Result};
+
+// temporary aliases while the other folders move
+pub(crate) mod mask {
+    pub use crate::constraint::*;
+}
+pub(crate) use spatial as space;
+
 /// The names most programs need.
 pub mod prelude {
-    pub use crate::access::{Coo, Csr};
-    pub use crate::adjust::{Adjuster, Selection, SignPolicy};
-    pub use crate::components::*;
     pub use crate::connect::{Polarity, Strategy};
-    pub use crate::embed::{Motors, Readout, Sensors};
+    pub use crate::ecs::*;
     pub use crate::error::{CortecsError, Result};
     pub use crate::model::{Activation, ModelKind, SynapseKind};
-    pub use crate::network::{Network, PoissonDrive, PolaritySpec, PopulationSpec, ProjectionSpec, View};
+    pub use crate::network::Network;
     pub use crate::param::{ClipMode, Distribution, Sequence, Value};
-    pub use crate::simulation::Simulation;
+    pub use crate::population::{PoissonDrive, PolaritySpec, PopulationSpec, View};
+    pub use crate::projection::{Adjuster, Coo, Csr, ProjectionSpec, Selection, SignFilter, SignPolicy, SynapseSlot};
     pub use crate::spatial::{Space, Structure};
-    pub use crate::store::SignFilter;
     pub use crate::systems::{CortecsSystems, add_to_schedule};
 }

@@ -107,10 +107,10 @@ fn workload(name: &str, n_exc: usize, hidden: usize, ms: f64, mirrored: bool) ->
         "w2" if mirrored => {
             let net = cortecs::workloads::brunel(12345, n_exc, 1000, false)?;
             let (rss0, t) = (cortecs::memory::rss_bytes().unwrap_or(0), Instant::now());
-            let mut sim = cortecs::simulation::Simulation::from_network(net);
+            let mut sim = cortecs::ecs::Simulation::from_network(net);
             sim.build()?;
             let rss1 = cortecs::memory::rss_bytes().unwrap_or(0);
-            let n: u64 = sim.network().projections.iter().map(|p| p.store.live()).sum();
+            let n: u64 = sim.network().projections.iter().map(|p| p.store().live()).sum();
             say!(
                 "w2 mirrored: spawned {n} synapse entities in {:.3} s, {:.1} B/synapse for the mirrors (RSS growth)",
                 t.elapsed().as_secs_f64(),
@@ -168,8 +168,8 @@ fn workload(name: &str, n_exc: usize, hidden: usize, ms: f64, mirrored: bool) ->
         }
     };
     let build = t0.elapsed().as_secs_f64();
-    let synapses: u64 = net.projections.iter().map(|p| p.store.live()).sum();
-    let store_bytes: usize = net.projections.iter().map(|p| p.store.bytes()).sum();
+    let synapses: u64 = net.projections.iter().map(|p| p.store().live()).sum();
+    let store_bytes: usize = net.projections.iter().map(|p| p.store().bytes()).sum();
     let t1 = Instant::now();
     net.run_ms(ms)?;
     let sim = t1.elapsed().as_secs_f64();

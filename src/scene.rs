@@ -26,16 +26,17 @@
 //! the file, line and column: syntax errors where the parser stopped, model
 //! errors at the population or projection they concern.
 
-use crate::adjust::Adjuster;
 use crate::connect::Strategy;
+use crate::ecs::Simulation;
 use crate::error::{CortecsError, Result};
 use crate::model::ModelKind;
-use crate::network::{MaskSpec, PoissonDrive, PolaritySpec, PopulationSpec, ProjectionSpec, View};
 use crate::param::{Distribution, Sequence, Value};
+use crate::population::{PoissonDrive, PolaritySpec, PopulationSpec, View};
+use crate::projection::Adjuster;
+use crate::projection::SignFilter;
+use crate::projection::{MaskSpec, ProjectionSpec};
 use crate::record::{SpikeRecorder, StateRecorder};
-use crate::simulation::Simulation;
 use crate::spatial::{Space, Structure};
-use crate::store::SignFilter;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

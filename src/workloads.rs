@@ -5,8 +5,10 @@
 use crate::connect::Strategy;
 use crate::error::Result;
 use crate::model::{ModelKind, SynapseKind};
-use crate::network::{Network, PoissonDrive, PolaritySpec, PopulationSpec, ProjectionSpec};
+use crate::network::Network;
 use crate::param::Value;
+use crate::population::{PoissonDrive, PolaritySpec, PopulationSpec};
+use crate::projection::ProjectionSpec;
 use std::path::Path;
 
 /// W1: Vogels & Abbott COBA, 4000 LIF neurons with conductance-based
@@ -58,7 +60,7 @@ pub fn coba(seed: u64, data_dir: &Path) -> Result<Network> {
 /// W2: Brunel (2000) with `n_exc` excitatory and `n_exc / 4` inhibitory
 /// delta-synapse LIF neurons, fixed in-degree `c_e` E + `c_e / 4` I inputs (with replacement), J =
 /// 0.1 mV, g = 5, D = 1.5 ms, Poisson drive eta = 2. `n_exc = 10_000, c_e = 1000` is W2.
-/// `compact`: keep no mirror entities (see [`crate::simulation::Simulation`]).
+/// `compact`: keep no mirror entities (see [`crate::ecs::Simulation`]).
 pub fn brunel(seed: u64, n_exc: usize, c_e: usize, compact: bool) -> Result<Network> {
     let n_inh = n_exc / 4;
     let c_i = c_e / 4;
@@ -276,7 +278,7 @@ impl Ctrnn {
     /// Runs the whole input `u` (steps, batch, n_in) from the zero state and
     /// returns the readout (steps, batch, n_out).
     pub fn forward(&mut self, u: &ndarray::Array3<f32>) -> ndarray::Array3<f32> {
-        use crate::network::PopulationState;
+        use crate::population::PopulationState;
         let (steps, batch, n_in) = u.dim();
         let n_out = self.net.populations[2].size;
         for p in &mut self.net.populations {

@@ -1,13 +1,14 @@
 //! Checkpoints: save / load of a whole network, bit-exact continuation,
 //! masks and Dale's flag, closures, and every way a file can be wrong.
 
-use cortecs::adjust::Adjuster;
 use cortecs::checkpoint::{self, FORMAT_VERSION, HEADER_LEN, MAGIC};
 use cortecs::connect::ProbabilityFn;
-use cortecs::network::{MaskSource, PopulationState};
+use cortecs::population::PopulationState;
 use cortecs::prelude::*;
+use cortecs::projection::Adjuster;
+use cortecs::projection::MaskSource;
+use cortecs::projection::SignFilter;
 use cortecs::rng::Stream;
-use cortecs::store::SignFilter;
 use cortecs::workloads;
 use std::path::{Path, PathBuf};
 
@@ -233,14 +234,14 @@ fn assert_bit_identical(a: &Network, b: &Network) {
     assert_eq!(a.projections.len(), b.projections.len());
     for (p, q) in a.projections.iter().zip(&b.projections) {
         let name = &p.name;
-        assert_eq!(bits32(&p.store.weight), bits32(&q.store.weight), "{name} weights");
-        assert_eq!(p.store.sign, q.store.sign, "{name} signs");
-        assert_eq!(p.store.minor, q.store.minor, "{name} structure");
-        assert_eq!(p.store.row_ptr, q.store.row_ptr, "{name} structure");
-        assert_eq!(p.store.delay, q.store.delay, "{name} delays");
-        assert_eq!(p.store.removed, q.store.removed, "{name} tombstones");
-        assert_eq!(p.store.dale, q.store.dale, "{name} Dale");
-        assert_eq!(p.masks, q.masks, "{name} masks");
+        assert_eq!(bits32(&p.store().weight), bits32(&q.store().weight), "{name} weights");
+        assert_eq!(p.store().sign, q.store().sign, "{name} signs");
+        assert_eq!(p.store().minor, q.store().minor, "{name} structure");
+        assert_eq!(p.store().row_ptr, q.store().row_ptr, "{name} structure");
+        assert_eq!(p.store().delay, q.store().delay, "{name} delays");
+        assert_eq!(p.store().removed, q.store().removed, "{name} tombstones");
+        assert_eq!(p.store().dale, q.store().dale, "{name} Dale");
+        assert_eq!(p.masks(), q.masks(), "{name} masks");
         assert_eq!(
             p.dense
                 .as_ref()
@@ -361,15 +362,15 @@ fn masks_and_dale_survive_the_round_trip() {
     )
     .unwrap();
     let before = net.projection("rec").unwrap().clone();
-    assert!(before.masks.sparsity.is_some() && before.masks.signs.is_some() && before.masks.balance);
-    assert!(before.store.dale);
+    assert!(before.masks().sparsity.is_some() && before.masks().signs.is_some() && before.masks().balance);
+    assert!(before.store().dale);
     let path = dir.join("m.ckpt");
     net.save(&path).unwrap();
     let back = Network::load(&path).unwrap();
     let rec = back.projection("rec").unwrap();
-    assert_eq!(rec.masks, before.masks);
-    assert_eq!(rec.store, before.store);
-    assert!(rec.store.dale && !rec.masks.self_connections && rec.masks.balance);
+    assert_eq!(rec.masks(), before.masks());
+    assert_eq!(rec.store(), before.store());
+    assert!(rec.store().dale && !rec.masks().self_connections && rec.masks().balance);
     // the spec keeps the arrays it was given
     match (&rec.spec.masks.sparsity, &rec.spec.masks.ei, &rec.spec.masks.plasticity) {
         (Some(MaskSource::Array(s)), Some(MaskSource::Array(e)), Some(MaskSource::Array(p))) => {
@@ -378,15 +379,15 @@ fn masks_and_dale_survive_the_round_trip() {
         other => panic!("masks of the spec not restored: {other:?}"),
     }
     let ab = back.projection("ab").unwrap();
-    assert_eq!(ab.masks, net.projection("ab").unwrap().masks);
-    assert!(!ab.store.dale);
+    assert_eq!(ab.masks(), net.projection("ab").unwrap().masks());
+    assert!(!ab.store().dale);
     assert!(matches!(ab.spec.masks.ei, Some(MaskSource::PerPre(_))));
     // constraints still hold after loading: a wrong-sign write gives 0 under Dale
     let mut back = back;
     let rec = back.projection_mut("rec").unwrap();
-    let k = (0..rec.store.len()).find(|&k| rec.store.sign[k] == 1).unwrap();
+    let k = (0..rec.store().len()).find(|&k| rec.store().sign[k] == 1).unwrap();
     rec.set_weight(k, -3.0);
-    assert_eq!(rec.store.weight[k], 0.0);
+    assert_eq!(rec.store().weight[k], 0.0);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -412,7 +413,7 @@ fn closures_are_markers_in_built_projections_and_refused_in_pending_ones() {
     net.save(&path).unwrap();
     let back = Network::load(&path).unwrap();
     let p = back.projection("by_closure").unwrap();
-    assert_eq!(p.store, net.projection("by_closure").unwrap().store);
+    assert_eq!(p.store(), net.projection("by_closure").unwrap().store());
     assert_eq!(p.lost_closures, vec!["strategy".to_string(), "weight".to_string()]);
     for s in [&p.strategy, &p.spec.strategy] {
         assert!(
@@ -428,14 +429,14 @@ fn closures_are_markers_in_built_projections_and_refused_in_pending_ones() {
     );
     // reapplying its strategy is refused, with the reason, and changes nothing
     let mut back = back;
-    let store = back.projection("by_closure").unwrap().store.clone();
+    let store = back.projection("by_closure").unwrap().store().clone();
     let set_count = back.set_count;
     let msg = back
         .adjust("by_closure", &Adjuster::Reapply, SignFilter::Both)
         .unwrap_err()
         .to_string();
     assert!(msg.contains("by_closure") && msg.contains("Rust closure"), "{msg}");
-    assert_eq!(back.projection("by_closure").unwrap().store, store);
+    assert_eq!(back.projection("by_closure").unwrap().store(), &store);
     assert_eq!(back.set_count, set_count);
     // the loaded network saves again and runs
     back.save(&path).unwrap();
@@ -462,8 +463,8 @@ fn closures_are_markers_in_built_projections_and_refused_in_pending_ones() {
     back.build_pending().unwrap();
     net.build_pending().unwrap();
     assert_eq!(
-        back.projection("later").unwrap().store,
-        net.projection("later").unwrap().store
+        back.projection("later").unwrap().store(),
+        net.projection("later").unwrap().store()
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -753,7 +754,7 @@ fn w2_checkpoint_size() {
     let t = std::time::Instant::now();
     let back = Network::load(&path).unwrap();
     let loaded = t.elapsed();
-    let synapses: u64 = back.projections.iter().map(|p| p.store.live()).sum();
+    let synapses: u64 = back.projections.iter().map(|p| p.store().live()).sum();
     println!(
         "W2 checkpoint: {bytes} bytes ({:.1} MB, {:.2} bytes per synapse, {synapses} synapses), save {saved:.2?}, load {loaded:.2?}",
         bytes as f64 / 1e6,

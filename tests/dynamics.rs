@@ -1,6 +1,6 @@
 //! Dynamics on the compiled kernels: delays, sources, synapse shapes, noise.
 
-use cortecs::network::PopulationState;
+use cortecs::population::PopulationState;
 use cortecs::prelude::*;
 
 /// A spike source firing once at `t_spike` ms into one neuron of `model`.

@@ -3,7 +3,7 @@
 //! components on neuron entities, per-network steps per tick.
 
 use bevy_ecs::prelude::*;
-use cortecs::network::PopulationState;
+use cortecs::population::PopulationState;
 use cortecs::prelude::*;
 
 fn lif() -> ModelKind {
@@ -369,12 +369,12 @@ fn host_components_on_neuron_and_synapse_entities_work_with_the_stages() {
     {
         let mut eng = world.get_mut::<NetworkEngine>(e).unwrap();
         let k = eng.net.projection_index("rec").unwrap();
-        assert_eq!(eng.net.projections[k].store.weight[0], 0.125);
+        assert_eq!(eng.net.projections[k].store().weight[0], 0.125);
         eng.net
             .adjust(
                 "rec",
-                &cortecs::adjust::Adjuster::Scale(2.0),
-                cortecs::store::SignFilter::Both,
+                &cortecs::projection::Adjuster::Scale(2.0),
+                cortecs::projection::SignFilter::Both,
             )
             .unwrap();
     }
@@ -404,8 +404,8 @@ fn host_components_on_neuron_and_synapse_entities_work_with_the_stages() {
         .copied()
         .expect("the tagged synapse keeps its slot");
     assert_eq!(world.get::<Synapse>(syn[5]).copied().unwrap(), pair);
-    let store = &engine(&world, e).net.projection("rec").unwrap().store;
-    assert_eq!(store.weight[k.slot], world.get::<Weight>(syn[5]).unwrap().0);
+    let store = &engine(&world, e).net.projection("rec").unwrap().store();
+    assert_eq!(store.weight[k.slot.index()], world.get::<Weight>(syn[5]).unwrap().0);
     assert_eq!(count::<Tagged>(&mut world), 9);
 }
 

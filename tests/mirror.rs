@@ -60,7 +60,7 @@ fn check_mirrors(sim: &mut Simulation, name: &str, context: &str) {
         eng.neuron_entities[pre_pop].clone(),
         eng.neuron_entities[post_pop].clone(),
     );
-    let store = sim.network().projections[k].store.clone();
+    let store = sim.network().projections[k].store().clone();
     assert_eq!(ents.len(), store.len(), "{context}: entity column length");
     let mut q = sim.world.query::<(Entity, &Synapse, &SynapseRow, &Weight)>();
     let mut count = 0u64;
@@ -69,7 +69,7 @@ fn check_mirrors(sim: &mut Simulation, name: &str, context: &str) {
             continue;
         }
         count += 1;
-        let s = row.slot;
+        let s = row.slot.index();
         assert_eq!(ents[s], e, "{context}: slot {s} column");
         assert_eq!(
             w.0.to_bits(),
@@ -259,7 +259,7 @@ fn mirrored_and_compact_copies_stay_identical_over_a_long_random_sequence() {
             "{context}"
         );
         assert_eq!(m.in_degree("ab").unwrap(), c.in_degree("ab").unwrap(), "{context}");
-        let (sm, sc) = (&m.projections[0].store, &c.projections[0].store);
+        let (sm, sc) = (&m.projections[0].store(), &c.projections[0].store());
         assert!(sm == sc, "{context}: stores differ");
         assert_eq!(
             m.get("b", "v", &View::All).unwrap(),
@@ -286,23 +286,22 @@ fn the_constrain_stage_enforces_masks_after_direct_store_edits() {
     {
         // a learning rule or a host writes the store directly and says so
         let p = sim.network_mut().projection_mut("ab").unwrap();
-        for w in p.store.weight.iter_mut() {
+        for w in p.weights_mut().iter_mut() {
             *w = -*w; // every excitatory weight now has the wrong sign
         }
-        p.constrain_pending = true;
     }
     sim.run_steps(0).unwrap();
     let p = sim.network().projection("ab").unwrap();
-    assert!(!p.constrain_pending);
-    for k in 0..p.store.len() {
-        assert!(f32::from(p.store.sign[k]) * p.store.weight[k] >= 0.0, "slot {k}");
+    assert!(!p.constrain_pending());
+    for k in 0..p.store().len() {
+        assert!(f32::from(p.store().sign[k]) * p.store().weight[k] >= 0.0, "slot {k}");
     }
-    let exc = (0..p.store.len()).filter(|&k| p.store.sign[k] == 1).count();
+    let exc = (0..p.store().len()).filter(|&k| p.store().sign[k] == 1).count();
     assert!(
         exc > 0
-            && (0..p.store.len())
-                .filter(|&k| p.store.sign[k] == 1)
-                .all(|k| p.store.weight[k] == 0.0)
+            && (0..p.store().len())
+                .filter(|&k| p.store().sign[k] == 1)
+                .all(|k| p.store().weight[k] == 0.0)
     );
 }
 
@@ -320,15 +319,28 @@ fn delay_and_plasticity_edits_by_entity_reach_the_store() {
         ..row
     });
     sim.run_steps(300).unwrap();
-    let s = &sim.network().projection("ab").unwrap().store;
-    assert_eq!((s.delay.get(row.slot), s.plasticity.get(row.slot)), (250, 0.5));
-    let others = (0..s.len()).filter(|&k| k != row.slot && s.delay.get(k) == 250).count();
+    let s = &sim.network().projection("ab").unwrap().store();
+    assert_eq!(
+        (s.delay.get(row.slot.index()), s.plasticity.get(row.slot.index())),
+        (250, 0.5)
+    );
+    let others = (0..s.len())
+        .filter(|&k| k != row.slot.index() && s.delay.get(k) == 250)
+        .count();
     assert_eq!(others, 0, "only that synapse changed");
     // a bad value is refused and reported; the mirror is restored from the store
     sim.world.entity_mut(e).insert(SynapseRow { delay: 0, ..row });
     sim.run_steps(1).unwrap();
     let errors = std::mem::take(&mut sim.engine_mut().edit_errors);
     assert!(errors.len() == 1 && errors[0].contains(">= 1 step"), "{errors:?}");
-    assert_eq!(sim.network().projection("ab").unwrap().store.delay.get(row.slot), 250);
+    assert_eq!(
+        sim.network()
+            .projection("ab")
+            .unwrap()
+            .store()
+            .delay
+            .get(row.slot.index()),
+        250
+    );
     check_mirrors(&mut sim, "ab", "after the refused edit");
 }

@@ -48,7 +48,7 @@ fn masked(compact: bool) -> (Network, Array2<f32>) {
 /// Every mask and constraint holds on every live synapse.
 fn assert_constraints(net: &Network, sparsity: &Array2<f32>, context: &str) {
     let p = net.projection("hh").unwrap();
-    let s = &p.store;
+    let s = &p.store();
     let pol = &net.population("h").unwrap().polarity;
     for k in 0..s.len() {
         if s.sign[k] == 0 {
@@ -72,7 +72,7 @@ fn assert_constraints(net: &Network, sparsity: &Array2<f32>, context: &str) {
             f32::from(s.sign[k]) * s.weight[k] >= 0.0,
             "{context}: Dale broken at ({pre},{post})"
         );
-        let pm = p.masks.plasticity.as_ref().unwrap().get(post, pre);
+        let pm = p.masks().plasticity.as_ref().unwrap().get(post, pre);
         assert_eq!(s.plasticity.get(k), pm, "{context}: plasticity of ({pre},{post})");
     }
     // the dense kernel (if any) agrees with the store
@@ -89,7 +89,7 @@ fn normal(std: f64) -> Distribution {
 fn masks_survive_every_adjuster_and_edit() {
     let (mut net, sparsity) = masked(true);
     assert!(
-        net.projection("hh").unwrap().store.dale,
+        net.projection("hh").unwrap().store().dale,
         "per-neuron polarity turns Dale's law on"
     );
     assert_constraints(&net, &sparsity, "after construction");
@@ -160,7 +160,7 @@ fn masks_survive_every_adjuster_and_edit() {
             "single writes of the wrong sign",
             Box::new(|n, _| {
                 let (pre, post) = {
-                    let s = &n.projection("hh").unwrap().store;
+                    let s = &n.projection("hh").unwrap().store();
                     let k = (0..s.len()).find(|&k| s.sign[k] == 1).unwrap();
                     s.pair(k)
                 };
@@ -216,7 +216,7 @@ fn dale_holds_after_randomize_and_writes_of_both_signs() {
     let (mut net, _) = masked(true);
     net.adjust("hh", &Adjuster::Randomize(normal(1.0)), SignFilter::Both)
         .unwrap();
-    let s = &net.projection("hh").unwrap().store;
+    let s = &net.projection("hh").unwrap().store();
     let live = (0..s.len()).filter(|&k| s.sign[k] != 0).count();
     let agree = (0..s.len())
         .filter(|&k| s.sign[k] != 0 && f32::from(s.sign[k]) * s.weight[k] > 0.0)
@@ -225,7 +225,7 @@ fn dale_holds_after_randomize_and_writes_of_both_signs() {
     // perturbing with wide noise crosses zero for many synapses: those become 0, never flipped
     net.adjust("hh", &Adjuster::Perturb(normal(3.0)), SignFilter::Both)
         .unwrap();
-    let s = &net.projection("hh").unwrap().store;
+    let s = &net.projection("hh").unwrap().store();
     let zeros = (0..s.len()).filter(|&k| s.sign[k] != 0 && s.weight[k] == 0.0).count();
     assert!(zeros > live / 10, "{zeros} of {live} synapses hit zero");
     assert!((0..s.len()).all(|k| f32::from(s.sign[k]) * s.weight[k] >= 0.0));
@@ -245,7 +245,7 @@ fn without_dale_signs_follow_weights_only_when_asked() {
     )
     .unwrap();
     assert!(
-        !net.projection("hh").unwrap().store.dale,
+        !net.projection("hh").unwrap().store().dale,
         "signs of the weights' own: no Dale"
     );
     let before = net.weights_dense("hh").unwrap();
@@ -306,13 +306,13 @@ fn dense_coo_and_csr_round_trips_are_exact() {
         assert_eq!(from_csr, d);
         assert_eq!(c.pre.len(), coo.pre.len());
         // writing back what was read changes nothing, bit for bit
-        let before = net.projection(name).unwrap().store.clone();
+        let before = net.projection(name).unwrap().store().clone();
         let done = net.set_weights_dense(name, d.view()).unwrap();
         assert_eq!((done.created, done.refused), (0, 0));
-        assert_eq!(net.projection(name).unwrap().store.weight, before.weight);
+        assert_eq!(net.projection(name).unwrap().store().weight, before.weight);
         net.set_weights_coo(name, &coo).unwrap();
         net.set_weights_csr(name, &csr).unwrap();
-        assert_eq!(net.projection(name).unwrap().store, before);
+        assert_eq!(net.projection(name).unwrap().store(), &before);
         // a new matrix (sign-correct values on the existing synapses) reads back exactly
         let mut rng = Stream::from_seed(21);
         let new = d.mapv(|w| {
@@ -334,7 +334,7 @@ fn dense_coo_and_csr_round_trips_are_exact() {
 #[test]
 fn dense_write_creates_synapses_where_masks_allow() {
     let (mut net, sparsity) = masked(true);
-    let live_before = net.projection("hh").unwrap().store.live();
+    let live_before = net.projection("hh").unwrap().store().live();
     let full = Array2::from_elem((N, N), 0.5f32);
     let done = net.set_weights_dense("hh", full.view()).unwrap();
     // allowed: sparsity ones off the diagonal; inhibitory pre neurons refuse a positive weight (Dale)
@@ -342,7 +342,7 @@ fn dense_write_creates_synapses_where_masks_allow() {
         .flat_map(|post| (0..48).map(move |pre| (post, pre)))
         .filter(|&(post, pre)| pre != post && sparsity[[post, pre]] == 1.0)
         .count() as u64;
-    let s = &net.projection("hh").unwrap().store;
+    let s = &net.projection("hh").unwrap().store();
     let exc_live = (0..s.len()).filter(|&k| s.sign[k] == 1).count() as u64;
     assert_eq!(exc_live, allowed_exc);
     assert!(done.created > 0 && done.refused > 0);
@@ -394,7 +394,7 @@ fn wrong_shapes_and_names_are_errors() {
 
 /// Every synapse of each sign, as (pre, post) -> weight.
 fn by_sign(net: &Network, name: &str, sign: i8) -> Vec<(u32, u32, u32)> {
-    let s = &net.projection(name).unwrap().store;
+    let s = &net.projection(name).unwrap().store();
     let mut v: Vec<(u32, u32, u32)> = (0..s.len())
         .filter(|&k| s.sign[k] == sign)
         .map(|k| {
@@ -521,7 +521,7 @@ fn bits(a: &Array2<f32>) -> Vec<u32> {
 #[test]
 fn one_lesion_in_a_million_changes_one_weight_and_the_next_step() {
     let mut net = million(true);
-    assert_eq!(net.projection("hh").unwrap().store.live(), 1_000_000);
+    assert_eq!(net.projection("hh").unwrap().store().live(), 1_000_000);
     let mut reference = net.clone();
     let before = net.weights_dense("hh").unwrap();
     net.lesion("hh", 123, 456).unwrap();
@@ -568,12 +568,12 @@ fn one_lesion_by_entity_in_a_million_mirrored_synapses() {
 #[test]
 fn masks_can_be_set_after_construction_and_growth_is_queryable() {
     let mut net = spiking_net(true);
-    let live = net.projection("ab").unwrap().store.live();
+    let live = net.projection("ab").unwrap().store().live();
     let mask = Array2::from_shape_fn((50, 80), |(post, pre)| f32::from(u8::from((post + pre) % 2 == 0)));
     let done = net.set_sparsity_mask("ab", mask.view()).unwrap();
     assert!(done.removed > 0);
-    assert_eq!(net.projection("ab").unwrap().store.live(), live - done.removed);
-    assert_eq!(net.projection("ab").unwrap().store.removed, 0, "tombstones dropped");
+    assert_eq!(net.projection("ab").unwrap().store().live(), live - done.removed);
+    assert_eq!(net.projection("ab").unwrap().store().removed, 0, "tombstones dropped");
     let d = net.weights_dense("ab").unwrap();
     assert!(
         d.indexed_iter()
@@ -582,7 +582,7 @@ fn masks_can_be_set_after_construction_and_growth_is_queryable() {
     // E/I mask per synapse: every synapse onto even posts inhibitory
     let ei = Array2::from_shape_fn((50, 80), |(post, _)| if post % 2 == 0 { -1.0f32 } else { 1.0 });
     net.set_ei_mask("ab", ei.view()).unwrap();
-    let s = &net.projection("ab").unwrap().store;
+    let s = &net.projection("ab").unwrap().store();
     for k in 0..s.len() {
         let (_, post) = s.pair(k);
         assert_eq!(s.sign[k], if post % 2 == 0 { -1 } else { 1 });

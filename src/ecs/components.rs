@@ -5,14 +5,10 @@
 //! projection entities point into it; neuron and synapse entities mirror one
 //! neuron or one synapse row (the bevy_rapier pattern: the engine is the
 //! truth, components are how users see and edit it).
-//!
-//! Edits are exact and O(changes): [`Weight`] and [`NeuronInput`] are
-//! immutable components whose insert hooks queue the edit, and despawning a
-//! synapse entity queues its lesion. The [`crate::systems`] stages fold the
-//! queues into the engine.
 
+use super::*;
 use crate::network::Network;
-use crate::store::Sign;
+use crate::projection::{Sign, SynapseSlot};
 use bevy_ecs::lifecycle::HookContext;
 use bevy_ecs::prelude::*;
 use bevy_ecs::world::DeferredWorld;
@@ -164,12 +160,6 @@ pub struct Observed;
 #[component(immutable, on_insert = queue_input)]
 pub struct NeuronInput(pub f64);
 
-fn queue_input(mut world: DeferredWorld, ctx: HookContext) {
-    if let Some(mut q) = world.get_resource_mut::<EditQueue>() {
-        q.inputs.push(ctx.entity);
-    }
-}
-
 /// A synapse entity: its projection and its pre and post neuron entities.
 #[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
 #[component(on_insert = queue_creation, on_remove = queue_removal)]
@@ -182,50 +172,19 @@ pub struct Synapse {
     pub post: Entity,
 }
 
-fn queue_row(mut world: DeferredWorld, ctx: HookContext) {
-    if let Some(mut q) = world.get_resource_mut::<EditQueue>()
-        && !q.suppress
-    {
-        q.rows.push(ctx.entity);
-    }
-}
-
-fn queue_creation(mut world: DeferredWorld, ctx: HookContext) {
-    if world.get::<SynapseRow>(ctx.entity).is_some() {
-        return;
-    }
-    if let Some(mut q) = world.get_resource_mut::<EditQueue>()
-        && !q.suppress
-    {
-        q.created.push(ctx.entity);
-    }
-}
-
-fn queue_removal(mut world: DeferredWorld, ctx: HookContext) {
-    let Some(syn) = world.get::<Synapse>(ctx.entity).copied() else {
-        return;
-    };
-    let Some(slot) = world.get::<SynapseRow>(ctx.entity).map(|s| s.slot) else {
-        return;
-    };
-    if let Some(mut q) = world.get_resource_mut::<EditQueue>()
-        && !q.suppress
-    {
-        q.removals.push((syn.projection, slot));
-    }
-}
-
 /// What a synapse entity mirrors besides its weight, in one component (each
 /// component costs its data plus 8 B of change ticks per entity): the store
 /// slot it mirrors ("has a row" means compiled), its plasticity factor, delay
 /// and sign. Immutable: insert a new one with another `delay` or
 /// `plasticity` to edit them (Compile folds the edit in, O(1)); `slot` and
-/// `sign` are the engine's and are restored at the next writeback.
+/// `sign` are the engine's: a row naming another entity's slot is refused
+/// (reported in [`NetworkEngine::edit_errors`]) and restored.
 #[derive(Component, Debug, Clone, Copy, PartialEq)]
 #[component(immutable, on_insert = queue_row)]
 pub struct SynapseRow {
-    /// Slot in the projection's synapse store.
-    pub slot: usize,
+    /// Slot in the projection's synapse store (the engine's handle: copy
+    /// it from the entity's own row, never from another's).
+    pub slot: SynapseSlot,
     /// Learning-rate factor in [0, 1] (0 = fixed).
     pub plasticity: f32,
     /// Delay in whole time steps (>= 1).
@@ -240,41 +199,3 @@ pub struct SynapseRow {
 #[derive(Component, Debug, Clone, Copy, PartialEq)]
 #[component(immutable, on_insert = queue_weight)]
 pub struct Weight(pub f32);
-
-fn queue_weight(mut world: DeferredWorld, ctx: HookContext) {
-    if let Some(mut q) = world.get_resource_mut::<EditQueue>()
-        && !q.suppress
-    {
-        q.weights.push(ctx.entity);
-    }
-}
-
-/// Edits queued by component hooks, folded in by Stimulate and Compile.
-#[derive(Resource, Debug, Default)]
-pub struct EditQueue {
-    /// Synapse entities whose [`Weight`] was inserted.
-    pub weights: Vec<Entity>,
-    /// Removed synapses: (projection entity, slot).
-    pub removals: Vec<(Entity, usize)>,
-    /// Synapse entities spawned by a host (no [`SynapseRow`] yet): new synapses.
-    pub created: Vec<Entity>,
-    /// Synapse entities whose [`SynapseRow`] was inserted (delay or plasticity edits).
-    pub rows: Vec<Entity>,
-    /// Neuron entities whose [`NeuronInput`] was inserted.
-    pub inputs: Vec<Entity>,
-    /// While true (during Writeback and despawns of whole networks) hooks queue nothing.
-    pub suppress: bool,
-}
-
-/// Per-stage wall-clock timers (seconds, accumulated), like rapier's counters.
-#[derive(Resource, Debug, Default, Clone)]
-pub struct StageTimers {
-    /// Build stage.
-    pub build: f64,
-    /// Compile stage.
-    pub compile: f64,
-    /// Integrate stage.
-    pub integrate: f64,
-    /// Writeback stage.
-    pub writeback: f64,
-}

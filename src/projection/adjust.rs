@@ -12,11 +12,25 @@
 //! store gives the same weights at any thread count, on a mirrored or a
 //! compact projection alike.
 
+use super::*;
 use crate::error::{CortecsError, Result};
+use crate::mask::Enforced;
 use crate::param::{CHUNK, Distribution};
 use crate::rng::Stream;
-use crate::store::{REMOVED, SignFilter, SynapseIndex, SynapseStore, constrain_sign};
 use serde::{Deserialize, Serialize};
+
+/// What an adjustment did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Adjusted {
+    /// Synapses whose weight the adjuster computed anew.
+    pub changed: u64,
+    /// Synapses removed (prune) or replaced (reapply).
+    pub removed: u64,
+    /// Synapses created (reapply).
+    pub created: u64,
+    /// What enforcing the masks afterwards did.
+    pub enforced: Enforced,
+}
 
 /// Which live synapses a lesion, a prune or a selection covers.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -217,7 +231,7 @@ pub fn apply(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{Column, EXCITATORY, INHIBITORY};
+    use crate::projection::{Column, EXCITATORY, INHIBITORY};
 
     fn store(dale: bool) -> SynapseStore {
         // 4 pre x 5 post all-to-all; pre 0..2 excitatory, 2..4 inhibitory

@@ -3,7 +3,7 @@
 //!
 //! A host (a game, an agent-based model) owns the `World` and the
 //! `Schedule`; [`crate::systems::add_to_schedule`] adds cortecs' stages.
-//! Each network is one entity with a [`NetworkEngine`](crate::components::NetworkEngine);
+//! Each network is one entity with a [`NetworkEngine`](crate::ecs::NetworkEngine);
 //! for an agent that is naturally the agent's own entity. Put a [`Sensors`]
 //! and a [`Motors`] component beside the engine: a host system writes the
 //! sensor values between `CortecsSystems::Stimulate` and
@@ -67,11 +67,12 @@
 //! ```
 //!
 //! Despawning a network entity despawns its population, projection, neuron
-//! and synapse entities with it (see [`crate::components::NetworkEngine`]).
+//! and synapse entities with it (see [`crate::ecs::NetworkEngine`]).
 
-use crate::components::NetworkEngine;
+use crate::ecs::NetworkEngine;
 use crate::error::{CortecsError, Result};
-use crate::network::{Network, Population, PopulationState};
+use crate::network::Network;
+use crate::population::{Population, PopulationState};
 use bevy_ecs::prelude::*;
 
 /// One neuron a sensor writes or a motor reads: population index and neuron index.
@@ -120,7 +121,7 @@ fn as_pairs(v: &[(String, usize)]) -> Vec<(&str, usize)> {
 ///
 /// Lives on the network entity, beside its [`NetworkEngine`]. A value stays
 /// until it is written again. Sensor neurons take their input from here
-/// only: a [`crate::components::NeuronInput`] on the same neuron is overwritten.
+/// only: a [`crate::ecs::NeuronInput`] on the same neuron is overwritten.
 #[derive(Component, Clone, Debug, PartialEq)]
 pub struct Sensors {
     channels: Vec<Channel>,

@@ -11,9 +11,11 @@
 //! assert_eq!(sim.network().step, 100);
 //! ```
 
-use crate::components::NetworkEngine;
+use crate::ecs::NetworkEngine;
 use crate::error::{CortecsError, Result};
-use crate::network::{Network, PopulationSpec, ProjectionSpec};
+use crate::network::Network;
+use crate::population::PopulationSpec;
+use crate::projection::ProjectionSpec;
 use crate::systems;
 use bevy_ecs::prelude::*;
 
@@ -36,8 +38,8 @@ impl Simulation {
     /// A simulation of an existing network.
     pub fn from_network(net: Network) -> Simulation {
         let mut world = World::new();
-        world.insert_resource(crate::components::EditQueue::default());
-        world.insert_resource(crate::components::StageTimers::default());
+        world.insert_resource(crate::ecs::EditQueue::default());
+        world.insert_resource(crate::ecs::StageTimers::default());
         let network = world.spawn(NetworkEngine::new(net)).id();
         let mut schedule = Schedule::new(systems::CortecsSchedule);
         // The stages run one after the other and parallelise inside (rayon):
@@ -97,7 +99,7 @@ impl Simulation {
     }
 
     /// Advances `steps` steps in one schedule run, refreshing only
-    /// [`crate::components::Observed`] mirrors (the cheap way to run long in chunks).
+    /// [`crate::ecs::Observed`] mirrors (the cheap way to run long in chunks).
     pub fn advance(&mut self, steps: u64) -> Result<()> {
         self.tick(steps, false)
     }

@@ -1,0 +1,74 @@
+//! Recorders attached to a network entity, sampled by the Record stage
+//! (`systems/record.rs`): spikes and state probes streamed to `.npy` files.
+
+use crate::error::Result;
+use crate::network::Network;
+use crate::record::{RecordError, SpikeRecorder, SpikeSummary, StateRecorder, StateSummary};
+use bevy_ecs::prelude::*;
+
+/// The recorders of one network: spike recorders of populations that record
+/// spikes, and state probes. The Record stage drains each recorded
+/// population's spike buffer and samples each probe whose interval is due,
+/// at the end of every tick. A write error stops the recording and is kept
+/// in [`Recorders::error`]; what was written stays on disk until
+/// [`Recorders::finish`] (or is removed, for an unfinished temp file).
+#[derive(Component, Default)]
+pub struct Recorders {
+    /// (population index, recorder).
+    pub spikes: Vec<(usize, SpikeRecorder)>,
+    /// (population index, variable, probe).
+    pub states: Vec<(usize, String, StateRecorder)>,
+    /// The first error of a sample, if any (nothing more is recorded then).
+    pub error: Option<String>,
+}
+
+impl Recorders {
+    /// The shortest sampling interval of the probes (steps), if any: the
+    /// longest tick that samples every probe on time.
+    pub fn min_every(&self) -> Option<u64> {
+        self.states.iter().map(|(_, _, r)| r.every()).min()
+    }
+
+    /// Takes one tick's samples from `net` (what the Record stage runs).
+    pub fn sample(&mut self, net: &mut Network) -> Result<()> {
+        let dt = net.dt;
+        for (pop, rec) in &mut self.spikes {
+            if let Some(buf) = &mut net.populations[*pop].spike_record {
+                let mut k = 0;
+                while k < buf.len() {
+                    let step = buf[k].0;
+                    let mut e = k;
+                    while e < buf.len() && buf[e].0 == step {
+                        e += 1;
+                    }
+                    let idx: Vec<u32> = buf[k..e].iter().map(|x| x.1).collect();
+                    rec.push(step as f64 * dt, &idx)?;
+                    k = e;
+                }
+                buf.clear();
+            }
+        }
+        let t_ms = net.time();
+        for (pop, var, rec) in &mut self.states {
+            if rec.wants(net.step) {
+                let all = net.populations[*pop].get(var)?;
+                let vals: Vec<f64> = rec.neurons().iter().map(|&i| all[i as usize]).collect();
+                rec.push(t_ms, &vals)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Closes every file (temp file renamed into place) and returns what each wrote.
+    pub fn finish(self) -> std::result::Result<(Vec<SpikeSummary>, Vec<StateSummary>), RecordError> {
+        let mut spikes = Vec::new();
+        for (_, r) in self.spikes {
+            spikes.push(r.finish()?);
+        }
+        let mut states = Vec::new();
+        for (_, _, r) in self.states {
+            states.push(r.finish()?);
+        }
+        Ok((spikes, states))
+    }
+}

@@ -1,0 +1,169 @@
+//! The engine's root: a [`Network`] holds populations, projections and the
+//! clock, by name. It is plain data plus pure functions: it can be built,
+//! stepped, read and edited without any `World` (that is how the kernels are
+//! tested and benchmarked). In an ECS world it lives in a
+//! [`crate::ecs::NetworkEngine`] component on a network entity, and the
+//! systems of [`crate::systems`] keep the user's entities in step with it.
+//!
+//! Here: the registry and by-name lookups (this file), building
+//! ([`build`](Network::add_population)), the by-name facade over each
+//! projection's edit protocol (`weights.rs`: matrices, single synapses,
+//! lesions, adjusters, masks), the memory budget and the summary. Below it:
+//! `population/` and `projection/` (what is built), `kernel/` (the step),
+//! `connect/` (strategies), `mask/`. Above it: `ecs/`, `checkpoint/`, `scene/`.
+
+mod build;
+mod summary;
+mod weights;
+
+pub use build::{connectivity_pairs, read_npy_matrix};
+pub use summary::*;
+
+use crate::error::{CortecsError, Result};
+use crate::param::{Owner, Value};
+use crate::population::{Population, View};
+use crate::projection::{Projection, ProjectionSpec};
+use ndarray::Array1;
+use std::path::PathBuf;
+
+/// A network: populations, projections, clock.
+#[derive(Clone, Debug)]
+pub struct Network {
+    /// Time step (ms).
+    pub dt: f64,
+    /// Global seed.
+    pub seed: u64,
+    /// Steps done.
+    pub step: u64,
+    /// Folder against which relative file paths are resolved.
+    pub base_dir: PathBuf,
+    /// Populations, in update order.
+    pub populations: Vec<Population>,
+    /// Projections.
+    pub projections: Vec<Projection>,
+    /// Projections declared but not built yet.
+    pub pending: Vec<ProjectionSpec>,
+    /// Number of `set` calls so far (keys their random streams).
+    pub set_count: u64,
+}
+
+impl Network {
+    /// An empty network with time step `dt` (ms) and global `seed`.
+    pub fn new(dt: f64, seed: u64) -> Result<Network> {
+        if !(dt.is_finite() && dt > 0.0) {
+            return Err(CortecsError::param(
+                "network.dt",
+                format!("time step must be > 0 ms, got {dt}"),
+            ));
+        }
+        Ok(Network {
+            dt,
+            seed,
+            step: 0,
+            base_dir: PathBuf::from("."),
+            populations: Vec::new(),
+            projections: Vec::new(),
+            pending: Vec::new(),
+            set_count: 0,
+        })
+    }
+
+    /// Biological time (ms).
+    pub fn time(&self) -> f64 {
+        self.step as f64 * self.dt
+    }
+
+    /// Index of the population called `name`.
+    pub fn population_index(&self, name: &str) -> Result<usize> {
+        self.populations
+            .iter()
+            .position(|p| p.name == name)
+            .ok_or_else(|| CortecsError::UnknownName {
+                kind: "population",
+                name: name.to_string(),
+                known: self.populations.iter().map(|p| p.name.clone()).collect(),
+            })
+    }
+
+    /// Index of the projection called `name`.
+    pub fn projection_index(&self, name: &str) -> Result<usize> {
+        self.projections
+            .iter()
+            .position(|p| p.name == name)
+            .ok_or_else(|| CortecsError::UnknownName {
+                kind: "projection",
+                name: name.to_string(),
+                known: self.projections.iter().map(|p| p.name.clone()).collect(),
+            })
+    }
+
+    /// Sets a parameter or state variable of population `population` on the
+    /// neurons of `view` (PyNN's `p[view].set(name=value)`); random values are
+    /// drawn from a stream keyed by the population, the name and how many sets came before.
+    pub fn set(&mut self, population: &str, name: &str, view: &View, value: impl Into<Value>) -> Result<()> {
+        let i = self.population_index(population)?;
+        self.set_count += 1;
+        let (seed, draw) = (self.seed, self.set_count);
+        self.populations[i].set(name, view, &value.into(), seed, draw)
+    }
+
+    /// Values of a parameter or state variable of a population, for the neurons of `view`.
+    pub fn get(&self, population: &str, name: &str, view: &View) -> Result<Array1<f64>> {
+        let p = self.population(population)?;
+        let all = p.get(name)?;
+        let idx = view.indices(p.size, population)?;
+        Ok(idx.iter().map(|&i| all[i]).collect())
+    }
+
+    /// The population called `name`.
+    pub fn population(&self, name: &str) -> Result<&Population> {
+        Ok(&self.populations[self.population_index(name)?])
+    }
+
+    /// The projection called `name`.
+    pub fn projection(&self, name: &str) -> Result<&Projection> {
+        Ok(&self.projections[self.projection_index(name)?])
+    }
+
+    /// Mutable projection called `name`.
+    pub fn projection_mut(&mut self, name: &str) -> Result<&mut Projection> {
+        let i = self.projection_index(name)?;
+        Ok(&mut self.projections[i])
+    }
+
+    fn owner<'a>(&'a self, name: &'a str, param: &'a str) -> Owner<'a> {
+        Owner {
+            seed: self.seed,
+            name,
+            param,
+            base_dir: &self.base_dir,
+        }
+    }
+
+    /// Advances the network by `steps` time steps.
+    pub fn run_steps(&mut self, steps: u64) {
+        for _ in 0..steps {
+            self.step_once();
+        }
+    }
+
+    /// Advances the network by `ms` milliseconds (rounded to whole steps).
+    pub fn run_ms(&mut self, ms: f64) -> Result<()> {
+        if !(ms.is_finite() && ms >= 0.0) {
+            return Err(CortecsError::param(
+                "run",
+                format!("duration must be >= 0 ms, got {ms}"),
+            ));
+        }
+        self.run_steps((ms / self.dt).round() as u64);
+        Ok(())
+    }
+
+    /// One time step: every population in order, then spike delivery.
+
+    /// One time step: every population in order, then spike delivery ([`crate::kernel::step()`]).
+    pub fn step_once(&mut self) {
+        crate::kernel::step(&mut self.populations, &self.projections, self.step, self.dt);
+        self.step += 1;
+    }
+}

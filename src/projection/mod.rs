@@ -1,0 +1,40 @@
+//! Projections (PyNN's `Projection`, rapier's one-concept-in-four-files):
+//! the synapses from a pre to a post population, and everything that reads
+//! or changes them.
+//!
+//! - `spec.rs`: [`ProjectionSpec`], what is declared (strategy, weights, delays, masks);
+//! - `projection.rs`: [`Projection`], what is built, and its one edit
+//!   protocol: every change ends in `commit` (masks enforced, kernel
+//!   patched, changes logged);
+//! - `store.rs`: [`SynapseStore`], the synapses as CSR structure of arrays;
+//!   `store_stats.rs`: reading it whole (dense, COO, statistics, degrees);
+//! - `slot.rs`: [`SynapseSlot`], the engine-owned handle of a mirror's slot;
+//! - `changes.rs`: [`StoreChanges`], what the mirrors must resync;
+//! - `matrix.rs`: dense / COO / CSR reads and writes ([`Coo`], [`Csr`], [`Written`]);
+//! - `edit.rs`: creating synapses, rows, selections, reapply, mask changes;
+//! - `adjust.rs`: Simbrain's adjusters and selections ([`Adjuster`], [`Selection`]).
+//!
+//! This folder never names the `Network`: the by-name facade is
+//! `network/weights.rs`. Strategies that fill a store are in `connect/`,
+//! the masks in `mask/`, the loops that read a store in `kernel/`.
+
+mod adjust;
+mod changes;
+mod edit;
+mod matrix;
+#[allow(clippy::module_inception)]
+mod projection;
+mod slot;
+mod spec;
+mod store;
+mod store_stats;
+
+pub use adjust::*;
+pub use changes::*;
+pub use matrix::{Coo, Csr, Written};
+pub(crate) use matrix::{admit, check_finite, dense_entries, no_synapse};
+pub use projection::{DENSE_MIN_DENSITY, Projection};
+pub use slot::*;
+pub use spec::*;
+pub use store::*;
+pub use store_stats::*;

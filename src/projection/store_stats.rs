@@ -1,0 +1,156 @@
+//! Reading a store whole: dense and COO copies, weight statistics and histograms by sign, in- and out-degrees.
+
+use super::*;
+use crate::error::{CortecsError, Result};
+use serde::{Deserialize, Serialize};
+
+/// Which synapses a statistic or adjustment covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum SignFilter {
+    /// Excitatory synapses only.
+    Excitatory,
+    /// Inhibitory synapses only.
+    Inhibitory,
+    /// Every live synapse.
+    #[default]
+    Both,
+}
+
+impl SignFilter {
+    /// True when a synapse of sign `s` is covered (removed synapses never are).
+    #[inline]
+    pub fn covers(self, s: Sign) -> bool {
+        match self {
+            SignFilter::Excitatory => s == EXCITATORY,
+            SignFilter::Inhibitory => s == INHIBITORY,
+            SignFilter::Both => s != REMOVED,
+        }
+    }
+}
+
+/// Statistics of the weights of a set of synapses.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WeightStats {
+    /// Number of synapses.
+    pub count: u64,
+    /// Mean weight (0 when empty).
+    pub mean: f64,
+    /// Standard deviation (population, 0 when empty).
+    pub std: f64,
+    /// Smallest weight (NaN when empty).
+    pub min: f64,
+    /// Largest weight (NaN when empty).
+    pub max: f64,
+}
+
+impl SynapseStore {
+    /// The weights as a dense matrix, post x pre (like `W` in `y = W r`);
+    /// multapses are summed, absent and removed synapses are 0.
+    pub fn to_dense(&self) -> ndarray::Array2<f32> {
+        let mut d = ndarray::Array2::<f32>::zeros((self.n_post as usize, self.n_pre as usize));
+        for r in 0..self.rows() {
+            for k in self.row(r) {
+                let (pre, post) = match self.major {
+                    Major::Pre => (r, self.minor[k] as usize),
+                    Major::Post => (self.minor[k] as usize, r),
+                };
+                d[[post, pre]] += self.weight[k];
+            }
+        }
+        d
+    }
+
+    /// The live synapses as coordinate lists (pre, post, weight), in store order.
+    pub fn to_coo(&self) -> (Vec<u32>, Vec<u32>, Vec<f32>) {
+        let (pre, post) = self.pairs();
+        let live = |k: &usize| self.sign[*k] != REMOVED;
+        let keep: Vec<usize> = (0..self.len()).filter(live).collect();
+        (
+            keep.iter().map(|&k| pre[k]).collect(),
+            keep.iter().map(|&k| post[k]).collect(),
+            keep.iter().map(|&k| self.weight[k]).collect(),
+        )
+    }
+
+    /// Count, mean, std, min and max of the weights of the synapses `filter` covers.
+    pub fn weight_stats(&self, filter: SignFilter) -> WeightStats {
+        let (mut count, mut sum, mut sum2) = (0u64, 0.0f64, 0.0f64);
+        let (mut min, mut max) = (f64::INFINITY, f64::NEG_INFINITY);
+        for (&w, &s) in self.weight.iter().zip(&self.sign) {
+            if filter.covers(s) {
+                let w = f64::from(w);
+                count += 1;
+                sum += w;
+                sum2 += w * w;
+                min = min.min(w);
+                max = max.max(w);
+            }
+        }
+        if count == 0 {
+            return WeightStats {
+                count,
+                mean: 0.0,
+                std: 0.0,
+                min: f64::NAN,
+                max: f64::NAN,
+            };
+        }
+        let mean = sum / count as f64;
+        let var = (sum2 / count as f64 - mean * mean).max(0.0);
+        WeightStats {
+            count,
+            mean,
+            std: var.sqrt(),
+            min,
+            max,
+        }
+    }
+
+    /// Histogram of the weights `filter` covers over bins given by their
+    /// `edges` (ascending; bin i is [edges[i], edges[i+1]), the last bin closed).
+    pub fn weight_histogram(&self, filter: SignFilter, edges: &[f64]) -> Result<Vec<u64>> {
+        if edges.len() < 2
+            || edges
+                .windows(2)
+                .any(|e| e[0].partial_cmp(&e[1]) != Some(std::cmp::Ordering::Less))
+        {
+            return Err(CortecsError::InvalidRequest(format!(
+                "histogram edges must be at least two ascending values, got {edges:?}"
+            )));
+        }
+        let mut counts = vec![0u64; edges.len() - 1];
+        let last = edges[edges.len() - 1];
+        for (&w, &s) in self.weight.iter().zip(&self.sign) {
+            let w = f64::from(w);
+            if !filter.covers(s) || w < edges[0] || w > last {
+                continue;
+            }
+            let bin = (edges.partition_point(|&e| e <= w) - 1).min(counts.len() - 1);
+            counts[bin] += 1;
+        }
+        Ok(counts)
+    }
+
+    /// Number of live synapses into each post neuron.
+    pub fn in_degree(&self) -> Vec<u32> {
+        self.degree(Major::Post, self.n_post)
+    }
+
+    /// Number of live synapses out of each pre neuron.
+    pub fn out_degree(&self) -> Vec<u32> {
+        self.degree(Major::Pre, self.n_pre)
+    }
+
+    fn degree(&self, of: Major, n: u32) -> Vec<u32> {
+        let mut d = vec![0u32; n as usize];
+        for r in 0..self.rows() {
+            for k in self.row(r) {
+                if self.sign[k] != REMOVED {
+                    let i = if self.major == of { r } else { self.minor[k] as usize };
+                    d[i] += 1;
+                }
+            }
+        }
+        d
+    }
+}
