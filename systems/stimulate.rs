@@ -1,7 +1,6 @@
 //! Stimulate stage: queued neuron inputs applied to the engine (O(writes)).
 
 use crate::ecs::*;
-use crate::population::PopulationState;
 use bevy_ecs::prelude::*;
 
 /// Stimulate stage: applies queued [`NeuronInput`] values (O(writes)).
@@ -25,21 +24,8 @@ pub fn apply_inputs(
             continue;
         };
         if let Some(p) = eng.net.populations.get_mut(pop.index) {
-            set_input(p, neuron.index as usize, input.0);
+            p.set_input(neuron.index as usize, input.0);
         }
     }
     timers.stimulate += t0.elapsed().as_secs_f64();
-}
-
-fn set_input(p: &mut crate::population::Population, i: usize, x: f64) {
-    if i >= p.size {
-        return;
-    }
-    match &mut p.state {
-        PopulationState::Rate(s) => {
-            let b = s.batch;
-            s.input[i * b..(i + 1) * b].fill(x as f32);
-        }
-        _ => p.current[i] = x,
-    }
 }

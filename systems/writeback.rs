@@ -3,26 +3,15 @@
 use super::*;
 use crate::ecs::*;
 use crate::network::Network;
-use crate::population::PopulationState;
 use bevy_ecs::prelude::*;
 use std::time::Instant;
 
 /// The mirror state of neuron `i` of population `p`.
 pub fn neuron_state(net: &Network, p: usize, i: usize) -> NeuronState {
     let pop = &net.populations[p];
-    match &pop.state {
-        PopulationState::Rate(s) => NeuronState {
-            v: f64::from(s.v[i * s.batch]),
-            output: f64::from(s.r[i * s.batch]),
-        },
-        PopulationState::Spiking(s) => NeuronState {
-            v: s.v[i],
-            output: f64::from(u8::from(net.step > 0 && pop.last_spike[i] == net.step - 1)),
-        },
-        _ => NeuronState {
-            v: 0.0,
-            output: f64::from(u8::from(net.step > 0 && pop.last_spike[i] == net.step - 1)),
-        },
+    NeuronState {
+        v: pop.potential(i),
+        output: pop.output(i, net.step),
     }
 }
 
@@ -44,8 +33,10 @@ pub fn writeback_observed(
     }
 }
 
-/// Writeback stage, at segment ends: refreshes every neuron mirror and every
-/// synapse weight mirror of networks that asked for it (O(n), rare).
+/// Writeback stage, at segment ends: refreshes every neuron mirror of
+/// networks that asked for it (O(neurons), once per run segment). Synapse
+/// mirrors need no such pass: every store change is logged by the
+/// projection's commit path and synced in Compile, O(changes).
 pub fn writeback_all(world: &mut World) {
     let t0 = Instant::now();
     let ran = with_taken_engines(
@@ -58,18 +49,6 @@ pub fn writeback_all(world: &mut World) {
                     let new = neuron_state(&eng.net, p, i);
                     if let Some(mut st) = world.get_mut::<NeuronState>(ne) {
                         st.set_if_neq(new);
-                    }
-                }
-            }
-            for (k, slots) in eng.synapse_entities.iter().enumerate() {
-                let store = &eng.net.projections[k].store;
-                for (slot, &se) in slots.iter().enumerate() {
-                    if se == Entity::PLACEHOLDER {
-                        continue;
-                    }
-                    let w = store.weight[slot];
-                    if world.get::<Weight>(se).is_some_and(|old| old.0 != w) {
-                        world.entity_mut(se).insert(Weight(w));
                     }
                 }
             }

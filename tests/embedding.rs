@@ -522,7 +522,7 @@ fn readme_embedding_code_is_the_tested_doc_example() {
         .nth(1)
         .and_then(|b| b.split("\n```").next())
         .expect("the Embedding section has a rust block");
-    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/embed.rs")).unwrap();
+    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/ecs/embed.rs")).unwrap();
     let doc: Vec<&str> = src
         .lines()
         .filter_map(|l| l.strip_prefix("//!"))

@@ -206,15 +206,7 @@ impl Sensors {
     pub fn apply(&self, net: &mut Network) -> Result<()> {
         self.check(net)?;
         for (ch, &x) in self.channels.iter().zip(&self.values) {
-            let pop = &mut net.populations[ch.population as usize];
-            let i = ch.neuron as usize;
-            match &mut pop.state {
-                PopulationState::Rate(s) => {
-                    let b = s.batch;
-                    s.input[i * b..(i + 1) * b].fill(x);
-                }
-                _ => pop.current[i] = f64::from(x),
-            }
+            net.populations[ch.population as usize].set_input(ch.neuron as usize, f64::from(x));
         }
         Ok(())
     }
@@ -364,25 +356,14 @@ impl Motors {
     }
 }
 
-/// Output of a channel's neuron now: f(v) (trial 0) or 1 if it spiked in the last step.
+/// Output of a channel's neuron now ([`Population::output`]).
 fn output(net: &Network, ch: &Channel) -> f32 {
-    let pop = &net.populations[ch.population as usize];
-    let i = ch.neuron as usize;
-    match &pop.state {
-        PopulationState::Rate(s) => s.r[i * s.batch],
-        _ => f32::from(u8::from(net.step > 0 && pop.last_spike[i] == net.step - 1)),
-    }
+    net.populations[ch.population as usize].output(ch.neuron as usize, net.step) as f32
 }
 
-/// Potential (mV) or pre-activation of a channel's neuron now.
+/// Potential (mV) or pre-activation of a channel's neuron now ([`Population::potential`]).
 fn potential(net: &Network, ch: &Channel) -> f32 {
-    let pop = &net.populations[ch.population as usize];
-    let i = ch.neuron as usize;
-    match &pop.state {
-        PopulationState::Rate(s) => s.v[i * s.batch],
-        PopulationState::Spiking(s) => s.v[i] as f32,
-        _ => 0.0,
-    }
+    net.populations[ch.population as usize].potential(ch.neuron as usize) as f32
 }
 
 /// One host frame of one network: feeds the sensors, advances `steps`
