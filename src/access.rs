@@ -40,8 +40,8 @@
 
 use crate::adjust::{self, Adjuster, Selection, SignPolicy};
 use crate::connect::{self, Polarity};
-use crate::constraint::{Enforced, Masks, Scope};
 use crate::error::{CortecsError, Result};
+use crate::mask::{Enforced, Masks, Scope};
 use crate::network::{Network, Projection};
 use crate::rng::Stream;
 use crate::store::{EXCITATORY, INHIBITORY, REMOVED, Sign, SignFilter, WeightStats};
@@ -377,7 +377,7 @@ impl Network {
             changed.extend(slots);
         }
         p.log_slots(&changed);
-        done.enforced = crate::constraint::enforce(&mut p.store, &p.masks, p.recurrent, Scope::Slots(&changed));
+        done.enforced = crate::mask::enforce(&mut p.store, &p.masks, p.recurrent, Scope::Slots(&changed));
         p.refresh_kernel();
         if done.created > 0 && !self.populations[self.projections[k].post].model.is_rate() {
             self.resize_ring(self.projections[k].post);
@@ -443,7 +443,7 @@ impl Network {
                 })?;
                 done.changed = touched.len() as u64;
                 p.mirror_log.all = true;
-                done.enforced = crate::constraint::enforce(&mut p.store, &p.masks, p.recurrent, Scope::Slots(&touched));
+                done.enforced = crate::mask::enforce(&mut p.store, &p.masks, p.recurrent, Scope::Slots(&touched));
                 p.refresh_kernel();
             }
         }
@@ -586,7 +586,7 @@ impl Network {
             Some(map) if !p.compact => p.mirror_log.relayout(map),
             _ => p.log_slots(&slots),
         }
-        crate::constraint::enforce(&mut p.store, &p.masks, p.recurrent, Scope::Slots(&slots));
+        crate::mask::enforce(&mut p.store, &p.masks, p.recurrent, Scope::Slots(&slots));
         p.refresh_kernel();
         if !rate {
             self.resize_ring(self.projections[k].post);

@@ -61,8 +61,8 @@
 #[cfg(doc)]
 use crate::connect::ProbabilityFn;
 use crate::connect::Strategy;
-use crate::constraint::{Masks, Matrix, SignMask};
 use crate::error::{CortecsError, Result};
+use crate::mask::{Masks, Matrix, SignMask};
 use crate::model::{Derived, ModelKind};
 use crate::network::{
     MaskSource, MaskSpec, MirrorLog, NEURON_CHUNK, Network, Population, PopulationState, Projection, ProjectionSpec,

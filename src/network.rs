@@ -8,8 +8,8 @@
 //! the user's entities in step with it.
 
 use crate::connect::{self, ConnectInput, Connectivity, Polarity, Strategy};
-use crate::constraint::{self, Enforced, Masks, Scope};
 use crate::error::{CortecsError, Result};
+use crate::mask::{self, Enforced, Masks, Scope};
 use crate::model::{self, Derived, ModelKind, Params, SpikingState, StateChunk, StepInput};
 use crate::param::{Owner, Sequence, SynapsePairs, Value};
 use crate::rng::{self, Stream};
@@ -168,7 +168,7 @@ pub enum MaskSource {
 }
 
 /// The masks of a projection as declared (resolved and validated by
-/// [`Network::add_projection`]); see [`crate::constraint`]. All post x pre.
+/// [`Network::add_projection`]); see [`crate::mask`]. All post x pre.
 #[derive(Clone, Debug, Default, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MaskSpec {
@@ -459,7 +459,7 @@ impl Projection {
             // set_weight already kept Dale's sign
             return Enforced::default();
         }
-        let done = constraint::enforce(&mut self.store, &self.masks, self.recurrent, Scope::Slots(slots));
+        let done = mask::enforce(&mut self.store, &self.masks, self.recurrent, Scope::Slots(slots));
         if done.balanced > 0 || done.removed > 0 {
             self.mirror_log.all = true;
             self.refresh_kernel();
@@ -470,7 +470,7 @@ impl Projection {
     /// Enforces the masks on every synapse, drops the tombstones this made,
     /// and rebuilds the kernel (after construction, a mask change, a bulk edit).
     pub fn constrain_all(&mut self) -> Enforced {
-        let done = constraint::enforce(&mut self.store, &self.masks, self.recurrent, Scope::All);
+        let done = mask::enforce(&mut self.store, &self.masks, self.recurrent, Scope::All);
         self.constrain_pending = false;
         self.mirror_log.all = true;
         self.refresh_kernel();
@@ -1048,7 +1048,7 @@ impl Network {
         conn: Connectivity,
         pre: usize,
         post: usize,
-        sign_mask: Option<&crate::constraint::SignMask>,
+        sign_mask: Option<&crate::mask::SignMask>,
     ) -> Result<SynapseStore> {
         let input = self.connect_input(spec, pre, post);
         let store = self.make_store(spec, conn, &input, sign_mask)?;
@@ -1068,7 +1068,7 @@ impl Network {
         spec: &ProjectionSpec,
         conn: Connectivity,
         input: &ConnectInput<'_>,
-        sign_mask: Option<&crate::constraint::SignMask>,
+        sign_mask: Option<&crate::mask::SignMask>,
     ) -> Result<SynapseStore> {
         let name = spec.name.as_str();
         let n = conn.post.len();
@@ -1589,7 +1589,7 @@ fn update_spiking(pop: &mut Population, step: u64, dt: f64) {
                             }
                         }
                     }
-                    model::step_spiking(
+                    crate::kernel::step_spiking(
                         model,
                         params,
                         derived,
