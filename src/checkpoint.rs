@@ -61,9 +61,9 @@
 #[cfg(doc)]
 use crate::connect::ProbabilityFn;
 use crate::connect::Strategy;
-use crate::constraint::{Masks, Matrix, SignMask};
 use crate::error::{CortecsError, Result};
 use crate::kernel::NEURON_CHUNK;
+use crate::mask::{Masks, Matrix, SignMask};
 use crate::model::{Derived, ModelKind};
 use crate::network::Network;
 use crate::param::{Distribution, Value};

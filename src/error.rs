@@ -101,6 +101,9 @@ pub enum CortecsError {
     /// Writing a recording failed.
     #[error(transparent)]
     Record(#[from] crate::record::RecordError),
+    /// A mask is invalid (wrong shape, entry out of range, wrong length).
+    #[error(transparent)]
+    Mask(#[from] crate::mask::MaskError),
     /// A scene file is invalid.
     #[error("{path}:{line}:{column}: {message}")]
     Scene {

@@ -13,12 +13,12 @@
 
 pub mod checkpoint;
 pub mod connect;
-pub mod constraint;
 pub mod ecs;
 pub mod error;
 pub mod expr;
+pub mod io;
 pub mod kernel;
-pub mod masks;
+pub mod mask;
 pub mod memory;
 pub mod model;
 pub mod network;
@@ -35,10 +35,7 @@ pub mod workloads;
 
 pub use error::{CortecsError, Result};
 
-// temporary aliases while the other folders move
-pub(crate) mod mask {
-    pub use crate::constraint::*;
-}
+// temporary alias while the other folders move
 pub(crate) use spatial as space;
 
 /// The names most programs need.

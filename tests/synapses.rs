@@ -1,7 +1,7 @@
 //! Touching any synapse: masks and constraints after every change, weight
 //! matrix round trips, lesions, adjusters restricted by sign, statistics.
 
-use cortecs::constraint::SignMask;
+use cortecs::mask::SignMask;
 use cortecs::prelude::*;
 use cortecs::rng::Stream;
 use ndarray::Array2;
@@ -607,8 +607,8 @@ fn masks_can_be_set_after_construction_and_growth_is_queryable() {
 
 #[test]
 fn mask_generators_feed_projections() {
-    use cortecs::masks::MultiAreaEI;
-    use cortecs::masks::{MultiArea, RandomInput};
+    use cortecs::mask::MultiAreaEI;
+    use cortecs::mask::{MultiArea, RandomInput};
     let base = MultiArea {
         n_hidden: N,
         n_areas: 3,

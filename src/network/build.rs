@@ -375,7 +375,7 @@ impl Network {
         conn: Connectivity,
         pre: usize,
         post: usize,
-        sign_mask: Option<&crate::constraint::SignMask>,
+        sign_mask: Option<&crate::mask::SignMask>,
     ) -> Result<SynapseStore> {
         let input = self.connect_input(spec, pre, post);
         let store = self.make_store(spec, conn, &input, sign_mask)?;
@@ -395,7 +395,7 @@ impl Network {
         spec: &ProjectionSpec,
         conn: Connectivity,
         input: &ConnectInput<'_>,
-        sign_mask: Option<&crate::constraint::SignMask>,
+        sign_mask: Option<&crate::mask::SignMask>,
     ) -> Result<SynapseStore> {
         let name = spec.name.as_str();
         let n = conn.post.len();

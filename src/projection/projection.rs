@@ -134,28 +134,32 @@ impl Projection {
     }
 
     /// The one epilogue of every store change: enforces the masks on
-    /// `touched`, records `touched` and whatever the masks changed besides
+    /// `touched`, records `touched` and every slot the masks changed besides
     /// (balance rescales whole post rows), and patches or rebuilds the
     /// kernel. `patch`: the change kept the layout and touched few slots, so
     /// the dense kernel is patched entry by entry instead of rebuilt.
     pub(crate) fn commit(&mut self, touched: Touched<'_>, patch: bool) -> Enforced {
-        let done = match touched {
-            Touched::Slots(slots) if self.masks.is_empty() && self.store.dale => {
+        let (done, also) = match touched {
+            Touched::Slots(_) if self.masks.is_empty() && self.store.dale => {
                 // store.set_weight / remove already kept Dale's sign; nothing else to enforce
-                let _ = slots;
-                Enforced::default()
+                (Enforced::default(), Vec::new())
             }
-            Touched::Slots(slots) => mask::enforce(&mut self.store, &self.masks, self.recurrent, Scope::Slots(slots)),
+            Touched::Slots(slots) => {
+                mask::enforce_touched(&mut self.store, &self.masks, self.recurrent, Scope::Slots(slots))
+            }
             Touched::All => {
                 self.constrain_pending = false;
-                mask::enforce(&mut self.store, &self.masks, self.recurrent, Scope::All)
+                (
+                    mask::enforce(&mut self.store, &self.masks, self.recurrent, Scope::All),
+                    Vec::new(),
+                )
             }
         };
-        let wide = done.balanced > 0 || done.removed > 0;
-        self.log(if wide { Touched::All } else { touched });
+        self.log(touched);
+        self.log(Touched::Slots(&also));
         match touched {
-            Touched::Slots(slots) if patch && !wide => {
-                for &k in slots {
+            Touched::Slots(slots) if patch && also.len() <= slots.len() => {
+                for &k in slots.iter().chain(&also) {
                     self.patch_kernel(k);
                 }
             }

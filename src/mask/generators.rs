@@ -1,17 +1,18 @@
-//! Connectivity mask generators in the style of nn4n's mask "structures" (Zhaoze Wang's nn4n,
-//! `nn4n/mask/{multi_area,multi_area_ei,random_input}.py`), plus a dependency-free PNG writer for plotting them.
+//! nn4n's mask "structures" (Zhaoze Wang's nn4n, `nn4n/mask/{multi_area,multi_area_ei,random_input}.py`):
+//! generators of input, recurrent and readout masks.
 //!
 //! Orientation: every mask is **post x pre** (rows = receiving units, columns = sending units), like `W` in
 //! `y = W r`. nn4n builds its masks in the same orientation internally (its hidden layer computes `s Wᵀ`, and
 //! it flips the sign of the *columns* of inhibitory units), so nn4n's `area_connectivities[i, j]` is the
 //! probability of a connection from area `j` to area `i`, exactly as here.
 //!
-//! Randomness comes from a self-contained SplitMix64 seeded with the caller's seed; draws happen in a fixed
-//! order (row-major over post, then pre), so a seed fully determines the masks.
+//! Randomness comes from the crate's seeded streams ([`Stream::keyed`]), keyed by the caller's seed and
+//! the generator's name; draws happen in a fixed order (row-major over post, then pre), so a seed fully
+//! determines the masks.
 
+use crate::rng::Stream;
 use ndarray::Array2;
 use std::ops::Range;
-use std::path::{Path, PathBuf};
 
 /// The masks a generator returns (all post x pre, values 0/1 for sparsity).
 ///
@@ -31,27 +32,10 @@ pub struct MaskSet {
     pub areas: Vec<Range<usize>>,
 }
 
-impl MaskSet {
-    /// Plots the three masks as PNG files `<prefix>_input.png`, `<prefix>_recurrent.png` and
-    /// `<prefix>_readout.png` in `dir` (each entry a `scale x scale` block; E columns red, I blue when
-    /// signs are known; grey lines between areas) and returns their paths.
-    pub fn plot(&self, dir: &Path, prefix: &str, scale: usize) -> std::io::Result<Vec<std::path::PathBuf>> {
-        std::fs::create_dir_all(dir)?;
-        let mut files = Vec::new();
-        let signs = self.signs.as_deref();
-        for (name, mask, signs) in [
-            ("input", &self.input, None),
-            ("recurrent", &self.recurrent, signs),
-            ("readout", &self.readout, signs),
-        ] {
-            let (w, h, rgb) = mask_image(mask, signs, &self.areas, scale);
-            let file = dir.join(format!("{prefix}_{name}.png"));
-            write_png(&file, w, h, &rgb)?;
-            files.push(file);
-        }
-        Ok(files)
-    }
-}
+/// Name [`MultiArea`] (and [`MultiAreaEI`], which draws its base's masks) keys its stream by.
+const MULTI_AREA: &str = "multi_area";
+/// Name [`RandomInput`] keys its stream by.
+const RANDOM_INPUT: &str = "random_input";
 
 /// Multi-area network without E/I constraints (nn4n `MultiArea`).
 ///
@@ -124,29 +108,6 @@ pub struct RandomInput {
     pub input_fraction: f64,
     /// Whether a unit may connect to itself; `false` zeroes the recurrent diagonal.
     pub self_connections: bool,
-}
-
-/// SplitMix64 (Steele, Lea & Flood 2014), the whole generator state is one `u64`.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1) with 53 random bits.
-    fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-    }
-
-    /// Uniform integer in `0..n` (`n > 0`).
-    fn below(&mut self, n: usize) -> usize {
-        ((self.uniform() * n as f64) as usize).min(n - 1)
-    }
 }
 
 fn check_fraction(name: &str, value: f64) -> Result<(), String> {
@@ -236,7 +197,7 @@ impl MultiArea {
             .enumerate()
             .flat_map(|(a, r)| r.clone().map(move |_| a))
             .collect();
-        let mut rng = SplitMix64(seed);
+        let mut rng = Stream::keyed(seed, MULTI_AREA, "recurrent", 0);
         let mut recurrent = Array2::zeros((n, n));
         for post in 0..n {
             for pre in 0..n {
@@ -321,10 +282,10 @@ impl RandomInput {
         let n = self.n_hidden;
         // nn4n: int(hidden_size * input_spar) units drawn without replacement (partial Fisher-Yates here).
         let k = ((n as f64 * self.input_fraction) as usize).min(n);
-        let mut rng = SplitMix64(seed);
+        let mut rng = Stream::keyed(seed, RANDOM_INPUT, "input", 0);
         let mut order: Vec<usize> = (0..n).collect();
         for i in 0..k {
-            let j = i + rng.below(n - i);
+            let j = i + rng.below((n - i) as u64) as usize;
             order.swap(i, j);
         }
         let mut input = Array2::zeros((n, self.n_input));
@@ -341,205 +302,12 @@ impl RandomInput {
     }
 }
 
-const WHITE: [u8; 3] = [255, 255, 255];
-const BLACK: [u8; 3] = [0, 0, 0];
-const RED: [u8; 3] = [200, 30, 30];
-const BLUE: [u8; 3] = [30, 60, 200];
-const GREY: [u8; 3] = [160, 160, 160];
-
-/// RGB image of a mask for plotting: each entry becomes a `scale x scale` block; 0 -> white, 1 -> black; when
-/// `signs` (per pre column) is given, excitatory columns' ones are red (200,30,30) and inhibitory ones blue
-/// (30,60,200); thin grey lines at area boundaries when `areas` is given.
-///
-/// Any nonzero entry counts as a one; columns beyond `signs.len()` are drawn black. Area boundaries are
-/// 1-pixel grey (160,160,160) lines at the start of every area but the first, drawn vertically when the mask
-/// has `areas`' total unit count of columns and horizontally when it has that many rows. `scale` 0 counts as
-/// 1. Returns `(width, height, rgb)` with `width = ncols * scale`, `height = nrows * scale`, rows top-down.
-pub fn mask_image(
-    mask: &Array2<f32>,
-    signs: Option<&[i8]>,
-    areas: &[Range<usize>],
-    scale: usize,
-) -> (usize, usize, Vec<u8>) {
-    let scale = scale.max(1);
-    let (rows, cols) = mask.dim();
-    let (width, height) = (cols * scale, rows * scale);
-    let mut rgb = vec![255u8; width * height * 3];
-    let put = |rgb: &mut [u8], x: usize, y: usize, c: [u8; 3]| {
-        let i = (y * width + x) * 3;
-        rgb[i..i + 3].copy_from_slice(&c);
-    };
-    for ((r, c), &v) in mask.indexed_iter() {
-        let colour = if v == 0.0 {
-            WHITE
-        } else {
-            match signs.and_then(|s| s.get(c)) {
-                Some(&s) if s > 0 => RED,
-                Some(&s) if s < 0 => BLUE,
-                _ => BLACK,
-            }
-        };
-        if colour == WHITE {
-            continue;
-        }
-        for y in r * scale..(r + 1) * scale {
-            for x in c * scale..(c + 1) * scale {
-                put(&mut rgb, x, y, colour);
-            }
-        }
-    }
-    if let Some(total) = areas.iter().map(|a| a.end).max() {
-        for a in areas.iter().filter(|a| a.start > 0) {
-            if cols == total && a.start < cols {
-                (0..height).for_each(|y| put(&mut rgb, a.start * scale, y, GREY));
-            }
-            if rows == total && a.start < rows {
-                (0..width).for_each(|x| put(&mut rgb, x, a.start * scale, GREY));
-            }
-        }
-    }
-    (width, height, rgb)
-}
-
-/// CRC-32 (IEEE, reflected, polynomial 0xEDB88320) lookup table, built at compile time.
-const CRC_TABLE: [u32; 256] = {
-    let mut table = [0u32; 256];
-    let mut n = 0;
-    while n < 256 {
-        let mut c = n as u32;
-        let mut k = 0;
-        while k < 8 {
-            c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
-            k += 1;
-        }
-        table[n] = c;
-        n += 1;
-    }
-    table
-};
-
-fn crc32_update(crc: u32, bytes: &[u8]) -> u32 {
-    let mut c = !crc;
-    for &b in bytes {
-        c = CRC_TABLE[((c ^ b as u32) & 0xFF) as usize] ^ (c >> 8);
-    }
-    !c
-}
-
-fn crc32(bytes: &[u8]) -> u32 {
-    crc32_update(0, bytes)
-}
-
-fn adler32(bytes: &[u8]) -> u32 {
-    const MOD: u32 = 65521;
-    let (mut a, mut b) = (1u32, 0u32);
-    // 5552 is the largest run length for which `b` cannot overflow before the reduction.
-    for chunk in bytes.chunks(5552) {
-        for &x in chunk {
-            a += x as u32;
-            b += a;
-        }
-        a %= MOD;
-        b %= MOD;
-    }
-    (b << 16) | a
-}
-
-/// zlib stream (RFC 1950) wrapping stored (uncompressed, BTYPE 00) deflate blocks (RFC 1951).
-fn zlib_stored(data: &[u8]) -> Vec<u8> {
-    const MAX_BLOCK: usize = 65_535;
-    let n_blocks = data.len().div_ceil(MAX_BLOCK).max(1);
-    let mut out = Vec::with_capacity(data.len() + 5 * n_blocks + 6);
-    out.extend_from_slice(&[0x78, 0x01]); // CM 8, 32 KiB window, no dictionary, (0x7801 % 31 == 0)
-    let mut blocks = data.chunks(MAX_BLOCK).peekable();
-    if blocks.peek().is_none() {
-        out.extend_from_slice(&[0x01, 0x00, 0x00, 0xFF, 0xFF]); // one empty final block
-    }
-    while let Some(block) = blocks.next() {
-        out.push(u8::from(blocks.peek().is_none())); // BFINAL bit, BTYPE 00
-        let len = block.len() as u16;
-        out.extend_from_slice(&len.to_le_bytes());
-        out.extend_from_slice(&(!len).to_le_bytes());
-        out.extend_from_slice(block);
-    }
-    out.extend_from_slice(&adler32(data).to_be_bytes());
-    out
-}
-
-fn push_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-    out.extend_from_slice(kind);
-    out.extend_from_slice(data);
-    out.extend_from_slice(&crc32_update(crc32(kind), data).to_be_bytes());
-}
-
-/// Scanlines with filter type 0 (None) prepended to each row.
-fn filtered_scanlines(width: usize, height: usize, rgb: &[u8]) -> Vec<u8> {
-    let mut raw = Vec::with_capacity(height * (1 + 3 * width));
-    for row in rgb.chunks(3 * width) {
-        raw.push(0);
-        raw.extend_from_slice(row);
-    }
-    raw
-}
-
-fn encode_png(width: usize, height: usize, rgb: &[u8]) -> std::io::Result<Vec<u8>> {
-    let invalid = |msg: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, msg);
-    const MAX_DIM: usize = (1 << 31) - 1;
-    if width == 0 || height == 0 || width > MAX_DIM || height > MAX_DIM {
-        return Err(invalid(format!(
-            "PNG width and height must be in 1..=2^31-1, got {width} x {height}"
-        )));
-    }
-    let expected = width.checked_mul(height).and_then(|p| p.checked_mul(3));
-    if expected != Some(rgb.len()) {
-        return Err(invalid(format!(
-            "rgb has {} bytes, expected width * height * 3 = {width} * {height} * 3",
-            rgb.len()
-        )));
-    }
-    let idat = zlib_stored(&filtered_scanlines(width, height, rgb));
-    if idat.len() > MAX_DIM {
-        return Err(invalid(format!(
-            "image too large for one IDAT chunk: {} bytes",
-            idat.len()
-        )));
-    }
-    let mut ihdr = Vec::with_capacity(13);
-    ihdr.extend_from_slice(&(width as u32).to_be_bytes());
-    ihdr.extend_from_slice(&(height as u32).to_be_bytes());
-    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]); // bit depth 8, colour type 2 (RGB), deflate, filter 0, no interlace
-    let mut out = Vec::with_capacity(idat.len() + 64);
-    out.extend_from_slice(b"\x89PNG\r\n\x1a\n");
-    push_chunk(&mut out, b"IHDR", &ihdr);
-    push_chunk(&mut out, b"IDAT", &idat);
-    push_chunk(&mut out, b"IEND", &[]);
-    Ok(out)
-}
-
-/// Writes an RGB image as a PNG file with no compression crates: zlib "stored" (uncompressed) deflate blocks,
-/// CRC-32 and Adler-32 computed by hand. Writes to `path.tmp` then renames.
-///
-/// `rgb` is `width * height` pixels, 3 bytes each, row-major from the top. Fails with `InvalidInput` when
-/// the sizes disagree or a dimension is 0.
-pub fn write_png(path: &Path, width: usize, height: usize, rgb: &[u8]) -> std::io::Result<()> {
-    let bytes = encode_png(width, height, rgb)?;
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    let result = std::fs::write(&tmp, &bytes).and_then(|()| std::fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use ndarray::{Array2, array, s};
 
-    fn multi_area(n_hidden: usize, n_areas: usize, conn: Array2<f64>) -> MultiArea {
+    pub(crate) fn multi_area(n_hidden: usize, n_areas: usize, conn: Array2<f64>) -> MultiArea {
         MultiArea {
             n_hidden,
             n_areas,
@@ -558,19 +326,6 @@ mod tests {
 
     fn is_binary(m: &Array2<f32>) -> bool {
         m.iter().all(|&v| v == 0.0 || v == 1.0)
-    }
-
-    #[test]
-    fn splitmix64_reference_values() {
-        // First outputs of the reference SplitMix64 seeded with 0.
-        let mut r = SplitMix64(0);
-        assert_eq!(r.next_u64(), 0xE220_A839_7B1D_CDAF);
-        assert_eq!(r.next_u64(), 0x6E78_9E6A_A1B9_65F4);
-        let mut r = SplitMix64(7);
-        for _ in 0..1000 {
-            let u = r.uniform();
-            assert!((0.0..1.0).contains(&u));
-        }
     }
 
     #[test]
@@ -932,177 +687,5 @@ mod tests {
             .generate(0),
             "n_output",
         );
-    }
-
-    #[test]
-    fn mask_image_colours_and_area_lines() {
-        let mask = array![[1.0f32, 0.0, 1.0], [0.0, 1.0, 0.0]];
-        let pixel = |rgb: &[u8], w: usize, x: usize, y: usize| -> [u8; 3] {
-            let i = (y * w + x) * 3;
-            [rgb[i], rgb[i + 1], rgb[i + 2]]
-        };
-        let (w, h, rgb) = mask_image(&mask, None, &[], 2);
-        assert_eq!((w, h, rgb.len()), (6, 4, 72));
-        for y in 0..4 {
-            for x in 0..6 {
-                let expected = if mask[[y / 2, x / 2]] != 0.0 { BLACK } else { WHITE };
-                assert_eq!(pixel(&rgb, w, x, y), expected, "({x}, {y})");
-            }
-        }
-        let (w, _, rgb) = mask_image(&mask, Some(&[1, -1, 1]), &[], 2);
-        assert_eq!(pixel(&rgb, w, 1, 1), RED);
-        assert_eq!(pixel(&rgb, w, 3, 3), BLUE);
-        assert_eq!(pixel(&rgb, w, 5, 0), RED);
-        assert_eq!(pixel(&rgb, w, 2, 0), WHITE);
-
-        // 3 x 3 hidden mask, areas [0..1, 1..3]: lines at x = 2 and y = 2.
-        let (w, h, rgb) = mask_image(&Array2::zeros((3, 3)), None, &[0..1, 1..3], 2);
-        for y in 0..h {
-            for x in 0..w {
-                let expected = if x == 2 || y == 2 { GREY } else { WHITE };
-                assert_eq!(pixel(&rgb, w, x, y), expected, "({x}, {y})");
-            }
-        }
-        // Readout mask (2 x 3): only vertical lines.
-        let (w, h, rgb) = mask_image(&Array2::zeros((2, 3)), None, &[0..1, 1..3], 1);
-        assert_eq!((w, h), (3, 2));
-        assert_eq!(
-            (pixel(&rgb, w, 1, 0), pixel(&rgb, w, 1, 1), pixel(&rgb, w, 0, 1)),
-            (GREY, GREY, WHITE)
-        );
-    }
-
-    #[test]
-    fn checksums_match_reference_values() {
-        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
-        assert_eq!(crc32(b"IEND"), 0xAE42_6082);
-        assert_eq!(adler32(b"Wikipedia"), 0x11E6_0398);
-        assert_eq!(adler32(b""), 1);
-        // Long input exercises the deferred modulo.
-        let data = vec![0xFFu8; 100_000];
-        let (mut a, mut b) = (1u64, 0u64);
-        for &x in &data {
-            a = (a + x as u64) % 65521;
-            b = (b + a) % 65521;
-        }
-        assert_eq!(adler32(&data), ((b << 16) | a) as u32);
-    }
-
-    fn be32(b: &[u8]) -> u32 {
-        u32::from_be_bytes(b[..4].try_into().unwrap())
-    }
-
-    /// Parses a zlib stream made of stored deflate blocks; checks header, block lengths and Adler-32.
-    fn inflate_stored(z: &[u8]) -> Vec<u8> {
-        assert_eq!(z[0] & 0x0F, 8, "CM must be deflate");
-        assert_eq!((z[0] as u16 * 256 + z[1] as u16) % 31, 0, "FCHECK");
-        assert_eq!(z[1] & 0x20, 0, "no preset dictionary");
-        let (mut pos, mut out) = (2, Vec::new());
-        loop {
-            let header = z[pos];
-            assert_eq!((header >> 1) & 3, 0, "stored block expected");
-            let len = u16::from_le_bytes([z[pos + 1], z[pos + 2]]);
-            let nlen = u16::from_le_bytes([z[pos + 3], z[pos + 4]]);
-            assert_eq!(nlen, !len);
-            out.extend_from_slice(&z[pos + 5..pos + 5 + len as usize]);
-            pos += 5 + len as usize;
-            if header & 1 == 1 {
-                break;
-            }
-        }
-        assert_eq!(z.len(), pos + 4, "Adler-32 must end the stream");
-        assert_eq!(be32(&z[pos..]), adler32(&out));
-        out
-    }
-
-    /// Walks the chunks, verifying every CRC; returns (IHDR data, concatenated IDAT data).
-    fn parse_png(png: &[u8]) -> (Vec<u8>, Vec<u8>) {
-        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
-        let (mut pos, mut ihdr, mut idat, mut kinds) = (8, vec![], vec![], vec![]);
-        while pos < png.len() {
-            let len = be32(&png[pos..]) as usize;
-            let kind = &png[pos + 4..pos + 8];
-            let data = &png[pos + 8..pos + 8 + len];
-            let crc = be32(&png[pos + 8 + len..]);
-            let mut covered = kind.to_vec();
-            covered.extend_from_slice(data);
-            assert_eq!(crc, crc32(&covered), "CRC of {}", String::from_utf8_lossy(kind));
-            match kind {
-                b"IHDR" => ihdr = data.to_vec(),
-                b"IDAT" => idat.extend_from_slice(data),
-                _ => {}
-            }
-            kinds.push(kind.to_vec());
-            pos += 12 + len;
-        }
-        assert_eq!(kinds.first().unwrap(), b"IHDR");
-        assert_eq!(kinds.last().unwrap(), b"IEND");
-        (ihdr, idat)
-    }
-
-    fn temp_png(name: &str) -> PathBuf {
-        std::env::temp_dir().join(format!("cortecs_masks_{}_{name}.png", std::process::id()))
-    }
-
-    #[test]
-    fn png_round_trip() {
-        // 7 x 3 small image, and a 250 x 100 one whose scanlines (75_100 bytes) need two stored blocks.
-        for (w, h) in [(7usize, 3usize), (250, 100)] {
-            let rgb: Vec<u8> = (0..w * h * 3).map(|i| (i * 31 % 251) as u8).collect();
-            let path = temp_png(&format!("{w}x{h}"));
-            write_png(&path, w, h, &rgb).unwrap();
-            let mut tmp = path.as_os_str().to_owned();
-            tmp.push(".tmp");
-            assert!(!Path::new(&tmp).exists(), "temporary file must be renamed away");
-            let png = std::fs::read(&path).unwrap();
-            std::fs::remove_file(&path).unwrap();
-
-            let (ihdr, idat) = parse_png(&png);
-            assert_eq!(ihdr.len(), 13);
-            assert_eq!(be32(&ihdr[0..]) as usize, w);
-            assert_eq!(be32(&ihdr[4..]) as usize, h);
-            assert_eq!(&ihdr[8..], &[8, 2, 0, 0, 0]);
-            // IHDR CRC recomputed by hand from its position in the file.
-            assert_eq!(be32(&png[29..]), crc32(&png[12..29]));
-
-            let mut expected = Vec::new();
-            for row in rgb.chunks(w * 3) {
-                expected.push(0);
-                expected.extend_from_slice(row);
-            }
-            assert_eq!(inflate_stored(&idat), expected);
-        }
-        assert_eq!(inflate_stored(&zlib_stored(&[])), Vec::<u8>::new());
-        let exact = vec![7u8; 65_535 * 2];
-        assert_eq!(inflate_stored(&zlib_stored(&exact)), exact);
-    }
-
-    #[test]
-    fn png_rejects_bad_sizes() {
-        let path = temp_png("bad");
-        for (w, h, n) in [(0, 1, 0), (2, 2, 11), (2, 2, 13)] {
-            let err = write_png(&path, w, h, &vec![0; n]).unwrap_err();
-            assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
-        }
-        assert!(!path.exists());
-    }
-
-    #[test]
-    fn mask_png_end_to_end() {
-        let ei = MultiAreaEI {
-            base: multi_area(30, 3, array![[1.0, 0.1, 0.0], [0.3, 1.0, 0.1], [0.0, 0.3, 1.0]]),
-            exc_pct: 0.8,
-            inter_area_connections: [true, false, true, false],
-            inh_readout: true,
-        };
-        let m = ei.generate(4).unwrap();
-        let (w, h, rgb) = mask_image(&m.recurrent, m.signs.as_deref(), &m.areas, 3);
-        assert_eq!((w, h), (90, 90));
-        let path = temp_png("ei");
-        write_png(&path, w, h, &rgb).unwrap();
-        let png = std::fs::read(&path).unwrap();
-        std::fs::remove_file(&path).unwrap();
-        let (_, idat) = parse_png(&png);
-        assert_eq!(inflate_stored(&idat), filtered_scanlines(w, h, &rgb));
     }
 }
