@@ -69,14 +69,9 @@ pub enum CortecsError {
         #[source]
         source: crate::spatial::SpatialError,
     },
-    /// A connection request cannot be satisfied.
-    #[error("projection '{projection}': {message}")]
-    Connection {
-        /// The projection's name.
-        projection: String,
-        /// What is impossible.
-        message: String,
-    },
+    /// A connection request cannot be satisfied (see [`crate::connect::ConnectError`]).
+    #[error(transparent)]
+    Connect(#[from] crate::connect::ConnectError),
     /// A request that does not fit the current state (e.g. index out of range).
     #[error("{0}")]
     InvalidRequest(String),
@@ -143,11 +138,9 @@ impl CortecsError {
         }
     }
 
-    /// Shorthand for [`CortecsError::Connection`].
+    /// Shorthand for a [`crate::connect::ConnectError::Rule`]: a connection
+    /// request of `projection` that cannot be satisfied.
     pub fn connection(projection: &str, message: impl Into<String>) -> Self {
-        CortecsError::Connection {
-            projection: projection.to_string(),
-            message: message.into(),
-        }
+        CortecsError::Connect(crate::connect::ConnectError::rule(projection, message))
     }
 }

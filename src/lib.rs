@@ -28,6 +28,7 @@ pub mod projection;
 pub mod record;
 pub mod rng;
 pub mod scene;
+pub mod store;
 pub mod spatial;
 #[path = "../systems/mod.rs"]
 pub mod systems;

@@ -7,7 +7,7 @@ use cortecs::population::PopulationState;
 use cortecs::prelude::*;
 use cortecs::projection::Adjuster;
 use cortecs::projection::MaskSource;
-use cortecs::projection::SignFilter;
+use cortecs::store::SignFilter;
 use cortecs::rng::Stream;
 use cortecs::workloads;
 use std::path::{Path, PathBuf};

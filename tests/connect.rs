@@ -3,7 +3,7 @@
 use cortecs::connect::{
     ConnectInput, Connectivity, Polarity, ProbabilityFn, Strategy, assign_signs, connect, expected_count,
 };
-use cortecs::projection::{EXCITATORY, INHIBITORY};
+use cortecs::store::{EXCITATORY, INHIBITORY};
 use cortecs::spatial::Space;
 use ndarray::Array2;
 use proptest::prelude::*;

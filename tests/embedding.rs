@@ -374,7 +374,7 @@ fn host_components_on_neuron_and_synapse_entities_work_with_the_stages() {
             .adjust(
                 "rec",
                 &cortecs::projection::Adjuster::Scale(2.0),
-                cortecs::projection::SignFilter::Both,
+                cortecs::store::SignFilter::Both,
             )
             .unwrap();
     }

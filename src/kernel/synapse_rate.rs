@@ -1,8 +1,8 @@
 //! Rate synapses: `acc += W r` from a dense kernel or from the post-major store.
 
 use crate::kernel::PARALLEL_MIN;
-use crate::projection::Major;
-use crate::projection::SynapseStore;
+use crate::store::Major;
+use crate::store::SynapseStore;
 use rayon::prelude::*;
 
 /// `acc += W r` with a dense post x pre kernel (`r`: pre x batch, `acc`: post x batch).

@@ -1,7 +1,7 @@
 //! Spike delivery: each spike of a pre neuron scatters its row's weights into the post population's delay ring.
 
 use crate::population::Population;
-use crate::projection::{Column, SynapseStore};
+use crate::store::{Column, SynapseStore};
 
 /// `(&v[a], &mut v[b])` for `a != b`.
 pub fn two_mut<T>(v: &mut [T], a: usize, b: usize) -> (&T, &mut T) {

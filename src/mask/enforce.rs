@@ -1,7 +1,7 @@
 //! Applying the masks to the synapses that changed: [`enforce`], [`Scope`], [`balance`].
 
 use super::Masks;
-use crate::projection::{EXCITATORY, INHIBITORY, REMOVED, SynapseIndex, SynapseStore, constrain_sign};
+use crate::store::{EXCITATORY, INHIBITORY, REMOVED, SynapseIndex, SynapseStore, constrain_sign};
 
 /// Which synapses changed and need the constraints applied.
 #[derive(Clone, Copy, Debug)]
@@ -201,7 +201,7 @@ fn balance_logged(store: &mut SynapseStore, posts: Option<&[u32]>, mut log: Opti
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::projection::Column;
+    use crate::store::Column;
     use ndarray::array;
 
     fn full(n: u32) -> SynapseStore {

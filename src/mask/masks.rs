@@ -2,7 +2,7 @@
 
 use super::MaskError;
 use crate::error::Result;
-use crate::projection::{EXCITATORY, INHIBITORY, Sign};
+use crate::store::{EXCITATORY, INHIBITORY, Sign};
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 

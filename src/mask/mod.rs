@@ -1,5 +1,5 @@
 //! Masks and constraints of a projection (nn4n's rules), as pure functions
-//! over a [`SynapseStore`](crate::projection::SynapseStore).
+//! over a [`SynapseStore`](crate::store::SynapseStore).
 //!
 //! Every mask is **post x pre**, the orientation of the weight matrix `W` in
 //! `y = W r` (and of nn4n's masks): entry `[post, pre]` speaks of the synapse

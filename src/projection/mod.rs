@@ -6,8 +6,8 @@
 //! - `projection.rs`: [`Projection`], what is built, and its one edit
 //!   protocol: every change ends in `commit` (masks enforced, kernel
 //!   patched, changes logged);
-//! - `store.rs`: [`SynapseStore`], the synapses as CSR structure of arrays;
-//!   `store_stats.rs`: reading it whole (dense, COO, statistics, degrees);
+//! - the store itself ([`crate::store::SynapseStore`]) is a floor below,
+//!   in `store/`, re-exported here;
 //! - `slot.rs`: [`SynapseSlot`], the engine-owned handle of a mirror's slot;
 //! - `changes.rs`: [`StoreChanges`], what the mirrors must resync;
 //! - `matrix.rs`: dense / COO / CSR reads and writes ([`Coo`], [`Csr`], [`Written`]);
@@ -26,8 +26,6 @@ mod matrix;
 mod projection;
 mod slot;
 mod spec;
-mod store;
-mod store_stats;
 
 pub use adjust::*;
 pub use changes::*;
@@ -35,6 +33,5 @@ pub use matrix::{Coo, Csr, Written};
 pub(crate) use matrix::{admit, check_finite, dense_entries, no_synapse};
 pub use projection::{DENSE_MIN_DENSITY, Projection};
 pub use slot::*;
+pub use crate::store::*;
 pub use spec::*;
-pub use store::*;
-pub use store_stats::*;

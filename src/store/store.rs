@@ -572,7 +572,7 @@ pub fn constrain_sign(w: f32, sign: Sign) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::projection::SignFilter;
+    use crate::store::SignFilter;
 
     fn small() -> SynapseStore {
         // pre 0 -> post 1, 2 ; pre 2 -> post 0
