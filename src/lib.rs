@@ -28,8 +28,8 @@ pub mod projection;
 pub mod record;
 pub mod rng;
 pub mod scene;
-pub mod store;
 pub mod spatial;
+pub mod store;
 #[path = "../systems/mod.rs"]
 pub mod systems;
 pub mod workloads;

@@ -7,8 +7,8 @@ use cortecs::population::PopulationState;
 use cortecs::prelude::*;
 use cortecs::projection::Adjuster;
 use cortecs::projection::MaskSource;
-use cortecs::store::SignFilter;
 use cortecs::rng::Stream;
+use cortecs::store::SignFilter;
 use cortecs::workloads;
 use std::path::{Path, PathBuf};
 

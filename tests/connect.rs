@@ -3,8 +3,8 @@
 use cortecs::connect::{
     ConnectInput, Connectivity, Polarity, ProbabilityFn, Strategy, assign_signs, connect, expected_count,
 };
-use cortecs::store::{EXCITATORY, INHIBITORY};
 use cortecs::spatial::Space;
+use cortecs::store::{EXCITATORY, INHIBITORY};
 use ndarray::Array2;
 use proptest::prelude::*;
 use proptest::strategy::Strategy as PropStrategy;

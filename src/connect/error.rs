@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 /// Result of the connection rules' internals.
-pub(super) type ConnectResult<T> = std::result::Result<T, ConnectError>;
+pub type ConnectResult<T> = std::result::Result<T, ConnectError>;
 
 /// Everything that can make a connection rule refuse a request.
 #[derive(Debug, thiserror::Error)]

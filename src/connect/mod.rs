@@ -80,7 +80,7 @@ pub use input::{ConnectInput, Connectivity, Polarity};
 pub use probability::{DistanceProbFn, LOST_DISTANCE, LOST_PAIR, PairProbFn, ProbabilityFn};
 pub use signs::assign_signs;
 
-use crate::error::Result;
+use self::error::ConnectResult as Result;
 use all_to_all::{all_to_all, one_to_one};
 use error::ConnectResult;
 use fixed_degree::{degree_check, in_degree, out_degree};

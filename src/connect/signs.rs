@@ -1,8 +1,8 @@
 //! Sign assignment: Dale's law for pre neurons with a polarity, the excitatory ratio for the others.
 
 use super::error::ConnectError;
+use super::error::ConnectResult as Result;
 use super::input::{ConnectInput, Connectivity, Polarity, check_probability};
-use crate::error::Result;
 use crate::rng::Stream;
 use crate::store::{EXCITATORY, INHIBITORY, Sign};
 

@@ -6,26 +6,24 @@
 //! dense kernel or post-major store, then Euler step, noise, activation) or
 //! spiking neurons and sources ([`update_spiking`]: drives, ring input, the
 //! neuron model's step) — then spike delivery ([`scatter`]) into each post
-//! population's [`DelayRing`].
+//! population's delay ring ([`crate::population::DelayRing`]).
 //!
 //! Files: `step.rs` (the order), `neuron_rate.rs` (rate units, activations,
 //! `fast_tanh`), `neuron_spiking.rs` (sources, drives and the spiking
 //! models' equations), `synapse_rate.rs` (`W r`), `synapse_spiking.rs`
-//! (scatter), `delay_ring.rs`.
+//! (scatter).
 //!
 //! Kernels read contiguous arrays of `population/` and `projection/`; they
 //! never see `Entity`, `Query` or `World`, never allocate in a step, and
 //! split work into fixed chunks of [`NEURON_CHUNK`] neurons (each with its
 //! own random stream), so results are the same at any thread count.
 
-mod delay_ring;
 mod neuron_rate;
 mod neuron_spiking;
 mod step;
 mod synapse_rate;
 mod synapse_spiking;
 
-pub use delay_ring::DelayRing;
 pub use neuron_rate::*;
 pub use neuron_spiking::*;
 pub use step::step;

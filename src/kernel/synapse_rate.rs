@@ -79,14 +79,3 @@ pub fn rate_input(store: &SynapseStore, r: &[f32], batch: usize, acc: &mut [f32]
             }
         });
 }
-
-/// The dense post x pre kernel of a post-major store (multapses summed).
-pub fn dense_kernel(s: &SynapseStore) -> ndarray::Array2<f32> {
-    let mut d = ndarray::Array2::<f32>::zeros((s.n_post as usize, s.n_pre as usize));
-    for j in 0..s.rows() {
-        for k in s.row(j) {
-            d[[j, s.minor[k] as usize]] += s.weight[k];
-        }
-    }
-    d
-}

@@ -1,7 +1,7 @@
 //! The masks of one projection: sparsity, E/I signs, plasticity, growth, and the flags.
 
 use super::MaskError;
-use crate::error::Result;
+type Result<T> = std::result::Result<T, super::MaskError>;
 use crate::store::{EXCITATORY, INHIBITORY, Sign};
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};

@@ -25,10 +25,11 @@
 //! `round(t_ref/dt)` steps are refractory (`V` held at `v_reset`, delta input
 //! dropped, synaptic conductances keep evolving).
 
+mod activation;
 mod params;
 mod state;
 
-pub use crate::kernel::fast_tanh;
+pub use activation::fast_tanh;
 pub use params::*;
 pub use state::*;
 

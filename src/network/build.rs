@@ -146,7 +146,7 @@ impl Network {
             last_spike: vec![u64::MAX; n],
             pre_noise: spec.pre_noise,
             post_noise: spec.post_noise,
-            ring: crate::kernel::DelayRing::new(n, if spiking { 2 } else { 0 }),
+            ring: crate::population::DelayRing::new(n, if spiking { 2 } else { 0 }),
             rngs,
             spike_scratch: vec![Vec::new(); chunks],
         });

@@ -1,9 +1,9 @@
 //! A built population: parameters, derived constants, positions, polarity, state, drives, input ring; PyNN-style get/set by name.
 
+use super::DelayRing;
 use super::*;
 use crate::connect::Polarity;
 use crate::error::{CortecsError, Result};
-use crate::kernel::DelayRing;
 use crate::model::{self, Derived, ModelKind, Params};
 use crate::param::{Owner, Value};
 use crate::rng::{self, Stream};

@@ -27,11 +27,11 @@ mod projection;
 mod slot;
 mod spec;
 
+pub use crate::store::*;
 pub use adjust::*;
 pub use changes::*;
 pub use matrix::{Coo, Csr, Written};
 pub(crate) use matrix::{admit, check_finite, dense_entries, no_synapse};
 pub use projection::{DENSE_MIN_DENSITY, Projection};
 pub use slot::*;
-pub use crate::store::*;
 pub use spec::*;

@@ -241,6 +241,6 @@ impl Projection {
     pub(crate) fn refresh_kernel(&mut self) {
         let s = &self.store;
         let density = s.live() as f64 / (f64::from(s.n_pre) * f64::from(s.n_post)).max(1.0);
-        self.dense = (s.major == Major::Post && density >= DENSE_MIN_DENSITY).then(|| crate::kernel::dense_kernel(s));
+        self.dense = (s.major == Major::Post && density >= DENSE_MIN_DENSITY).then(|| s.to_dense());
     }
 }
