@@ -22,7 +22,7 @@
 //!     .balance(true))?;
 //! let w = net.weights_dense("hh")?;
 //! net.set_weights_dense("hh", (&w * 1.5).view())?;
-//! let k = net.projection("hh")?.store.find_live(3, 7)?.is_some();
+//! let k = net.projection("hh")?.store().find_live(3, 7)?.is_some();
 //! if k { net.lesion("hh", 3, 7)?; }
 //! net.lesion_selection("hh", &Selection::Fraction(0.1), SignFilter::Inhibitory)?;
 //! net.adjust("hh", &Adjuster::Perturb(Distribution::Normal { mean: 0.0, std: 0.01 }), SignFilter::Excitatory)?;
