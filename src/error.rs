@@ -101,6 +101,9 @@ pub enum CortecsError {
     /// Writing a recording failed.
     #[error(transparent)]
     Record(#[from] crate::record::RecordError),
+    /// A checkpoint cannot be saved or loaded.
+    #[error(transparent)]
+    Checkpoint(#[from] crate::checkpoint::CheckpointError),
     /// A scene file is invalid.
     #[error("{path}:{line}:{column}: {message}")]
     Scene {

@@ -19,6 +19,7 @@ pub mod constraint;
 pub mod embed;
 pub mod error;
 pub mod expr;
+pub mod io;
 pub mod masks;
 pub mod memory;
 pub mod model;
