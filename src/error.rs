@@ -99,6 +99,9 @@ pub enum CortecsError {
     /// A mask is invalid (wrong shape, entry out of range, wrong length).
     #[error(transparent)]
     Mask(#[from] crate::mask::MaskError),
+    /// A checkpoint cannot be saved or loaded.
+    #[error(transparent)]
+    Checkpoint(#[from] crate::checkpoint::CheckpointError),
     /// A scene file is invalid.
     #[error("{path}:{line}:{column}: {message}")]
     Scene {

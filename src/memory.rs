@@ -3,21 +3,7 @@
 
 use crate::network::Network;
 
-/// Peak resident set size of this process (bytes), from `/proc/self/status` (Linux).
-pub fn peak_rss_bytes() -> Option<u64> {
-    proc_status_kib("VmHWM:").map(|k| k * 1024)
-}
-
-/// Current resident set size of this process (bytes) (Linux).
-pub fn rss_bytes() -> Option<u64> {
-    proc_status_kib("VmRSS:").map(|k| k * 1024)
-}
-
-fn proc_status_kib(key: &str) -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = s.lines().find(|l| l.starts_with(key))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
+pub use crate::io::{available_bytes, peak_rss_bytes, rss_bytes};
 
 /// Memory of a built network's synapses, in bytes.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -58,13 +44,6 @@ pub fn synapse_memory(net: &Network) -> SynapseMemory {
 /// `SynapseRow` components, their change ticks and the entity itself), measured with `cortecs workload w2 --mirrored`
 /// (see BENCHMARKS.md); used for estimates before building.
 pub const MIRROR_BYTES_PER_SYNAPSE: f64 = 130.0;
-
-/// Memory available to this process (bytes): `MemAvailable` of `/proc/meminfo`.
-pub fn available_bytes() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = s.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|k| k * 1024)
-}
 
 /// Estimated bytes of the synapses of projections not built yet: the
 /// expected synapse count times the store's bytes per synapse (post index,

@@ -1,0 +1,188 @@
+//! The one `.npy` reader: float64, float32 or int64 arrays of any shape, as f64 vectors or matrices.
+//!
+//! Writing `.npy` files (streamed, atomic) is [`crate::record`]'s.
+
+use crate::error::{CortecsError, Result};
+use ndarray::{Array2, ArrayD, Ix2};
+use ndarray_npy::ReadNpyExt;
+use std::path::Path;
+
+/// Why [`read_any`] failed.
+enum Failure {
+    /// The file could not be opened.
+    Open(CortecsError),
+    /// The file is no float64, float32 or int64 `.npy` array; what the f64
+    /// and the i64 reader said (today's callers quote one or the other).
+    Dtype { as_f64: String, as_i64: String },
+}
+
+impl From<CortecsError> for Failure {
+    fn from(e: CortecsError) -> Self {
+        Failure::Open(e)
+    }
+}
+
+impl Failure {
+    /// The error, quoting what the reader of `which` dtype said.
+    fn into_error(self, path: &Path, quote_f64: bool) -> CortecsError {
+        match self {
+            Failure::Open(e) => e,
+            Failure::Dtype { as_f64, as_i64 } => CortecsError::file(
+                path,
+                format!(
+                    "not a float64, float32 or int64 .npy array ({})",
+                    if quote_f64 { as_f64 } else { as_i64 }
+                ),
+            ),
+        }
+    }
+}
+
+/// Reads a float64, float32 or int64 `.npy` array of any shape as f64.
+fn read_any(path: &Path) -> std::result::Result<ArrayD<f64>, Failure> {
+    let open = || std::fs::File::open(path).map_err(|e| CortecsError::file(path, e));
+    let as_f64 = match ArrayD::<f64>::read_npy(open()?) {
+        Ok(a) => return Ok(a),
+        Err(e) => e.to_string(),
+    };
+    if let Ok(a) = ArrayD::<f32>::read_npy(open()?) {
+        return Ok(a.mapv(f64::from));
+    }
+    match ArrayD::<i64>::read_npy(open()?) {
+        Ok(a) => Ok(a.mapv(|x| x as f64)),
+        Err(e) => Err(Failure::Dtype {
+            as_f64,
+            as_i64: e.to_string(),
+        }),
+    }
+}
+
+/// Reads a 1-D (or any-shape, flattened in C order) `.npy` array as f64.
+///
+/// Accepts float64, float32 and int64; otherwise errs with
+/// `"<path>: not a float64, float32 or int64 .npy array (<the f64 reader's complaint>)"`.
+pub fn read_npy_f64(path: &Path) -> Result<Vec<f64>> {
+    let a = read_any(path).map_err(|f| f.into_error(path, true))?;
+    Ok(a.iter().copied().collect())
+}
+
+/// Reads a post x pre matrix from a `.npy` file (any float or int dtype) as f32.
+///
+/// The data (flattened in C order) must hold `n_post * n_pre` values; the
+/// file's own shape is not checked beyond that. A wrong count is a
+/// [`CortecsError::WrongLength`] with the context
+/// `"<path> (a post x pre = <n_post> x <n_pre> matrix)"`.
+pub fn read_npy_matrix(path: &Path, n_post: usize, n_pre: usize) -> Result<Array2<f32>> {
+    let v = read_npy_f64(path)?;
+    if v.len() != n_post * n_pre {
+        return Err(CortecsError::WrongLength {
+            context: format!("{} (a post x pre = {n_post} x {n_pre} matrix)", path.display()),
+            expected: n_post * n_pre,
+            got: v.len(),
+        });
+    }
+    Ok(Array2::from_shape_fn((n_post, n_pre), |(r, c)| v[r * n_pre + c] as f32))
+}
+
+/// Reads a 2-D `.npy` matrix (float64, float32 or int64) as f64, in the file's shape.
+///
+/// Errs with `"<path>: not a float64, float32 or int64 .npy array (<the i64
+/// reader's complaint>)"` for another dtype and with `"<path>: expected a 2-D
+/// matrix (post x pre), found shape [..]"` for another number of dimensions.
+pub fn read_npy_matrix_f64(path: &Path) -> Result<Array2<f64>> {
+    let any = read_any(path).map_err(|f| f.into_error(path, false))?;
+    let shape = any.shape().to_vec();
+    any.into_dimensionality::<Ix2>().map_err(|_| {
+        CortecsError::file(
+            path,
+            format!("expected a 2-D matrix (post x pre), found shape {shape:?}"),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::test_dir::TestDir;
+    use ndarray::{Array1, Array3};
+    use ndarray_npy::write_npy;
+
+    #[test]
+    fn every_accepted_dtype_reads_as_f64() {
+        let dir = TestDir::new("npy-read");
+        let (f8, f4, i8) = (dir.path("f8.npy"), dir.path("f4.npy"), dir.path("i8.npy"));
+        write_npy(&f8, &Array1::from(vec![0.5f64, -1.25])).unwrap();
+        write_npy(&f4, &Array2::from_shape_vec((2, 2), vec![1f32, 2., 3., 4.]).unwrap()).unwrap();
+        write_npy(&i8, &Array1::from(vec![-3i64, 7])).unwrap();
+        assert_eq!(read_npy_f64(&f8).unwrap(), vec![0.5, -1.25]);
+        assert_eq!(read_npy_f64(&f4).unwrap(), vec![1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(read_npy_f64(&i8).unwrap(), vec![-3.0, 7.0]);
+    }
+
+    #[test]
+    fn matrices_keep_c_order_and_check_their_size() {
+        let dir = TestDir::new("npy-matrix");
+        let p = dir.path("w.npy");
+        let w = Array2::from_shape_fn((2, 3), |(r, c)| (10 * r + c) as f64);
+        write_npy(&p, &w).unwrap();
+        let m = read_npy_matrix(&p, 2, 3).unwrap();
+        assert_eq!(m, w.mapv(|x| x as f32));
+        // only the count is checked: 3 x 2 reads the same data in another shape
+        assert_eq!(
+            read_npy_matrix(&p, 3, 2).unwrap().as_slice().unwrap(),
+            m.as_slice().unwrap()
+        );
+        let e = read_npy_matrix(&p, 2, 2).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                CortecsError::WrongLength {
+                    expected: 4,
+                    got: 6,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(
+            e.to_string()
+                .contains("w.npy (a post x pre = 2 x 2 matrix): array has length 6, expected 4"),
+            "{e}"
+        );
+
+        assert_eq!(read_npy_matrix_f64(&p).unwrap(), w);
+        let cube = dir.path("cube.npy");
+        write_npy(&cube, &Array3::<f32>::zeros((1, 2, 3))).unwrap();
+        let e = read_npy_matrix_f64(&cube).unwrap_err().to_string();
+        assert!(
+            e.ends_with("cube.npy: expected a 2-D matrix (post x pre), found shape [1, 2, 3]"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn other_dtypes_and_missing_files_are_errors_naming_the_file() {
+        let dir = TestDir::new("npy-bad");
+        let p = dir.path("u8.npy");
+        write_npy(&p, &Array1::from(vec![1u8, 2])).unwrap();
+        for e in [
+            read_npy_f64(&p).unwrap_err().to_string(),
+            read_npy_matrix(&p, 1, 2).unwrap_err().to_string(),
+            read_npy_matrix_f64(&p).unwrap_err().to_string(),
+        ] {
+            assert!(
+                e.contains("u8.npy: not a float64, float32 or int64 .npy array ("),
+                "{e}"
+            );
+        }
+        let missing = dir.path("missing.npy");
+        let e = read_npy_f64(&missing).unwrap_err();
+        assert!(matches!(e, CortecsError::File { .. }), "{e}");
+        assert!(
+            read_npy_matrix_f64(&missing)
+                .unwrap_err()
+                .to_string()
+                .contains("missing.npy")
+        );
+    }
+}

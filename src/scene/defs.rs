@@ -1,0 +1,262 @@
+//! The items of a scene file: `*Def` types and timeline [`Action`]s, as RON reads them.
+
+use crate::connect::Strategy;
+use crate::model::ModelKind;
+use crate::param::{Distribution, Sequence, Value};
+use crate::population::PolaritySpec;
+use crate::projection::Adjuster;
+use crate::projection::MaskSpec;
+use crate::spatial::Structure;
+use crate::store::SignFilter;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// A parameter value as written in a scene.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum ValueDef {
+    /// The same number for all.
+    Number(f64),
+    /// An expression (see [`Value::Expr`]).
+    Expr(String),
+    /// One value per neuron or synapse.
+    Array(Vec<f64>),
+    /// A seeded distribution.
+    Random(Distribution),
+    /// A `.npy` file.
+    File(NpyFile),
+}
+
+/// `Npy("path")`: an array in a `.npy` file.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub enum NpyFile {
+    /// Path relative to the scene's folder.
+    Npy(PathBuf),
+}
+
+impl ValueDef {
+    /// The parameter value it denotes.
+    pub fn to_value(&self) -> Value {
+        match self {
+            ValueDef::Number(x) => Value::Const(*x),
+            ValueDef::Expr(s) => Value::Expr(s.clone()),
+            ValueDef::Array(a) => Value::Array(a.clone().into()),
+            ValueDef::Random(d) => Value::Random(d.clone()),
+            ValueDef::File(NpyFile::Npy(p)) => Value::Npy(p.clone()),
+        }
+    }
+}
+
+/// A population in a scene.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PopulationDef {
+    /// Unique name.
+    pub name: String,
+    /// Number of neurons.
+    pub size: usize,
+    /// Neuron model, e.g. `Lif(synapse: CondExp)`, `Rate(activation: Tanh)`, `PoissonSource`.
+    pub model: ModelKind,
+    /// Spatial structure (default: none).
+    #[serde(default = "no_structure")]
+    pub structure: Structure,
+    /// Parameter values by name.
+    #[serde(default)]
+    pub params: BTreeMap<String, ValueDef>,
+    /// Polarity (Dale's law).
+    #[serde(default)]
+    pub polarity: PolaritySpec,
+    /// Spike times (ms) of a spike source.
+    #[serde(default)]
+    pub spike_times: Option<Sequence>,
+    /// Trials side by side (rate units).
+    #[serde(default = "one")]
+    pub batch: usize,
+    /// Rate units: pre-activation noise std.
+    #[serde(default)]
+    pub pre_noise: f64,
+    /// Rate units: post-activation noise std.
+    #[serde(default)]
+    pub post_noise: f64,
+}
+
+fn no_structure() -> Structure {
+    Structure::None
+}
+fn one() -> usize {
+    1
+}
+fn yes() -> bool {
+    true
+}
+fn unit_weight() -> ValueDef {
+    ValueDef::Number(1.0)
+}
+
+/// A projection in a scene.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectionDef {
+    /// Unique name.
+    pub name: String,
+    /// Pre population.
+    pub pre: String,
+    /// Post population.
+    pub post: String,
+    /// Connection strategy, e.g. `FixedProbability(p: 0.02)` or
+    /// `DistanceProbability(p: "0.3 * exp(-d / 75)", cutoff: 300.0)`; file
+    /// paths are relative to the scene's folder.
+    pub strategy: Strategy,
+    /// Weight (magnitude when polarity or a ratio decides signs).
+    #[serde(default = "unit_weight")]
+    pub weight: ValueDef,
+    /// Separate inhibitory weight magnitude.
+    #[serde(default)]
+    pub weight_inh: Option<ValueDef>,
+    /// Delay (ms); default one step.
+    #[serde(default)]
+    pub delay: Option<ValueDef>,
+    /// Excitatory ratio for pre neurons without polarity.
+    #[serde(default)]
+    pub excitatory_ratio: Option<f64>,
+    /// Allow i -> i within one population.
+    #[serde(default = "yes")]
+    pub self_connections: bool,
+    /// Allow several synapses per pair.
+    #[serde(default)]
+    pub multapses: bool,
+    /// No mirror entities.
+    #[serde(default)]
+    pub compact: bool,
+    /// Learning-rate factor of every synapse.
+    #[serde(default)]
+    pub plasticity: f64,
+    /// Periodic boundary extents per axis (µm; 0 = open).
+    #[serde(default)]
+    pub periodic: Option<[f64; 3]>,
+    /// Dale's law (default: on when signs come from a rule).
+    #[serde(default)]
+    pub dale: Option<bool>,
+    /// Masks: `(sparsity: "m.npy", ei: "ei.npy", plasticity: ..., growth: ..., balance: true)`,
+    /// each a post x pre `.npy` file or inline rows.
+    #[serde(default)]
+    pub masks: MaskSpec,
+}
+
+/// A constant Poisson drive in a scene.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DriveDef {
+    /// Target population.
+    pub population: String,
+    /// Rate per neuron (Hz).
+    pub rate: f64,
+    /// Weight per event.
+    pub weight: f64,
+}
+
+/// A state probe in a scene.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateProbeDef {
+    /// Population.
+    pub population: String,
+    /// Variable (`v`, `g_e`, `g_i`, `w`, `r`, ...).
+    pub variable: String,
+    /// Neuron indices.
+    pub neurons: Vec<u32>,
+    /// Sample every this many steps.
+    #[serde(default = "one_u64")]
+    pub every: u64,
+}
+
+fn one_u64() -> u64 {
+    1
+}
+
+/// What a scene records.
+#[derive(Clone, Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RecordDef {
+    /// Populations whose spikes are recorded.
+    #[serde(default)]
+    pub spikes: Vec<String>,
+    /// State probes.
+    #[serde(default)]
+    pub state: Vec<StateProbeDef>,
+    /// Projections whose dense weight matrix is written at the end (post x pre, float32).
+    #[serde(default)]
+    pub weights: Vec<String>,
+}
+
+/// One step of a scene's timeline.
+#[derive(Clone, Debug, Deserialize)]
+pub enum Action {
+    /// Simulate this long (ms).
+    Run {
+        /// Duration (ms).
+        ms: f64,
+    },
+    /// Set a parameter or state variable on some neurons (all when `neurons` is absent).
+    Set {
+        /// Population.
+        population: String,
+        /// Parameter or state variable.
+        name: String,
+        /// The value.
+        value: ValueDef,
+        /// Neuron indices.
+        #[serde(default)]
+        neurons: Option<Vec<usize>>,
+    },
+    /// Remove the synapses from `pre` to `post`.
+    Lesion {
+        /// Projection.
+        projection: String,
+        /// Pre index.
+        pre: u32,
+        /// Post index.
+        post: u32,
+    },
+    /// Apply an adjuster, e.g. `Adjust(projection: "ee", adjuster: Scale(1.5), filter: Inhibitory)`.
+    Adjust {
+        /// Projection.
+        projection: String,
+        /// What to do.
+        adjuster: Adjuster,
+        /// Which synapses: `Excitatory`, `Inhibitory` or `Both` (default).
+        #[serde(default)]
+        filter: SignFilter,
+    },
+    /// Write a projection's whole weight matrix from a post x pre `.npy` file.
+    SetWeights {
+        /// Projection.
+        projection: String,
+        /// The `.npy` file (relative to the scene's folder).
+        file: PathBuf,
+    },
+    /// Write the network summary (populations, projections, weight statistics, masks) to `summary.txt`.
+    Summary,
+    /// Save the whole network to a checkpoint file in the output folder.
+    Save {
+        /// File name (relative to the output folder).
+        file: PathBuf,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_of_every_form_parse() {
+        let v: Vec<ValueDef> =
+            ron::from_str(r#"[1.5, "exp(-d/50)", [1.0, 2.0], Normal(mean: 0.5, std: 0.1), Npy("w.npy")]"#).unwrap();
+        assert_eq!(v[0], ValueDef::Number(1.5));
+        assert_eq!(v[1], ValueDef::Expr("exp(-d/50)".into()));
+        assert_eq!(v[2], ValueDef::Array(vec![1.0, 2.0]));
+        assert_eq!(v[3], ValueDef::Random(Distribution::Normal { mean: 0.5, std: 0.1 }));
+        assert_eq!(v[4], ValueDef::File(NpyFile::Npy("w.npy".into())));
+    }
+}

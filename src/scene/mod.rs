@@ -1,0 +1,138 @@
+//! Scene files: a network, its recordings and a timeline of actions in one
+//! RON file, run by `cortecs run scenes/x.ron`.
+//!
+//! ```ron
+//! (
+//!     dt: 0.1,                       // ms
+//!     seed: 12345,
+//!     populations: [
+//!         (name: "exc", size: 800, model: Lif(synapse: CondExp), polarity: Excitatory,
+//!          structure: Grid2D(nx: 40, ny: 20, dx: 10.0, dy: 10.0, x0: 0.0, y0: 0.0),
+//!          params: {"v_init": Normal(mean: -60.0, std: 5.0), "v_thresh": "-50 + 0.001 * x"}),
+//!     ],
+//!     projections: [
+//!         (name: "ee", pre: "exc", post: "exc", strategy: FixedProbability(p: 0.02),
+//!          weight: 6.0, delay: Uniform(low: 0.5, high: 2.0)),
+//!     ],
+//!     drives: [(population: "exc", rate: 2000.0, weight: 2.0)],
+//!     record: (spikes: ["exc"], state: [(population: "exc", variable: "v", neurons: [0, 1], every: 10)]),
+//!     timeline: [Run(ms: 500.0), Lesion(projection: "ee", pre: 0, post: 3), Run(ms: 500.0)],
+//! )
+//! ```
+//!
+//! A parameter value is a number, an expression string, an inline array,
+//! a distribution (`Normal(mean: .., std: ..)`, `Uniform(low: .., high: ..)`,
+//! ...) or `Npy("file.npy")` (relative to the scene's folder). Every error names
+//! the file, line and column: syntax errors where the parser stopped, model
+//! errors at the population or projection they concern.
+//!
+//! # Where the parts live
+//!
+//! This file holds [`Scene`] and [`parse`]; `defs.rs` the item types
+//! (`*Def`, [`Action`]; they mirror [`crate::network::PopulationSpec`] and
+//! [`crate::network::ProjectionSpec`]); `build.rs` [`build`]; `run.rs`
+//! [`run_file`], [`run_scene`] and [`Summary`]. Neighbours: recorders are
+//! [`crate::record`]'s, `Save` is [`crate::checkpoint`]'s.
+
+mod build;
+mod defs;
+mod run;
+
+pub use build::*;
+pub use defs::*;
+pub use run::*;
+
+use crate::error::{CortecsError, Result};
+use serde::Deserialize;
+use std::path::Path;
+
+/// A whole scene file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scene {
+    /// Time step (ms).
+    #[serde(default = "default_dt")]
+    pub dt: f64,
+    /// Global seed.
+    #[serde(default)]
+    pub seed: u64,
+    /// Populations, in update order.
+    pub populations: Vec<PopulationDef>,
+    /// Projections.
+    #[serde(default)]
+    pub projections: Vec<ProjectionDef>,
+    /// Poisson drives.
+    #[serde(default)]
+    pub drives: Vec<DriveDef>,
+    /// Recordings.
+    #[serde(default)]
+    pub record: RecordDef,
+    /// Actions in order; default: run 1000 ms.
+    #[serde(default)]
+    pub timeline: Vec<Action>,
+}
+
+fn default_dt() -> f64 {
+    0.1
+}
+
+/// Line and column (1-based) of the first occurrence of `needle` in `text`.
+fn locate(text: &str, needle: &str) -> (usize, usize) {
+    match text.find(needle) {
+        Some(at) => {
+            let before = &text[..at];
+            let line = before.matches('\n').count() + 1;
+            let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            (line, col)
+        }
+        None => (1, 1),
+    }
+}
+
+/// Where a scene item is, for error messages.
+struct Located<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Located<'_> {
+    /// The error placed at the item called `name`, or at the unknown name it complains of.
+    fn at(&self, name: &str, e: CortecsError) -> CortecsError {
+        let needle = match &e {
+            CortecsError::UnknownName { name: unknown, .. } if self.text.contains(&format!("\"{unknown}\"")) => {
+                unknown.clone()
+            }
+            _ => name.to_string(),
+        };
+        let (line, column) = locate(self.text, &format!("\"{needle}\""));
+        CortecsError::Scene {
+            path: self.path.to_path_buf(),
+            line,
+            column,
+            message: e.to_string(),
+        }
+    }
+}
+
+/// Parses a scene from text; `path` is used in messages.
+pub fn parse(path: &Path, text: &str) -> Result<Scene> {
+    let options = ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
+    options.from_str::<Scene>(text).map_err(|e| CortecsError::Scene {
+        path: path.to_path_buf(),
+        line: e.span.start.line,
+        column: e.span.start.col,
+        message: e.code.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syntax_error_names_file_line_and_column() {
+        let text = "(\n  populations: [\n    (name: \"a\", size: 10, model: Lif(synapse: CondExp)),,\n  ],\n)";
+        let e = parse(Path::new("x.ron"), text).unwrap_err().to_string();
+        assert!(e.starts_with("x.ron:3:"), "{e}");
+    }
+}

@@ -1,0 +1,248 @@
+//! Running a scene: its timeline, recordings, weight dumps and `summary.json`.
+
+use super::{Action, Located, Scene, build, parse};
+use crate::error::{CortecsError, Result};
+use crate::population::View;
+use crate::record::{SpikeRecorder, StateRecorder};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// What a scene run did (also written as `summary.json`).
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    /// The scene file.
+    pub scene: PathBuf,
+    /// Output folder.
+    pub out: PathBuf,
+    /// Simulated time (ms).
+    pub time_ms: f64,
+    /// Build wall-clock time (s).
+    pub build_s: f64,
+    /// Simulation wall-clock time (s).
+    pub run_s: f64,
+    /// Per population: name, size, model, spikes, mean rate (Hz).
+    pub populations: Vec<(String, usize, String, u64, f64)>,
+    /// Per projection: name, strategy, live synapses, excitatory, inhibitory, mean weight.
+    pub projections: Vec<(String, String, u64, u64, u64, f64)>,
+    /// Store bytes per synapse.
+    pub store_bytes_per_synapse: f64,
+    /// Files written.
+    pub files: Vec<PathBuf>,
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "scene {} : {:.1} ms simulated, build {:.3} s, run {:.3} s",
+            self.scene.display(),
+            self.time_ms,
+            self.build_s,
+            self.run_s
+        )?;
+        for (name, size, model, spikes, rate) in &self.populations {
+            writeln!(
+                f,
+                "  population {name:<12} {size:>8} x {model:<20} {spikes:>9} spikes {rate:>8.2} Hz"
+            )?;
+        }
+        for (name, strategy, n, e, i, mean) in &self.projections {
+            writeln!(
+                f,
+                "  projection {name:<12} {strategy:<20} {n:>10} synapses ({e} E, {i} I), mean weight {mean:.4}"
+            )?;
+        }
+        writeln!(f, "  store {:.2} bytes/synapse", self.store_bytes_per_synapse)?;
+        write!(f, "  wrote {} files to {}", self.files.len(), self.out.display())
+    }
+}
+
+/// Runs a scene file: builds it, runs its timeline, writes recordings and
+/// `summary.json` into `out` (default `out/<scene name>`).
+pub fn run_file(path: &Path, out: Option<&Path>) -> Result<Summary> {
+    let text = std::fs::read_to_string(path).map_err(|e| CortecsError::file(path, e))?;
+    let scene = parse(path, &text)?;
+    let out = match out {
+        Some(o) => o.to_path_buf(),
+        None => Path::new("out").join(path.file_stem().unwrap_or_default()),
+    };
+    run_scene(&scene, path, &text, &out)
+}
+
+/// Runs a parsed scene (see [`run_file`]).
+pub fn run_scene(scene: &Scene, path: &Path, text: &str, out: &Path) -> Result<Summary> {
+    let t0 = Instant::now();
+    let mut sim = build(scene, path, text)?;
+    let build_s = t0.elapsed().as_secs_f64();
+    std::fs::create_dir_all(out).map_err(|e| CortecsError::file(out, e))?;
+    let mut spike_recs = Vec::new();
+    for name in &scene.record.spikes {
+        spike_recs.push((sim.network().population_index(name)?, SpikeRecorder::new(out, name)?));
+    }
+    let mut state_recs = Vec::new();
+    for p in &scene.record.state {
+        let idx = sim.network().population_index(&p.population)?;
+        state_recs.push((
+            idx,
+            p.variable.clone(),
+            StateRecorder::new(out, &p.population, &p.variable, p.neurons.clone(), p.every)?,
+        ));
+    }
+    let default_timeline = [Action::Run { ms: 1000.0 }];
+    let timeline: &[Action] = if scene.timeline.is_empty() {
+        &default_timeline
+    } else {
+        &scene.timeline
+    };
+    let loc = Located { path, text };
+    let mut files_saved = Vec::new();
+    let t1 = Instant::now();
+    for action in timeline {
+        match action {
+            Action::Run { ms } => {
+                if !(ms.is_finite() && *ms >= 0.0) {
+                    return Err(loc.at("Run", CortecsError::param("Run.ms", format!("must be >= 0, got {ms}"))));
+                }
+                let steps = (ms / scene.dt).round() as u64;
+                let chunk = state_recs
+                    .iter()
+                    .map(|(_, _, r)| r.every())
+                    .min()
+                    .unwrap_or(1000)
+                    .min(1000);
+                let mut done = 0;
+                while done < steps {
+                    let n = chunk.min(steps - done);
+                    sim.advance(n)?;
+                    done += n;
+                    let net = sim.network_mut();
+                    let t_ms = net.time();
+                    for (pop, rec) in &mut spike_recs {
+                        if let Some(buf) = &mut net.populations[*pop].spike_record {
+                            let mut k = 0;
+                            while k < buf.len() {
+                                let step = buf[k].0;
+                                let mut e = k;
+                                while e < buf.len() && buf[e].0 == step {
+                                    e += 1;
+                                }
+                                let idx: Vec<u32> = buf[k..e].iter().map(|x| x.1).collect();
+                                rec.push(step as f64 * scene.dt, &idx)?;
+                                k = e;
+                            }
+                            buf.clear();
+                        }
+                    }
+                    for (pop, var, rec) in &mut state_recs {
+                        if rec.wants(net.step) {
+                            let all = net.populations[*pop].get(var)?;
+                            let vals: Vec<f64> = rec.neurons().iter().map(|&i| all[i as usize]).collect();
+                            rec.push(t_ms, &vals)?;
+                        }
+                    }
+                }
+            }
+            Action::Set {
+                population,
+                name,
+                value,
+                neurons,
+            } => {
+                let view = neurons.clone().map_or(View::All, View::Indices);
+                sim.network_mut()
+                    .set(population, name, &view, value.to_value())
+                    .map_err(|e| loc.at(population, e))?;
+            }
+            Action::Lesion { projection, pre, post } => {
+                sim.network_mut()
+                    .lesion(projection, *pre, *post)
+                    .map_err(|e| loc.at(projection, e))?;
+            }
+            Action::Adjust {
+                projection,
+                adjuster,
+                filter,
+            } => {
+                sim.network_mut()
+                    .adjust(projection, adjuster, *filter)
+                    .map_err(|e| loc.at(projection, e))?;
+            }
+            Action::SetWeights { projection, file } => {
+                let net = sim.network_mut();
+                let s = &net.projection(projection).map_err(|e| loc.at(projection, e))?.store;
+                let (n_post, n_pre) = (s.n_post as usize, s.n_pre as usize);
+                let w = crate::network::read_npy_matrix(&net.base_dir.join(file), n_post, n_pre)
+                    .map_err(|e| loc.at(projection, e))?;
+                net.set_weights_dense(projection, w.view())
+                    .map_err(|e| loc.at(projection, e))?;
+            }
+            Action::Save { file } => {
+                let path = out.join(file);
+                sim.save(&path).map_err(|e| loc.at("Save", e))?;
+                files_saved.push(path);
+            }
+            Action::Summary => {
+                let text = sim.network().summary().to_string();
+                let file = out.join("summary.txt");
+                crate::record::write_text_atomic(&file, &text)?;
+            }
+        }
+    }
+    sim.sync()?;
+    let run_s = t1.elapsed().as_secs_f64();
+    let mut files = files_saved;
+    for (_, rec) in spike_recs {
+        files.extend(rec.finish()?.files);
+    }
+    for (_, _, rec) in state_recs {
+        files.extend(rec.finish()?.files);
+    }
+    let net = sim.network();
+    for w in &scene.record.weights {
+        let dense = net.projection(w)?.store.to_dense();
+        let file = out.join(format!("{w}_weights.npy"));
+        crate::record::write_npy_atomic(&file, &[dense.nrows(), dense.ncols()], dense.as_slice().unwrap_or(&[]))?;
+        files.push(file);
+    }
+    let seconds = net.time() / 1000.0;
+    let mem = crate::memory::synapse_memory(net);
+    let summary = Summary {
+        scene: path.to_path_buf(),
+        out: out.to_path_buf(),
+        time_ms: net.time(),
+        build_s,
+        run_s,
+        populations: net
+            .populations
+            .iter()
+            .map(|p| {
+                (
+                    p.name.clone(),
+                    p.size,
+                    p.model.name(),
+                    p.spike_count,
+                    p.spike_count as f64 / p.size as f64 / seconds.max(1e-12),
+                )
+            })
+            .collect(),
+        projections: net
+            .projections
+            .iter()
+            .map(|p| {
+                let s = &p.store;
+                let e = s.sign.iter().filter(|&&x| x > 0).count() as u64;
+                let i = s.sign.iter().filter(|&&x| x < 0).count() as u64;
+                let mean = s.weight.iter().map(|&w| f64::from(w)).sum::<f64>() / s.live().max(1) as f64;
+                (p.name.clone(), p.strategy.name().to_string(), s.live(), e, i, mean)
+            })
+            .collect(),
+        store_bytes_per_synapse: mem.store_per_synapse(),
+        files: files.clone(),
+    };
+    let json = out.join("summary.json");
+    crate::record::write_json_atomic(&json, &summary)?;
+    let mut summary = summary;
+    summary.files.push(json);
+    Ok(summary)
+}
