@@ -102,6 +102,9 @@ pub enum CortecsError {
     /// A checkpoint cannot be saved or loaded.
     #[error(transparent)]
     Checkpoint(#[from] crate::checkpoint::CheckpointError),
+    /// A `.npy` file cannot be read.
+    #[error(transparent)]
+    Npy(#[from] crate::io::NpyError),
     /// A scene file is invalid.
     #[error("{path}:{line}:{column}: {message}")]
     Scene {

@@ -19,7 +19,6 @@ pub mod expr;
 pub mod io;
 pub mod kernel;
 pub mod mask;
-pub mod memory;
 pub mod model;
 pub mod network;
 pub mod param;

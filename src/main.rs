@@ -106,10 +106,10 @@ fn workload(name: &str, n_exc: usize, hidden: usize, ms: f64, mirrored: bool) ->
         "w1" => cortecs::workloads::coba(12345, std::path::Path::new("scenes/data"))?,
         "w2" if mirrored => {
             let net = cortecs::workloads::brunel(12345, n_exc, 1000, false)?;
-            let (rss0, t) = (cortecs::memory::rss_bytes().unwrap_or(0), Instant::now());
+            let (rss0, t) = (cortecs::io::rss_bytes().unwrap_or(0), Instant::now());
             let mut sim = cortecs::ecs::Simulation::from_network(net);
             sim.build()?;
-            let rss1 = cortecs::memory::rss_bytes().unwrap_or(0);
+            let rss1 = cortecs::io::rss_bytes().unwrap_or(0);
             let n: u64 = sim.network().projections.iter().map(|p| p.store().live()).sum();
             say!(
                 "w2 mirrored: spawned {n} synapse entities in {:.3} s, {:.1} B/synapse for the mirrors (RSS growth)",
@@ -133,12 +133,12 @@ fn workload(name: &str, n_exc: usize, hidden: usize, ms: f64, mirrored: bool) ->
                 net.connect(cortecs::workloads::w3_projection())?;
             }
             let connect_s = t.elapsed().as_secs_f64();
-            let m = cortecs::memory::synapse_memory(&net);
+            let m = cortecs::network::synapse_memory(&net);
             say!(
                 "{name}: populations {populations_s:.3} s, connect + weights {connect_s:.3} s, synapses {}, store {:.2} B/synapse, peak RSS {} KiB",
                 m.synapses,
                 m.store_per_synapse(),
-                cortecs::memory::peak_rss_bytes().unwrap_or(0) / 1024
+                cortecs::io::peak_rss_bytes().unwrap_or(0) / 1024
             );
             return Ok(());
         }
@@ -179,7 +179,7 @@ fn workload(name: &str, n_exc: usize, hidden: usize, ms: f64, mirrored: bool) ->
         "{name}: neurons {n}, synapses {synapses}, store {:.2} B/synapse, build {build:.3} s, sim {sim:.3} s for {ms} ms, spikes {spikes}, mean rate {:.2} Hz, peak RSS {} MiB",
         store_bytes as f64 / synapses.max(1) as f64,
         spikes as f64 / n as f64 / (ms / 1000.0),
-        cortecs::memory::peak_rss_bytes().map_or("?".into(), |b| (b / (1 << 20)).to_string()),
+        cortecs::io::peak_rss_bytes().map_or("?".into(), |b| (b / (1 << 20)).to_string()),
     );
     for p in &net.populations {
         say!(

@@ -1,6 +1,6 @@
 //! Memory accounting: measured store bytes and refusal of networks that will not fit.
 
-use cortecs::memory;
+use cortecs::network::{estimate_pending, synapse_memory};
 use cortecs::prelude::*;
 
 #[test]
@@ -42,10 +42,10 @@ fn compact_store_costs_about_nine_bytes_per_synapse() {
         .delay(1.5)
         .compact(true);
     net.add_projection(spec).unwrap();
-    let (estimate, _) = memory::estimate_pending(&net).unwrap();
+    let (estimate, _) = estimate_pending(&net).unwrap();
     assert_eq!(estimate, 2000 * 200 * 9);
     net.build_pending().unwrap();
-    let m = memory::synapse_memory(&net);
+    let m = synapse_memory(&net);
     assert_eq!(m.synapses, 400_000);
     assert!(
         m.store_per_synapse() >= 9.0 && m.store_per_synapse() < 9.2,

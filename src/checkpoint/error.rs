@@ -7,6 +7,19 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CheckpointError {
+    /// The projection's spec held Rust closures a checkpoint cannot keep:
+    /// its strategy cannot be reapplied.
+    #[error(
+        "projection '{projection}' was built from a Rust closure ({closures}), which a checkpoint cannot hold; its synapses \
+         were restored exactly, but reapplying its strategy needs the closure: set new values in its spec \
+         (an expression string stays saveable) and clear `lost_closures`"
+    )]
+    LostClosures {
+        /// The projection.
+        projection: String,
+        /// The parameters that were closures.
+        closures: String,
+    },
     /// A pending projection holds a Rust closure, which a checkpoint cannot hold.
     #[error(
         "{path}: cannot save: projection '{projection}' is not built yet and its {param} is a Rust closure, \

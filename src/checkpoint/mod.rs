@@ -73,14 +73,11 @@ mod validate;
 
 pub use error::*;
 
-// Paths other modules name in serde attributes (until they name `crate::io`).
-pub(crate) use crate::io::{de_path, de_string, matrix};
+/// Results of this folder.
+pub(crate) type Result<T> = std::result::Result<T, CheckpointError>;
 
 #[cfg(doc)]
 use crate::connect::ProbabilityFn;
-#[cfg(doc)]
-use crate::error::CortecsError;
-use crate::error::Result;
 use crate::io::TempFile;
 use crate::network::Network;
 #[cfg(doc)]
@@ -193,7 +190,7 @@ pub fn save(net: &Network, path: &Path) -> Result<u64> {
 
 /// Loads a network saved by [`save`]. A file that is missing, not a
 /// checkpoint, of another format version, truncated, corrupt (checksum) or
-/// inconsistent is a [`CortecsError::Checkpoint`] naming the path and the
+/// inconsistent is a [`crate::CortecsError::Checkpoint`] naming the path and the
 /// problem ([`CheckpointError`]).
 pub fn load(path: &Path) -> Result<Network> {
     let bytes = std::fs::read(path).map_err(|e| CheckpointError::Read {
@@ -212,13 +209,12 @@ pub fn load(path: &Path) -> Result<Network> {
         return Err(CheckpointError::LeftOver {
             path: path.to_path_buf(),
             extra: payload.len() - used,
-        }
-        .into());
+        });
     }
-    Ok(into_network(file).map_err(|message| CheckpointError::Inconsistent {
+    into_network(file).map_err(|message| CheckpointError::Inconsistent {
         path: path.to_path_buf(),
         message,
-    })?)
+    })
 }
 
 /// Checks magic, version, length and checksum; returns the payload.

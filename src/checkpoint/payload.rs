@@ -1,8 +1,7 @@
 //! The payload: serialisable mirrors of the network's types (`*File`, `*Out`/`*In`) and the spec conversions.
 
-use super::CheckpointError;
+use super::{CheckpointError, Result};
 use crate::connect::Strategy;
-use crate::error::Result;
 use crate::io::{ArrayFile, array_in, array_out, de_path, de_string};
 use crate::mask::Masks;
 use crate::network::Network;
@@ -158,8 +157,7 @@ impl SpecWriter<'_> {
                 path: self.path.to_path_buf(),
                 projection: projection.to_string(),
                 param: param.to_string(),
-            }
-            .into());
+            });
         }
         Ok(kind)
     }

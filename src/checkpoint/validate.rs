@@ -1,7 +1,7 @@
 //! Checks of a decoded checkpoint: every length and index the kernels rely on, before a network is returned.
 
 use super::payload::{KernelFile, NetworkIn, SpecReader, kernel_from_store};
-use crate::error::{CortecsError, Result};
+use super::{CheckpointError, Result};
 use crate::io::array_in;
 use crate::kernel::NEURON_CHUNK;
 use crate::mask::{Matrix, SignMask};
@@ -72,7 +72,7 @@ pub(super) fn into_network(f: NetworkIn) -> std::result::Result<Network, String>
                     format!("projection '{}': a dense kernel needs a post-major store", p.name)
                 })?;
                 let bytes = (rows as u64).saturating_mul(cols as u64).saturating_mul(4);
-                if let Some(available) = crate::memory::available_bytes() {
+                if let Some(available) = crate::io::available_bytes() {
                     ensure(bytes <= available, || {
                         format!(
                             "projection '{}': its dense kernel needs {bytes} bytes, only {available} are available",
@@ -364,12 +364,9 @@ impl Projection {
         if self.lost_closures.is_empty() {
             return Ok(());
         }
-        Err(CortecsError::InvalidRequest(format!(
-            "projection '{}' was built from a Rust closure ({}), which a checkpoint cannot hold; its synapses \
-             were restored exactly, but reapplying its strategy needs the closure: set new values in its spec \
-             (an expression string stays saveable) and clear `lost_closures`",
-            self.name,
-            self.lost_closures.join(", ")
-        )))
+        Err(CheckpointError::LostClosures {
+            projection: self.name.clone(),
+            closures: self.lost_closures.join(", "),
+        })
     }
 }

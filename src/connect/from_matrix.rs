@@ -7,32 +7,11 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use std::path::Path;
 
-/// Reads a 2-D `.npy` matrix (float64, float32 or int64).
+/// Reads a 2-D `.npy` matrix (float64, float32 or int64) with the one reader of [`crate::io`].
 pub(super) fn read_matrix(path: &Path) -> ConnectResult<Array2<f64>> {
-    use ndarray::{ArrayD, Ix2};
-    use ndarray_npy::ReadNpyExt;
-    let open = || std::fs::File::open(path).map_err(|e| ConnectError::file(path, e));
-    let any: ArrayD<f64> = if let Ok(a) = ArrayD::<f64>::read_npy(open()?) {
-        a
-    } else if let Ok(a) = ArrayD::<f32>::read_npy(open()?) {
-        a.mapv(f64::from)
-    } else {
-        match ArrayD::<i64>::read_npy(open()?) {
-            Ok(a) => a.mapv(|x| x as f64),
-            Err(e) => {
-                return Err(ConnectError::file(
-                    path,
-                    format!("not a float64, float32 or int64 .npy array ({e})"),
-                ));
-            }
-        }
-    };
-    let shape = any.shape().to_vec();
-    any.into_dimensionality::<Ix2>().map_err(|_| {
-        ConnectError::file(
-            path,
-            format!("expected a 2-D matrix (post x pre), found shape {shape:?}"),
-        )
+    crate::io::read_npy_matrix_f64(path).map_err(|e| match e {
+        crate::io::NpyError::File { path, message } => ConnectError::File { path, message },
+        other => ConnectError::file(path, other),
     })
 }
 

@@ -236,7 +236,7 @@ pub enum Strategy {
     FromListFile {
         /// The file; a relative path is resolved against
         /// [`ConnectInput::base_dir`].
-        #[serde(deserialize_with = "crate::checkpoint::de_path")]
+        #[serde(deserialize_with = "crate::io::de_path")]
         path: PathBuf,
     },
     /// A dense matrix, post x pre (like `W` in `y = W r`): every non-zero
@@ -245,7 +245,7 @@ pub enum Strategy {
     FromMatrix {
         /// The matrix, `n_post` rows by `n_pre` columns (in a file:
         /// `(rows: .., cols: .., data: [..])`, data row-major).
-        #[serde(with = "crate::checkpoint::matrix")]
+        #[serde(with = "crate::io::matrix")]
         matrix: Array2<f64>,
     },
     /// A `.npy` file holding a 2-D float64, float32 or int64 matrix, post x
@@ -253,7 +253,7 @@ pub enum Strategy {
     FromMatrixFile {
         /// The file; a relative path is resolved against
         /// [`ConnectInput::base_dir`].
-        #[serde(deserialize_with = "crate::checkpoint::de_path")]
+        #[serde(deserialize_with = "crate::io::de_path")]
         path: PathBuf,
     },
 }

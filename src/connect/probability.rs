@@ -152,13 +152,13 @@ impl<'de> Visitor<'de> for ProbVisitor {
     }
 }
 
-/// A string read through `deserialize_str` (see [`crate::checkpoint::de_string`]).
+/// A string read through `deserialize_str` (see [`crate::io::de_string`]).
 struct StrSeed;
 
 impl<'de> de::DeserializeSeed<'de> for StrSeed {
     type Value = String;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<String, D::Error> {
-        crate::checkpoint::de_string(d)
+        crate::io::de_string(d)
     }
 }
 

@@ -21,8 +21,7 @@ pub fn assign_signs(conn: &Connectivity, input: &ConnectInput, excitatory_ratio:
                 "signs: {} pre polarities given for {rows} pre neurons",
                 input.pre_polarity.len()
             ),
-        )
-        .into());
+        ));
     }
     let mut signs = vec![EXCITATORY; conn.len()];
     let mut free = 0u64;

@@ -120,7 +120,7 @@ impl Simulation {
     /// Saves the network (store, masks, state, RNG state, time) to a
     /// checkpoint file (see [`crate::checkpoint`]); returns the bytes written.
     pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<u64> {
-        self.network().save(path)
+        Ok(self.network().save(path)?)
     }
 
     /// A simulation continuing from a checkpoint file, with its mirror entities spawned.

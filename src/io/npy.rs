@@ -2,32 +2,65 @@
 //!
 //! Writing `.npy` files (streamed, atomic) is [`crate::record`]'s.
 
-use crate::error::{CortecsError, Result};
 use ndarray::{Array2, ArrayD, Ix2};
 use ndarray_npy::ReadNpyExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// Why a `.npy` file could not be read (wrapped by `CortecsError::Npy`,
+/// which displays it unchanged).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NpyError {
+    /// The file cannot be opened, or holds no array of an accepted dtype or shape.
+    #[error("{path}: {message}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// The file holds another number of values than its use needs.
+    #[error("{context}: array has length {got}, expected {expected}")]
+    WrongLength {
+        /// The file and what it was read as.
+        context: String,
+        /// The number of values needed.
+        expected: usize,
+        /// The number of values found.
+        got: usize,
+    },
+}
+
+type Result<T> = std::result::Result<T, NpyError>;
+
+fn file_error(path: &Path, message: impl std::fmt::Display) -> NpyError {
+    NpyError::File {
+        path: path.to_path_buf(),
+        message: message.to_string(),
+    }
+}
 
 /// Why [`read_any`] failed.
 enum Failure {
     /// The file could not be opened.
-    Open(CortecsError),
+    Open(NpyError),
     /// The file is no float64, float32 or int64 `.npy` array; what the f64
-    /// and the i64 reader said (today's callers quote one or the other).
+    /// and the i64 reader said (the callers quote one or the other).
     Dtype { as_f64: String, as_i64: String },
 }
 
-impl From<CortecsError> for Failure {
-    fn from(e: CortecsError) -> Self {
+impl From<NpyError> for Failure {
+    fn from(e: NpyError) -> Self {
         Failure::Open(e)
     }
 }
 
 impl Failure {
     /// The error, quoting what the reader of `which` dtype said.
-    fn into_error(self, path: &Path, quote_f64: bool) -> CortecsError {
+    fn into_error(self, path: &Path, quote_f64: bool) -> NpyError {
         match self {
             Failure::Open(e) => e,
-            Failure::Dtype { as_f64, as_i64 } => CortecsError::file(
+            Failure::Dtype { as_f64, as_i64 } => file_error(
                 path,
                 format!(
                     "not a float64, float32 or int64 .npy array ({})",
@@ -40,7 +73,7 @@ impl Failure {
 
 /// Reads a float64, float32 or int64 `.npy` array of any shape as f64.
 fn read_any(path: &Path) -> std::result::Result<ArrayD<f64>, Failure> {
-    let open = || std::fs::File::open(path).map_err(|e| CortecsError::file(path, e));
+    let open = || std::fs::File::open(path).map_err(|e| file_error(path, e));
     let as_f64 = match ArrayD::<f64>::read_npy(open()?) {
         Ok(a) => return Ok(a),
         Err(e) => e.to_string(),
@@ -70,12 +103,12 @@ pub fn read_npy_f64(path: &Path) -> Result<Vec<f64>> {
 ///
 /// The data (flattened in C order) must hold `n_post * n_pre` values; the
 /// file's own shape is not checked beyond that. A wrong count is a
-/// [`CortecsError::WrongLength`] with the context
+/// [`NpyError::WrongLength`] with the context
 /// `"<path> (a post x pre = <n_post> x <n_pre> matrix)"`.
 pub fn read_npy_matrix(path: &Path, n_post: usize, n_pre: usize) -> Result<Array2<f32>> {
     let v = read_npy_f64(path)?;
     if v.len() != n_post * n_pre {
-        return Err(CortecsError::WrongLength {
+        return Err(NpyError::WrongLength {
             context: format!("{} (a post x pre = {n_post} x {n_pre} matrix)", path.display()),
             expected: n_post * n_pre,
             got: v.len(),
@@ -93,7 +126,7 @@ pub fn read_npy_matrix_f64(path: &Path) -> Result<Array2<f64>> {
     let any = read_any(path).map_err(|f| f.into_error(path, false))?;
     let shape = any.shape().to_vec();
     any.into_dimensionality::<Ix2>().map_err(|_| {
-        CortecsError::file(
+        file_error(
             path,
             format!("expected a 2-D matrix (post x pre), found shape {shape:?}"),
         )
@@ -136,7 +169,7 @@ mod tests {
         assert!(
             matches!(
                 e,
-                CortecsError::WrongLength {
+                NpyError::WrongLength {
                     expected: 4,
                     got: 6,
                     ..
@@ -177,7 +210,7 @@ mod tests {
         }
         let missing = dir.path("missing.npy");
         let e = read_npy_f64(&missing).unwrap_err();
-        assert!(matches!(e, CortecsError::File { .. }), "{e}");
+        assert!(matches!(e, NpyError::File { .. }), "{e}");
         assert!(
             read_npy_matrix_f64(&missing)
                 .unwrap_err()

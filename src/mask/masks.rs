@@ -130,8 +130,7 @@ fn check_shape<T>(name: &str, what: &str, a: &ArrayView2<T>, n_post: usize, n_pr
             what: what.to_string(),
             expected: (n_post, n_pre),
             got: a.dim(),
-        }
-        .into());
+        });
     }
     Ok(())
 }
@@ -157,7 +156,7 @@ impl Masks {
                 let i = r * n_pre + c;
                 bits[i / 64] |= 1 << (i % 64);
             } else if v != 0.0 {
-                return Err(bad_entry(name, "sparsity", "0 or 1", v, (r, c)).into());
+                return Err(bad_entry(name, "sparsity", "0 or 1", v, (r, c)));
             }
         }
         Ok(BitMatrix {
@@ -188,8 +187,7 @@ impl Masks {
                 name: name.to_string(),
                 expected: n_pre,
                 got: signs.len(),
-            }
-            .into());
+            });
         }
         let s = signs
             .iter()
@@ -211,7 +209,7 @@ impl Masks {
         let mut data = Vec::with_capacity(n_post * n_pre);
         for ((r, c), &v) in a.indexed_iter() {
             if !(0.0..=1.0).contains(&v) {
-                return Err(bad_entry(name, what, "in [0, 1]", v, (r, c)).into());
+                return Err(bad_entry(name, what, "in [0, 1]", v, (r, c)));
             }
             data.push(v);
         }
@@ -300,7 +298,7 @@ fn sign_of(name: &str, v: f32, at: (usize, usize)) -> Result<Sign> {
     } else if v == -1.0 {
         Ok(INHIBITORY)
     } else {
-        Err(bad_entry(name, "E/I", "+1 or -1", v, at).into())
+        Err(bad_entry(name, "E/I", "+1 or -1", v, at))
     }
 }
 

@@ -249,7 +249,7 @@ impl Network {
                     }
                     Ok(ndarray::Array2::from_shape_fn((rows.len(), cols), |(r, c)| rows[r][c]))
                 }
-                MaskSource::Npy(path) => read_npy_matrix(&self.base_dir.join(path), n_post, n_pre),
+                MaskSource::Npy(path) => Ok(crate::io::read_npy_matrix(&self.base_dir.join(path), n_post, n_pre)?),
                 MaskSource::PerPre(_) => Err(CortecsError::InvalidRequest(format!(
                     "{name}: the {what} mask needs a post x pre matrix, not one value per pre neuron"
                 ))),
@@ -272,7 +272,7 @@ impl Network {
             masks.signs = Some(match src {
                 MaskSource::PerPre(v) => Masks::signs_per_pre(name, v, n_pre)?,
                 MaskSource::Npy(path) => {
-                    let v = crate::param::read_npy_f64(&self.base_dir.join(path))?;
+                    let v = crate::io::read_npy_f64(&self.base_dir.join(path))?;
                     if v.len() == n_pre && n_post != 1 {
                         let v: Vec<f32> = v.iter().map(|&x| x as f32).collect();
                         Masks::signs_per_pre(name, &v, n_pre)?
@@ -314,7 +314,7 @@ impl Network {
     /// Refuses (with the estimate in the message) to build what would not fit in memory.
     pub fn build_pending(&mut self) -> Result<Vec<usize>> {
         if let (Ok((estimate, detail)), Some(available)) =
-            (crate::memory::estimate_pending(self), crate::memory::available_bytes())
+            (crate::network::estimate_pending(self), crate::io::available_bytes())
             && estimate > available
         {
             self.pending.clear();
@@ -517,21 +517,6 @@ impl Network {
         self.populations[i].drive_tables.push(table);
         Ok(())
     }
-}
-
-/// Reads a post x pre matrix from a `.npy` file (any float or int dtype).
-pub fn read_npy_matrix(path: &std::path::Path, n_post: usize, n_pre: usize) -> Result<ndarray::Array2<f32>> {
-    let v = crate::param::read_npy_f64(path)?;
-    if v.len() != n_post * n_pre {
-        return Err(CortecsError::WrongLength {
-            context: format!("{} (a post x pre = {n_post} x {n_pre} matrix)", path.display()),
-            expected: n_post * n_pre,
-            got: v.len(),
-        });
-    }
-    Ok(ndarray::Array2::from_shape_fn((n_post, n_pre), |(r, c)| {
-        v[r * n_pre + c] as f32
-    }))
 }
 
 /// Pre and post index of every synapse of a connectivity, in row order.

@@ -12,11 +12,13 @@
 //! `population/` and `projection/` (what is built), `kernel/` (the step),
 //! `connect/` (strategies), `mask/`. Above it: `ecs/`, `checkpoint/`, `scene/`.
 
+mod budget;
 mod build;
 mod summary;
 mod weights;
 
-pub use build::{connectivity_pairs, read_npy_matrix};
+pub use budget::*;
+pub use build::connectivity_pairs;
 pub use summary::*;
 
 use crate::error::{CortecsError, Result};
@@ -158,8 +160,6 @@ impl Network {
         self.run_steps((ms / self.dt).round() as u64);
         Ok(())
     }
-
-    /// One time step: every population in order, then spike delivery.
 
     /// One time step: every population in order, then spike delivery ([`crate::kernel::step()`]).
     pub fn step_once(&mut self) {

@@ -45,7 +45,7 @@ impl Network {
             time_ms: self.time(),
             populations,
             projections,
-            bytes: crate::memory::synapse_memory(self).store_bytes as usize,
+            bytes: crate::network::synapse_memory(self).store_bytes as usize,
         }
     }
 }

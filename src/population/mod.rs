@@ -15,6 +15,7 @@
 //! `kernel/`; populations are built by `network/`.
 
 mod delay_ring;
+#[allow(clippy::module_inception)]
 mod population;
 mod spec;
 mod state;

@@ -23,7 +23,7 @@ pub struct PoissonDrive {
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Population {
     /// Name.
-    #[serde(deserialize_with = "crate::checkpoint::de_string")]
+    #[serde(deserialize_with = "crate::io::de_string")]
     pub name: String,
     /// Number of neurons.
     pub size: usize,

@@ -172,8 +172,8 @@ pub fn run_scene(scene: &Scene, path: &Path, text: &str, out: &Path) -> Result<S
                 let net = sim.network_mut();
                 let s = &net.projection(projection).map_err(|e| loc.at(projection, e))?.store;
                 let (n_post, n_pre) = (s.n_post as usize, s.n_pre as usize);
-                let w = crate::network::read_npy_matrix(&net.base_dir.join(file), n_post, n_pre)
-                    .map_err(|e| loc.at(projection, e))?;
+                let w = crate::io::read_npy_matrix(&net.base_dir.join(file), n_post, n_pre)
+                    .map_err(|e| loc.at(projection, e.into()))?;
                 net.set_weights_dense(projection, w.view())
                     .map_err(|e| loc.at(projection, e))?;
             }
@@ -206,7 +206,7 @@ pub fn run_scene(scene: &Scene, path: &Path, text: &str, out: &Path) -> Result<S
         files.push(file);
     }
     let seconds = net.time() / 1000.0;
-    let mem = crate::memory::synapse_memory(net);
+    let mem = crate::network::synapse_memory(net);
     let summary = Summary {
         scene: path.to_path_buf(),
         out: out.to_path_buf(),

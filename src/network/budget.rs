@@ -1,9 +1,7 @@
-//! Memory accounting: what a network's stores and mirrors cost, measured
-//! and estimated before building.
+//! The memory budget: what a network's stores and mirrors cost, measured,
+//! and estimated before building (the OS probes are in `io/`).
 
-use crate::network::Network;
-
-pub use crate::io::{available_bytes, peak_rss_bytes, rss_bytes};
+use super::Network;
 
 /// Memory of a built network's synapses, in bytes.
 #[derive(Clone, Copy, Debug, PartialEq)]
