@@ -22,6 +22,10 @@ pub fn run_timelines(mut networks: Query<(&mut NetworkEngine, &mut Timeline)>, m
                     adjuster,
                     filter,
                 } => net.adjust(projection, adjuster, *filter).map(|_| ()),
+                ScheduledEdit::LesionPair { projection, pre, post } => net.lesion(projection, *pre, *post),
+                ScheduledEdit::SetWeights { projection, weights } => {
+                    net.set_weights_dense(projection, weights.view()).map(|_| ())
+                }
                 ScheduledEdit::Lesion {
                     projection,
                     selection,
@@ -38,7 +42,7 @@ pub fn run_timelines(mut networks: Query<(&mut NetworkEngine, &mut Timeline)>, m
                 }
             };
             if let Err(e) = done {
-                timeline.errors.push((i, e.to_string()));
+                timeline.errors.push((i, e));
             }
         }
     }

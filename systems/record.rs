@@ -13,7 +13,7 @@ pub fn record_networks(mut networks: Query<(&mut NetworkEngine, &mut Recorders)>
             continue;
         }
         if let Err(e) = recs.sample(&mut eng.net) {
-            recs.error = Some(e.to_string());
+            recs.error = Some(e);
         }
     }
     timers.record += t0.elapsed().as_secs_f64();

@@ -1,7 +1,7 @@
 //! Recorders attached to a network entity, sampled by the Record stage
 //! (`systems/record.rs`): spikes and state probes streamed to `.npy` files.
 
-use crate::error::Result;
+use crate::error::{CortecsError, Result};
 use crate::network::Network;
 use crate::record::{RecordError, SpikeRecorder, SpikeSummary, StateRecorder, StateSummary};
 use bevy_ecs::prelude::*;
@@ -19,10 +19,28 @@ pub struct Recorders {
     /// (population index, variable, probe).
     pub states: Vec<(usize, String, StateRecorder)>,
     /// The first error of a sample, if any (nothing more is recorded then).
-    pub error: Option<String>,
+    pub error: Option<CortecsError>,
+    /// The network step of the last samples: a tick that advanced no step
+    /// (edits only) samples nothing twice.
+    sampled_at: u64,
 }
 
 impl Recorders {
+    /// Recorders attached at network step `now` (what is due at `now` itself
+    /// is not sampled: the first samples come after the first step).
+    pub fn new(
+        spikes: Vec<(usize, SpikeRecorder)>,
+        states: Vec<(usize, String, StateRecorder)>,
+        now: u64,
+    ) -> Recorders {
+        Recorders {
+            spikes,
+            states,
+            error: None,
+            sampled_at: now,
+        }
+    }
+
     /// The shortest sampling interval of the probes (steps), if any: the
     /// longest tick that samples every probe on time.
     pub fn min_every(&self) -> Option<u64> {
@@ -31,6 +49,10 @@ impl Recorders {
 
     /// Takes one tick's samples from `net` (what the Record stage runs).
     pub fn sample(&mut self, net: &mut Network) -> Result<()> {
+        if net.step == self.sampled_at {
+            return Ok(());
+        }
+        self.sampled_at = net.step;
         let dt = net.dt;
         for (pop, rec) in &mut self.spikes {
             if let Some(buf) = &mut net.populations[*pop].spike_record {
@@ -61,6 +83,7 @@ impl Recorders {
 
     /// Closes every file (temp file renamed into place) and returns what each wrote.
     pub fn finish(self) -> std::result::Result<(Vec<SpikeSummary>, Vec<StateSummary>), RecordError> {
+        // (an unfinished recorder removes its temporary file when dropped)
         let mut spikes = Vec::new();
         for (_, r) in self.spikes {
             spikes.push(r.finish()?);

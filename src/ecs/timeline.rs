@@ -1,12 +1,13 @@
 //! Edits scheduled at a time step, applied by the Adjust stage
 //! (`systems/adjust.rs`): adjusters, lesions and pruning while the network runs.
 
+use crate::error::CortecsError;
 use crate::param::Value;
 use crate::projection::{Adjuster, Selection, SignFilter};
 use bevy_ecs::prelude::*;
 
 /// One scheduled edit of a projection.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub enum ScheduledEdit {
     /// An adjuster (Simbrain's; prune and reapply included) on the synapses a filter covers.
     Adjust {
@@ -16,6 +17,22 @@ pub enum ScheduledEdit {
         adjuster: Adjuster,
         /// Which synapses.
         filter: SignFilter,
+    },
+    /// A lesion of the synapses from `pre` to `post`.
+    LesionPair {
+        /// The projection.
+        projection: String,
+        /// Pre neuron.
+        pre: u32,
+        /// Post neuron.
+        post: u32,
+    },
+    /// A whole post x pre weight matrix written (masks enforced after).
+    SetWeights {
+        /// The projection.
+        projection: String,
+        /// The weights, post x pre.
+        weights: ndarray::Array2<f32>,
     },
     /// A lesion of the synapses a selection covers.
     Lesion {
@@ -43,12 +60,12 @@ pub enum ScheduledEdit {
 /// of the first tick that ends at or after its step, in the order given
 /// (ties keep their order). What an edit changes reaches the mirrors at the
 /// next Compile stage, as any API edit does.
-#[derive(Component, Default, Clone)]
+#[derive(Component, Default, Debug)]
 pub struct Timeline {
     events: Vec<(u64, ScheduledEdit)>,
     next: usize,
-    /// Edits that failed: (index in the order they were scheduled, message).
-    pub errors: Vec<(usize, String)>,
+    /// Edits that failed: (index in the order they were scheduled, why).
+    pub errors: Vec<(usize, CortecsError)>,
 }
 
 impl Timeline {

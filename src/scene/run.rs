@@ -1,9 +1,10 @@
 //! Running a scene: its timeline, recordings, weight dumps and `summary.json`.
 
 use super::{Action, Located, Scene, build, parse};
+use crate::ecs::{Recorders, ScheduledEdit, Simulation, StageTimers, Timeline};
 use crate::error::{CortecsError, Result};
-use crate::population::View;
 use crate::record::{SpikeRecorder, StateRecorder};
+use bevy_ecs::prelude::*;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -29,6 +30,9 @@ pub struct Summary {
     pub store_bytes_per_synapse: f64,
     /// Files written.
     pub files: Vec<PathBuf>,
+    /// Wall-clock seconds per stage of the schedule (build, constrain, compile,
+    /// stimulate, integrate, writeback, adjust, record).
+    pub stages: Vec<(String, f64)>,
 }
 
 impl std::fmt::Display for Summary {
@@ -54,6 +58,8 @@ impl std::fmt::Display for Summary {
             )?;
         }
         writeln!(f, "  store {:.2} bytes/synapse", self.store_bytes_per_synapse)?;
+        let stages: Vec<String> = self.stages.iter().map(|(n, s)| format!("{n} {s:.3}")).collect();
+        writeln!(f, "  stages (s): {}", stages.join(", "))?;
         write!(f, "  wrote {} files to {}", self.files.len(), self.out.display())
     }
 }
@@ -89,6 +95,11 @@ pub fn run_scene(scene: &Scene, path: &Path, text: &str, out: &Path) -> Result<S
             StateRecorder::new(out, &p.population, &p.variable, p.neurons.clone(), p.every)?,
         ));
     }
+    let now = sim.network().step;
+    let network = sim.network;
+    sim.world
+        .entity_mut(network)
+        .insert((Recorders::new(spike_recs, state_recs, now), Timeline::default()));
     let default_timeline = [Action::Run { ms: 1000.0 }];
     let timeline: &[Action] = if scene.timeline.is_empty() {
         &default_timeline
@@ -99,105 +110,112 @@ pub fn run_scene(scene: &Scene, path: &Path, text: &str, out: &Path) -> Result<S
     let mut files_saved = Vec::new();
     let t1 = Instant::now();
     for action in timeline {
-        match action {
+        // edits go on the network's timeline and are applied by the Adjust stage of a tick without steps
+        let edit = match action {
             Action::Run { ms } => {
                 if !(ms.is_finite() && *ms >= 0.0) {
                     return Err(loc.at("Run", CortecsError::param("Run.ms", format!("must be >= 0, got {ms}"))));
                 }
                 let steps = (ms / scene.dt).round() as u64;
-                let chunk = state_recs
-                    .iter()
-                    .map(|(_, _, r)| r.every())
-                    .min()
-                    .unwrap_or(1000)
-                    .min(1000);
+                // the Record stage samples at the end of each tick: no tick is longer than the shortest interval
+                let chunk = recorders(&mut sim)?.min_every().unwrap_or(1000).min(1000);
                 let mut done = 0;
                 while done < steps {
                     let n = chunk.min(steps - done);
                     sim.advance(n)?;
                     done += n;
-                    let net = sim.network_mut();
-                    let t_ms = net.time();
-                    for (pop, rec) in &mut spike_recs {
-                        if let Some(buf) = &mut net.populations[*pop].spike_record {
-                            let mut k = 0;
-                            while k < buf.len() {
-                                let step = buf[k].0;
-                                let mut e = k;
-                                while e < buf.len() && buf[e].0 == step {
-                                    e += 1;
-                                }
-                                let idx: Vec<u32> = buf[k..e].iter().map(|x| x.1).collect();
-                                rec.push(step as f64 * scene.dt, &idx)?;
-                                k = e;
-                            }
-                            buf.clear();
-                        }
-                    }
-                    for (pop, var, rec) in &mut state_recs {
-                        if rec.wants(net.step) {
-                            let all = net.populations[*pop].get(var)?;
-                            let vals: Vec<f64> = rec.neurons().iter().map(|&i| all[i as usize]).collect();
-                            rec.push(t_ms, &vals)?;
-                        }
+                    if let Some(e) = recorders(&mut sim)?.error.take() {
+                        return Err(e);
                     }
                 }
+                None
             }
             Action::Set {
                 population,
                 name,
                 value,
                 neurons,
-            } => {
-                let view = neurons.clone().map_or(View::All, View::Indices);
-                sim.network_mut()
-                    .set(population, name, &view, value.to_value())
-                    .map_err(|e| loc.at(population, e))?;
-            }
-            Action::Lesion { projection, pre, post } => {
-                sim.network_mut()
-                    .lesion(projection, *pre, *post)
-                    .map_err(|e| loc.at(projection, e))?;
-            }
+            } => Some((
+                population,
+                ScheduledEdit::Set {
+                    population: population.clone(),
+                    name: name.clone(),
+                    neurons: neurons.clone(),
+                    value: value.to_value(),
+                },
+            )),
+            Action::Lesion { projection, pre, post } => Some((
+                projection,
+                ScheduledEdit::LesionPair {
+                    projection: projection.clone(),
+                    pre: *pre,
+                    post: *post,
+                },
+            )),
             Action::Adjust {
                 projection,
                 adjuster,
                 filter,
-            } => {
-                sim.network_mut()
-                    .adjust(projection, adjuster, *filter)
-                    .map_err(|e| loc.at(projection, e))?;
-            }
+            } => Some((
+                projection,
+                ScheduledEdit::Adjust {
+                    projection: projection.clone(),
+                    adjuster: adjuster.clone(),
+                    filter: *filter,
+                },
+            )),
             Action::SetWeights { projection, file } => {
-                let net = sim.network_mut();
-                let s = &net.projection(projection).map_err(|e| loc.at(projection, e))?.store;
+                let net = sim.network();
+                let s = net.projection(projection).map_err(|e| loc.at(projection, e))?.store();
                 let (n_post, n_pre) = (s.n_post as usize, s.n_pre as usize);
-                let w = crate::io::read_npy_matrix(&net.base_dir.join(file), n_post, n_pre)
+                let weights = crate::io::read_npy_matrix(&net.base_dir.join(file), n_post, n_pre)
                     .map_err(|e| loc.at(projection, e.into()))?;
-                net.set_weights_dense(projection, w.view())
-                    .map_err(|e| loc.at(projection, e))?;
+                Some((
+                    projection,
+                    ScheduledEdit::SetWeights {
+                        projection: projection.clone(),
+                        weights,
+                    },
+                ))
             }
             Action::Save { file } => {
                 let path = out.join(file);
                 sim.save(&path).map_err(|e| loc.at("Save", e))?;
                 files_saved.push(path);
+                None
             }
             Action::Summary => {
                 let text = sim.network().summary().to_string();
                 let file = out.join("summary.txt");
                 crate::record::write_text_atomic(&file, &text)?;
+                None
+            }
+        };
+        if let Some((owner, edit)) = edit {
+            let step = sim.network().step;
+            edits(&mut sim)?.at(step, edit);
+            sim.advance(0)?;
+            if let Some((_, e)) = edits(&mut sim)?.errors.pop() {
+                return Err(loc.at(owner, e));
             }
         }
     }
     sim.sync()?;
     let run_s = t1.elapsed().as_secs_f64();
     let mut files = files_saved;
-    for (_, rec) in spike_recs {
-        files.extend(rec.finish()?.files);
+    let recs = sim.world.entity_mut(network).take::<Recorders>().unwrap_or_default();
+    let (spikes, states) = recs.finish()?;
+    for s in spikes {
+        files.extend(s.files);
     }
-    for (_, _, rec) in state_recs {
-        files.extend(rec.finish()?.files);
+    for s in states {
+        files.extend(s.files);
     }
+    let stages = sim
+        .world
+        .get_resource::<StageTimers>()
+        .map(|t| t.stages().iter().map(|&(n, s)| (n.to_string(), s)).collect())
+        .unwrap_or_default();
     let net = sim.network();
     for w in &scene.record.weights {
         let dense = net.projection(w)?.store.to_dense();
@@ -239,10 +257,27 @@ pub fn run_scene(scene: &Scene, path: &Path, text: &str, out: &Path) -> Result<S
             .collect(),
         store_bytes_per_synapse: mem.store_per_synapse(),
         files: files.clone(),
+        stages,
     };
     let json = out.join("summary.json");
     crate::record::write_json_atomic(&json, &summary)?;
     let mut summary = summary;
     summary.files.push(json);
     Ok(summary)
+}
+
+/// The recorders on the scene's network entity.
+fn recorders(sim: &mut Simulation) -> Result<Mut<'_, Recorders>> {
+    let network = sim.network;
+    sim.world
+        .get_mut::<Recorders>(network)
+        .ok_or_else(|| CortecsError::InvalidRequest("the scene's network entity has lost its recorders".into()))
+}
+
+/// The timeline on the scene's network entity.
+fn edits(sim: &mut Simulation) -> Result<Mut<'_, Timeline>> {
+    let network = sim.network;
+    sim.world
+        .get_mut::<Timeline>(network)
+        .ok_or_else(|| CortecsError::InvalidRequest("the scene's network entity has lost its timeline".into()))
 }
