@@ -62,7 +62,7 @@ fn summary(file: &std::path::Path) -> cortecs::error::Result<()> {
         let text = std::fs::read_to_string(file).map_err(|e| cortecs::error::CortecsError::file(file, e))?;
         let scene = cortecs::scene::parse(file, &text)?;
         let sim = cortecs::scene::build(&scene, file, &text)?;
-        sim.network().clone()
+        sim.network()?.clone()
     } else {
         cortecs::network::Network::load(file)?
     };
@@ -110,7 +110,7 @@ fn workload(name: &str, n_exc: usize, hidden: usize, ms: f64, mirrored: bool) ->
             let mut sim = cortecs::ecs::Simulation::from_network(net);
             sim.build()?;
             let rss1 = cortecs::io::rss_bytes().unwrap_or(0);
-            let n: u64 = sim.network().projections.iter().map(|p| p.store().live()).sum();
+            let n: u64 = sim.network()?.projections.iter().map(|p| p.store().live()).sum();
             say!(
                 "w2 mirrored: spawned {n} synapse entities in {:.3} s, {:.1} B/synapse for the mirrors (RSS growth)",
                 t.elapsed().as_secs_f64(),

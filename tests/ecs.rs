@@ -96,7 +96,7 @@ fn weight_edit_and_lesion_by_entity_reach_the_store() {
     let gone = sim.synapse_entities("ab", 4, 1).unwrap()[0];
     sim.world.despawn(gone);
     sim.run_steps(1).unwrap();
-    let store = &sim.network().projection("ab").unwrap().store();
+    let store = &sim.network().unwrap().projection("ab").unwrap().store();
     let k = store.find_live(2, 5).unwrap().unwrap();
     assert_eq!(store.weight[k], 3.5);
     assert_eq!(store.find_live(4, 1).unwrap(), None);
@@ -107,6 +107,19 @@ fn weight_edit_and_lesion_by_entity_reach_the_store() {
     // Dale's rule: an excitatory synapse given a negative weight becomes 0
     sim.world.entity_mut(e).insert(Weight(-1.0));
     sim.run_steps(0).unwrap();
-    let store = &sim.network().projection("ab").unwrap().store();
+    let store = &sim.network().unwrap().projection("ab").unwrap().store();
     assert_eq!(store.weight[k], 0.0);
+}
+
+#[test]
+fn a_despawned_network_entity_is_an_error_not_a_panic() {
+    let mut sim = Simulation::from_network(two_population_network());
+    sim.build().unwrap();
+    let network = sim.network;
+    sim.world.despawn(network);
+    let e = sim.run_steps(1).unwrap_err().to_string();
+    assert!(e.contains("was despawned"), "{e}");
+    assert!(sim.network().is_err() && sim.engine().is_err());
+    assert!(sim.neuron_entity("a", 0).is_err());
+    assert!(sim.save(std::env::temp_dir().join("never-written.ckpt")).is_err());
 }

@@ -51,16 +51,19 @@ fn network(compact: bool) -> Network {
 
 /// Every synapse entity of projection `name` mirrors its store row, and every live row has one.
 fn check_mirrors(sim: &mut Simulation, name: &str, context: &str) {
-    let k = sim.network().projection_index(name).unwrap();
-    let (pre_pop, post_pop) = (sim.network().projections[k].pre, sim.network().projections[k].post);
-    let eng = sim.engine();
+    let k = sim.network().unwrap().projection_index(name).unwrap();
+    let (pre_pop, post_pop) = (
+        sim.network().unwrap().projections[k].pre,
+        sim.network().unwrap().projections[k].post,
+    );
+    let eng = sim.engine().unwrap();
     let je = eng.projection_entities[k];
     let ents = eng.synapse_entities[k].clone();
     let (pre_n, post_n) = (
         eng.neuron_entities[pre_pop].clone(),
         eng.neuron_entities[post_pop].clone(),
     );
-    let store = sim.network().projections[k].store().clone();
+    let store = sim.network().unwrap().projections[k].store().clone();
     assert_eq!(ents.len(), store.len(), "{context}: entity column length");
     let mut q = sim.world.query::<(Entity, &Synapse, &SynapseRow, &Weight)>();
     let mut count = 0u64;
@@ -105,7 +108,7 @@ fn mirrored_and_compact_copies_stay_identical_over_a_long_random_sequence() {
     mirrored.build().unwrap();
     compact.build().unwrap();
     check_mirrors(&mut mirrored, "ab", "after build");
-    let mut je = mirrored.engine().projection_entities[0];
+    let mut je = mirrored.engine().unwrap().projection_entities[0];
     let dir = std::env::temp_dir().join(format!("cortecs-mirror-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut rng = Stream::from_seed(2024);
@@ -114,7 +117,7 @@ fn mirrored_and_compact_copies_stay_identical_over_a_long_random_sequence() {
     for step in 0..400 {
         let kind = rng.below(13) as usize;
         let filter = filters[rng.below(3) as usize];
-        let pairs = live_pairs(compact.network());
+        let pairs = live_pairs(compact.network().unwrap());
         let context = format!("step {step}, op {kind}");
         match kind {
             0 | 1 if !pairs.is_empty() => {
@@ -125,9 +128,9 @@ fn mirrored_and_compact_copies_stay_identical_over_a_long_random_sequence() {
                     let e = mirrored.synapse_entities("ab", pre, post).unwrap()[0];
                     mirrored.world.entity_mut(e).insert(Weight(w));
                 } else {
-                    mirrored.network_mut().set_weight("ab", pre, post, w).unwrap();
+                    mirrored.network_mut().unwrap().set_weight("ab", pre, post, w).unwrap();
                 }
-                compact.network_mut().set_weight("ab", pre, post, w).unwrap();
+                compact.network_mut().unwrap().set_weight("ab", pre, post, w).unwrap();
             }
             2 if !pairs.is_empty() => {
                 // lesion one synapse: despawn its entity / by (pre, post)
@@ -136,9 +139,9 @@ fn mirrored_and_compact_copies_stay_identical_over_a_long_random_sequence() {
                     let e = mirrored.synapse_entities("ab", pre, post).unwrap()[0];
                     mirrored.world.despawn(e);
                 } else {
-                    mirrored.network_mut().lesion("ab", pre, post).unwrap();
+                    mirrored.network_mut().unwrap().lesion("ab", pre, post).unwrap();
                 }
-                compact.network_mut().lesion("ab", pre, post).unwrap();
+                compact.network_mut().unwrap().lesion("ab", pre, post).unwrap();
             }
             3 => {
                 let sel = match rng.below(4) {
@@ -147,8 +150,16 @@ fn mirrored_and_compact_copies_stay_identical_over_a_long_random_sequence() {
                     2 => Selection::ToPost(rng.below(POST as u64) as u32),
                     _ => Selection::Below(0.3),
                 };
-                let a = mirrored.network_mut().lesion_selection("ab", &sel, filter).unwrap();
-                let b = compact.network_mut().lesion_selection("ab", &sel, filter).unwrap();
+                let a = mirrored
+                    .network_mut()
+                    .unwrap()
+                    .lesion_selection("ab", &sel, filter)
+                    .unwrap();
+                let b = compact
+                    .network_mut()
+                    .unwrap()
+                    .lesion_selection("ab", &sel, filter)
+                    .unwrap();
                 assert_eq!(a, b, "{context}");
             }
             4 | 5 => {
@@ -158,36 +169,44 @@ fn mirrored_and_compact_copies_stay_identical_over_a_long_random_sequence() {
                     2 => Adjuster::Perturb(Distribution::Normal { mean: 0.0, std: 0.5 }),
                     _ => Adjuster::Clip { min: -2.0, max: 2.0 },
                 };
-                let a = mirrored.network_mut().adjust("ab", &adj, filter).unwrap();
-                let b = compact.network_mut().adjust("ab", &adj, filter).unwrap();
+                let a = mirrored.network_mut().unwrap().adjust("ab", &adj, filter).unwrap();
+                let b = compact.network_mut().unwrap().adjust("ab", &adj, filter).unwrap();
                 assert_eq!(a, b, "{context}");
             }
             6 => {
                 // whole matrix, dense: rescale what is there and add a few new synapses
-                let mut d = compact.network().weights_dense("ab").unwrap();
+                let mut d = compact.network().unwrap().weights_dense("ab").unwrap();
                 d.mapv_inplace(|w| w * 1.1);
                 for _ in 0..5 {
                     let (post, pre) = (rng.below(POST as u64) as usize, rng.below(PRE as u64) as usize);
                     d[[post, pre]] = (rng.uniform() * 2.0 - 1.0) as f32;
                 }
-                let a = mirrored.network_mut().set_weights_dense("ab", d.view()).unwrap();
-                let b = compact.network_mut().set_weights_dense("ab", d.view()).unwrap();
+                let a = mirrored
+                    .network_mut()
+                    .unwrap()
+                    .set_weights_dense("ab", d.view())
+                    .unwrap();
+                let b = compact
+                    .network_mut()
+                    .unwrap()
+                    .set_weights_dense("ab", d.view())
+                    .unwrap();
                 assert_eq!(a, b, "{context}");
             }
             7 => {
                 // whole matrix, sparse: a CSR read, changed, written back
-                let mut csr = compact.network().weights_csr("ab").unwrap();
+                let mut csr = compact.network().unwrap().weights_csr("ab").unwrap();
                 csr.data.iter_mut().for_each(|w| *w *= 0.9);
-                mirrored.network_mut().set_weights_csr("ab", &csr).unwrap();
-                compact.network_mut().set_weights_csr("ab", &csr).unwrap();
+                mirrored.network_mut().unwrap().set_weights_csr("ab", &csr).unwrap();
+                compact.network_mut().unwrap().set_weights_csr("ab", &csr).unwrap();
             }
             8 => {
                 // growth: a new synapse, spawned as an entity / created by index
                 let (pre, post) = (rng.below(PRE as u64) as u32, rng.below(POST as u64) as u32);
                 let w = (rng.uniform() * 2.0 + 0.1) as f32;
                 let w = if pre >= 30 { -w } else { w };
-                let want = compact.network_mut().create_synapse(0, pre, post, w, None);
-                let eng = mirrored.engine();
+                let want = compact.network_mut().unwrap().create_synapse(0, pre, post, w, None);
+                let eng = mirrored.engine().unwrap();
                 let (a, b) = (
                     eng.neuron_entities[0][pre as usize],
                     eng.neuron_entities[1][post as usize],
@@ -204,7 +223,7 @@ fn mirrored_and_compact_copies_stay_identical_over_a_long_random_sequence() {
                     ))
                     .id();
                 mirrored.sync().unwrap();
-                let errors = std::mem::take(&mut mirrored.engine_mut().edit_errors);
+                let errors = std::mem::take(&mut mirrored.engine_mut().unwrap().edit_errors);
                 match want {
                     Ok(_) => {
                         assert!(errors.is_empty(), "{context}: {errors:?}");
@@ -220,18 +239,36 @@ fn mirrored_and_compact_copies_stay_identical_over_a_long_random_sequence() {
                 }
             }
             9 => {
-                mirrored.network_mut().projection_mut("ab").unwrap().compact_store();
-                compact.network_mut().projection_mut("ab").unwrap().compact_store();
+                mirrored
+                    .network_mut()
+                    .unwrap()
+                    .projection_mut("ab")
+                    .unwrap()
+                    .compact_store();
+                compact
+                    .network_mut()
+                    .unwrap()
+                    .projection_mut("ab")
+                    .unwrap()
+                    .compact_store();
             }
             10 => {
-                let a = mirrored.network_mut().adjust("ab", &Adjuster::Reapply, filter).unwrap();
-                let b = compact.network_mut().adjust("ab", &Adjuster::Reapply, filter).unwrap();
+                let a = mirrored
+                    .network_mut()
+                    .unwrap()
+                    .adjust("ab", &Adjuster::Reapply, filter)
+                    .unwrap();
+                let b = compact
+                    .network_mut()
+                    .unwrap()
+                    .adjust("ab", &Adjuster::Reapply, filter)
+                    .unwrap();
                 assert_eq!(a, b, "{context}");
             }
             11 => {
                 let adj = Adjuster::Prune(Selection::Below(0.2 + rng.uniform()));
-                mirrored.network_mut().adjust("ab", &adj, filter).unwrap();
-                compact.network_mut().adjust("ab", &adj, filter).unwrap();
+                mirrored.network_mut().unwrap().adjust("ab", &adj, filter).unwrap();
+                compact.network_mut().unwrap().adjust("ab", &adj, filter).unwrap();
             }
             12 => {
                 // save -> load: the mirrored copy comes back with fresh mirror entities
@@ -239,7 +276,7 @@ fn mirrored_and_compact_copies_stay_identical_over_a_long_random_sequence() {
                 compact.save(dir.join("c.ckpt")).unwrap();
                 mirrored = Simulation::load(dir.join("m.ckpt")).unwrap();
                 compact = Simulation::load(dir.join("c.ckpt")).unwrap();
-                je = mirrored.engine().projection_entities[0];
+                je = mirrored.engine().unwrap().projection_entities[0];
             }
             _ => continue,
         }
@@ -247,7 +284,7 @@ fn mirrored_and_compact_copies_stay_identical_over_a_long_random_sequence() {
         // a run segment between operations: the next step uses the new weights in both
         mirrored.run_steps(2).unwrap();
         compact.run_steps(2).unwrap();
-        let (m, c) = (mirrored.network(), compact.network());
+        let (m, c) = (mirrored.network().unwrap(), compact.network().unwrap());
         assert_eq!(
             m.weights_coo("ab").unwrap(),
             c.weights_coo("ab").unwrap(),
@@ -273,8 +310,8 @@ fn mirrored_and_compact_copies_stay_identical_over_a_long_random_sequence() {
         "every operation ran: {kinds_done:?}"
     );
     // the comparison of dynamics means something: pre spikes moved the post membranes
-    let spikes = mirrored.network().population("a").unwrap().spike_count;
-    let v = mirrored.network().get("b", "v", &View::All).unwrap();
+    let spikes = mirrored.network().unwrap().population("a").unwrap().spike_count;
+    let v = mirrored.network().unwrap().get("b", "v", &View::All).unwrap();
     assert!(spikes > 100, "{spikes} pre spikes");
     assert!(v.iter().filter(|&&x| x != v[0]).count() > POST / 2, "{v}");
 }
@@ -285,13 +322,13 @@ fn the_constrain_stage_enforces_masks_after_direct_store_edits() {
     sim.build().unwrap();
     {
         // a learning rule or a host writes the store directly and says so
-        let p = sim.network_mut().projection_mut("ab").unwrap();
+        let p = sim.network_mut().unwrap().projection_mut("ab").unwrap();
         for w in p.weights_mut().iter_mut() {
             *w = -*w; // every excitatory weight now has the wrong sign
         }
     }
     sim.run_steps(0).unwrap();
-    let p = sim.network().projection("ab").unwrap();
+    let p = sim.network().unwrap().projection("ab").unwrap();
     assert!(!p.constrain_pending());
     for k in 0..p.store().len() {
         assert!(f32::from(p.store().sign[k]) * p.store().weight[k] >= 0.0, "slot {k}");
@@ -309,7 +346,7 @@ fn the_constrain_stage_enforces_masks_after_direct_store_edits() {
 fn delay_and_plasticity_edits_by_entity_reach_the_store() {
     let mut sim = Simulation::from_network(network(false));
     sim.build().unwrap();
-    let (pre, post) = live_pairs(sim.network())[3];
+    let (pre, post) = live_pairs(sim.network().unwrap())[3];
     let e = sim.synapse_entities("ab", pre, post).unwrap()[0];
     let row = *sim.world.get::<SynapseRow>(e).unwrap();
     // a delay longer than any the ring holds: the ring grows
@@ -319,7 +356,7 @@ fn delay_and_plasticity_edits_by_entity_reach_the_store() {
         ..row
     });
     sim.run_steps(300).unwrap();
-    let s = &sim.network().projection("ab").unwrap().store();
+    let s = &sim.network().unwrap().projection("ab").unwrap().store();
     assert_eq!(
         (s.delay.get(row.slot.index()), s.plasticity.get(row.slot.index())),
         (250, 0.5)
@@ -331,10 +368,11 @@ fn delay_and_plasticity_edits_by_entity_reach_the_store() {
     // a bad value is refused and reported; the mirror is restored from the store
     sim.world.entity_mut(e).insert(SynapseRow { delay: 0, ..row });
     sim.run_steps(1).unwrap();
-    let errors = std::mem::take(&mut sim.engine_mut().edit_errors);
+    let errors = std::mem::take(&mut sim.engine_mut().unwrap().edit_errors);
     assert!(errors.len() == 1 && errors[0].contains(">= 1 step"), "{errors:?}");
     assert_eq!(
         sim.network()
+            .unwrap()
             .projection("ab")
             .unwrap()
             .store()

@@ -553,12 +553,12 @@ fn one_lesion_in_a_million_changes_one_weight_and_the_next_step() {
 fn one_lesion_by_entity_in_a_million_mirrored_synapses() {
     let mut sim = Simulation::from_network(million(false));
     sim.build().unwrap();
-    let before = sim.network().weights_dense("hh").unwrap();
+    let before = sim.network().unwrap().weights_dense("hh").unwrap();
     let e = sim.synapse_entities("hh", 321, 654).unwrap();
     assert_eq!(e.len(), 1);
     sim.world.despawn(e[0]);
     sim.run_steps(1).unwrap();
-    let after = sim.network().weights_dense("hh").unwrap();
+    let after = sim.network().unwrap().weights_dense("hh").unwrap();
     let differ: Vec<usize> = (0..after.len())
         .filter(|&i| after.as_slice().unwrap()[i].to_bits() != before.as_slice().unwrap()[i].to_bits())
         .collect();

@@ -8,7 +8,7 @@
 //! sim.add_projection(ProjectionSpec::new("ee", "exc", "exc", Strategy::FixedProbability { p: 0.1, equalize_efferents: false }).weight(50.0)).unwrap();
 //! sim.build().unwrap();
 //! sim.run_ms(10.0).unwrap();
-//! assert_eq!(sim.network().step, 100);
+//! assert_eq!(sim.network().unwrap().step, 100);
 //! ```
 
 use crate::ecs::NetworkEngine;
@@ -53,39 +53,44 @@ impl Simulation {
         }
     }
 
-    /// The engine component.
-    pub fn engine(&self) -> &NetworkEngine {
-        self.world
-            .get::<NetworkEngine>(self.network)
-            .expect("the network entity is never despawned by Simulation")
+    /// The engine component; an error once a host has despawned the
+    /// network entity (or removed its engine) through `world`.
+    pub fn engine(&self) -> Result<&NetworkEngine> {
+        self.world.get::<NetworkEngine>(self.network).ok_or_else(|| self.gone())
     }
 
-    /// The engine component, mutable.
-    pub fn engine_mut(&mut self) -> Mut<'_, NetworkEngine> {
-        self.world
-            .get_mut::<NetworkEngine>(self.network)
-            .expect("the network entity is never despawned by Simulation")
+    /// The engine component, mutable (see [`Simulation::engine`]).
+    pub fn engine_mut(&mut self) -> Result<Mut<'_, NetworkEngine>> {
+        let gone = self.gone();
+        self.world.get_mut::<NetworkEngine>(self.network).ok_or(gone)
     }
 
-    /// The network.
-    pub fn network(&self) -> &Network {
-        &self.engine().net
+    fn gone(&self) -> CortecsError {
+        CortecsError::InvalidRequest(format!(
+            "the simulation's network entity {:?} was despawned (or lost its NetworkEngine)",
+            self.network
+        ))
+    }
+
+    /// The network (see [`Simulation::engine`]).
+    pub fn network(&self) -> Result<&Network> {
+        Ok(&self.engine()?.net)
     }
 
     /// The network, mutable (edits made here are the engine's truth; call
     /// [`Simulation::sync`] to refresh mirrors).
-    pub fn network_mut(&mut self) -> &mut Network {
-        &mut self.engine_mut().into_inner().net
+    pub fn network_mut(&mut self) -> Result<&mut Network> {
+        Ok(&mut self.engine_mut()?.into_inner().net)
     }
 
     /// Adds a population (validated now; entities spawn in the next Build stage).
     pub fn add_population(&mut self, spec: PopulationSpec) -> Result<usize> {
-        self.network_mut().add_population(spec)
+        self.network_mut()?.add_population(spec)
     }
 
     /// Adds a projection (validated now; built in the next Build stage).
     pub fn add_projection(&mut self, spec: ProjectionSpec) -> Result<()> {
-        self.network_mut().add_projection(spec)
+        self.network_mut()?.add_projection(spec)
     }
 
     /// Runs the schedule once without advancing time: builds what is
@@ -106,12 +111,12 @@ impl Simulation {
 
     fn tick(&mut self, steps: u64, writeback_all: bool) -> Result<()> {
         {
-            let mut eng = self.engine_mut();
+            let mut eng = self.engine_mut()?;
             eng.steps_per_tick = steps;
             eng.writeback_all = writeback_all;
         }
         self.schedule.run(&mut self.world);
-        match self.engine_mut().build_error.take() {
+        match self.engine_mut()?.build_error.take() {
             Some(e) => Err(CortecsError::InvalidRequest(e)),
             None => Ok(()),
         }
@@ -120,7 +125,7 @@ impl Simulation {
     /// Saves the network (store, masks, state, RNG state, time) to a
     /// checkpoint file (see [`crate::checkpoint`]); returns the bytes written.
     pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<u64> {
-        Ok(self.network().save(path)?)
+        Ok(self.network()?.save(path)?)
     }
 
     /// A simulation continuing from a checkpoint file, with its mirror entities spawned.
@@ -144,7 +149,7 @@ impl Simulation {
                 format!("duration must be >= 0 ms, got {ms}"),
             ));
         }
-        let steps = (ms / self.network().dt).round() as u64;
+        let steps = (ms / self.network()?.dt).round() as u64;
         self.run_steps(steps)
     }
 
@@ -155,8 +160,8 @@ impl Simulation {
 
     /// The neuron entity of `population`'s neuron `index`.
     pub fn neuron_entity(&self, population: &str, index: usize) -> Result<Entity> {
-        let p = self.network().population_index(population)?;
-        self.engine()
+        let p = self.network()?.population_index(population)?;
+        self.engine()?
             .neuron_entities
             .get(p)
             .and_then(|v| v.get(index))
@@ -168,15 +173,15 @@ impl Simulation {
 
     /// The synapse entities from `pre` to `post` of a mirrored projection.
     pub fn synapse_entities(&self, projection: &str, pre: u32, post: u32) -> Result<Vec<Entity>> {
-        let k = self.network().projection_index(projection)?;
-        let proj = &self.network().projections[k];
+        let k = self.network()?.projection_index(projection)?;
+        let proj = &self.network()?.projections[k];
         if proj.compact {
             return Err(CortecsError::InvalidRequest(format!(
                 "projection '{projection}' is compact: it has no synapse entities"
             )));
         }
         let slots = proj.store.find(pre, post)?;
-        let ents = &self.engine().synapse_entities[k];
+        let ents = &self.engine()?.synapse_entities[k];
         Ok(slots
             .filter_map(|s| ents.get(s).copied())
             .filter(|e| *e != Entity::PLACEHOLDER)

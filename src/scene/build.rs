@@ -12,7 +12,7 @@ use std::path::Path;
 pub fn build(scene: &Scene, path: &Path, text: &str) -> Result<Simulation> {
     let loc = Located { path, text };
     let mut sim = Simulation::new(scene.dt, scene.seed).map_err(|e| loc.at("dt", e))?;
-    sim.network_mut().base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    sim.network_mut()?.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     for p in &scene.populations {
         let polarity = p.polarity.clone();
         let mut spec = PopulationSpec::new(&p.name, p.size, p.model.clone())
@@ -56,7 +56,7 @@ pub fn build(scene: &Scene, path: &Path, text: &str) -> Result<Simulation> {
         sim.add_projection(spec).map_err(|e| loc.at(&q.name, e))?;
     }
     for d in &scene.drives {
-        sim.network_mut()
+        sim.network_mut()?
             .add_drive(
                 &d.population,
                 PoissonDrive {
@@ -67,11 +67,11 @@ pub fn build(scene: &Scene, path: &Path, text: &str) -> Result<Simulation> {
             .map_err(|e| loc.at(&d.population, e))?;
     }
     for name in &scene.record.spikes {
-        sim.network().population_index(name).map_err(|e| loc.at(name, e))?;
+        sim.network()?.population_index(name).map_err(|e| loc.at(name, e))?;
     }
     for probe in &scene.record.state {
         let pop = sim
-            .network()
+            .network()?
             .population(&probe.population)
             .map_err(|e| loc.at(&probe.population, e))?;
         pop.get(&probe.variable).map_err(|e| loc.at(&probe.variable, e))?;

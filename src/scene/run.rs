@@ -84,18 +84,18 @@ pub fn run_scene(scene: &Scene, path: &Path, text: &str, out: &Path) -> Result<S
     std::fs::create_dir_all(out).map_err(|e| CortecsError::file(out, e))?;
     let mut spike_recs = Vec::new();
     for name in &scene.record.spikes {
-        spike_recs.push((sim.network().population_index(name)?, SpikeRecorder::new(out, name)?));
+        spike_recs.push((sim.network()?.population_index(name)?, SpikeRecorder::new(out, name)?));
     }
     let mut state_recs = Vec::new();
     for p in &scene.record.state {
-        let idx = sim.network().population_index(&p.population)?;
+        let idx = sim.network()?.population_index(&p.population)?;
         state_recs.push((
             idx,
             p.variable.clone(),
             StateRecorder::new(out, &p.population, &p.variable, p.neurons.clone(), p.every)?,
         ));
     }
-    let now = sim.network().step;
+    let now = sim.network()?.step;
     let network = sim.network;
     sim.world
         .entity_mut(network)
@@ -165,7 +165,7 @@ pub fn run_scene(scene: &Scene, path: &Path, text: &str, out: &Path) -> Result<S
                 },
             )),
             Action::SetWeights { projection, file } => {
-                let net = sim.network();
+                let net = sim.network()?;
                 let s = net.projection(projection).map_err(|e| loc.at(projection, e))?.store();
                 let (n_post, n_pre) = (s.n_post as usize, s.n_pre as usize);
                 let weights = crate::io::read_npy_matrix(&net.base_dir.join(file), n_post, n_pre)
@@ -185,14 +185,14 @@ pub fn run_scene(scene: &Scene, path: &Path, text: &str, out: &Path) -> Result<S
                 None
             }
             Action::Summary => {
-                let text = sim.network().summary().to_string();
+                let text = sim.network()?.summary().to_string();
                 let file = out.join("summary.txt");
                 crate::record::write_text_atomic(&file, &text)?;
                 None
             }
         };
         if let Some((owner, edit)) = edit {
-            let step = sim.network().step;
+            let step = sim.network()?.step;
             edits(&mut sim)?.at(step, edit);
             sim.advance(0)?;
             if let Some((_, e)) = edits(&mut sim)?.errors.pop() {
@@ -216,7 +216,7 @@ pub fn run_scene(scene: &Scene, path: &Path, text: &str, out: &Path) -> Result<S
         .get_resource::<StageTimers>()
         .map(|t| t.stages().iter().map(|&(n, s)| (n.to_string(), s)).collect())
         .unwrap_or_default();
-    let net = sim.network();
+    let net = sim.network()?;
     for w in &scene.record.weights {
         let dense = net.projection(w)?.store.to_dense();
         let file = out.join(format!("{w}_weights.npy"));
