@@ -105,6 +105,12 @@ pub enum CortecsError {
     /// A `.npy` file cannot be read.
     #[error(transparent)]
     Npy(#[from] crate::io::NpyError),
+    /// A synapse store refused a request (a pair out of range, malformed arrays).
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// A projection refused an edit (no such synapse, a forbidden or wrong-sign one, a bad matrix).
+    #[error(transparent)]
+    Projection(#[from] crate::projection::ProjectionError),
     /// A scene file is invalid.
     #[error("{path}:{line}:{column}: {message}")]
     Scene {

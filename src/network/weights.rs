@@ -83,7 +83,7 @@ impl Network {
         check_finite(projection, w)?;
         let p = self.proj_mut(projection)?;
         let Some(k) = p.store.find_live(pre, post)? else {
-            return Err(no_synapse(projection, pre, post));
+            return Err(no_synapse(projection, pre, post).into());
         };
         p.set_weight(k, w);
         Ok(())
@@ -94,7 +94,7 @@ impl Network {
         let p = self.proj_mut(projection)?;
         let slots = p.live_slots(pre, post)?;
         if slots.is_empty() {
-            return Err(no_synapse(projection, pre, post));
+            return Err(no_synapse(projection, pre, post).into());
         }
         p.remove_slots(&slots);
         Ok(())
@@ -106,7 +106,7 @@ impl Network {
         let (seed, draw) = self.next_draw();
         let p = self.proj_mut(projection)?;
         let mut rng = Stream::keyed(seed, projection, &format!("lesion#{draw}"), 0);
-        p.lesion_selection(selection, filter, &mut rng)
+        Ok(p.lesion_selection(selection, filter, &mut rng)?)
     }
 
     fn next_draw(&mut self) -> (u64, u64) {
@@ -154,10 +154,15 @@ impl Network {
     pub fn set_weights_csr(&mut self, projection: &str, csr: &Csr) -> Result<Written> {
         let s = &self.projection(projection)?.store;
         if (csr.n_post, csr.n_pre) != (s.n_post as usize, s.n_pre as usize) {
-            return Err(CortecsError::InvalidRequest(format!(
-                "{projection}: the CSR matrix must be post x pre = {} x {}, got {} x {}",
-                s.n_post, s.n_pre, csr.n_post, csr.n_pre
-            )));
+            return Err(ProjectionError::WrongShape {
+                projection: projection.to_string(),
+                what: "CSR matrix",
+                n_post: s.n_post as usize,
+                n_pre: s.n_pre as usize,
+                rows: csr.n_post,
+                cols: csr.n_pre,
+            }
+            .into());
         }
         self.set_weights_coo(projection, &csr.to_coo()?)
     }
@@ -220,9 +225,9 @@ impl Network {
                 ..Adjusted::default()
             }),
             Adjuster::Reapply => self.reapply(k, filter),
-            _ => self.projections[k].apply_adjuster(adjuster, filter, policy, |c| {
+            _ => Ok(self.projections[k].apply_adjuster(adjuster, filter, policy, |c| {
                 Stream::keyed(seed, projection, &purpose, c)
-            }),
+            })?),
         }
     }
 
@@ -269,7 +274,12 @@ impl Network {
         let (pre, post) = (p.pre, p.post);
         let default_delay = self.default_delay(k);
         let pre_polarity = &self.populations[pre].polarity;
-        let results = self.projections[k].create_synapses(items, pre_polarity, &default_delay);
+        let default_delay = default_delay.map_err(|e| e.to_string());
+        let results: Vec<Result<usize>> = self.projections[k]
+            .create_synapses(items, pre_polarity, &default_delay)
+            .into_iter()
+            .map(|r| r.map_err(CortecsError::from))
+            .collect();
         if results.iter().any(|r| r.is_ok()) && !self.populations[post].model.is_rate() {
             self.resize_ring(post);
         }
@@ -301,7 +311,7 @@ impl Network {
 
     /// Histogram of a projection's weights over `filter` with bin `edges` (ascending).
     pub fn weight_histogram(&self, projection: &str, filter: SignFilter, edges: &[f64]) -> Result<Vec<u64>> {
-        self.projection(projection)?.store.weight_histogram(filter, edges)
+        Ok(self.projection(projection)?.store.weight_histogram(filter, edges)?)
     }
 
     /// Number of live synapses onto each post neuron.

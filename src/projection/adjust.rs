@@ -12,8 +12,8 @@
 //! store gives the same weights at any thread count, on a mirrored or a
 //! compact projection alike.
 
+use super::error::{ProjectionError, ProjectionResult as Result};
 use super::*;
-use crate::error::{CortecsError, Result};
 use crate::mask::Enforced;
 use crate::param::{CHUNK, Distribution};
 use crate::rng::Stream;
@@ -86,7 +86,7 @@ pub enum SignPolicy {
 impl Selection {
     /// Checks the selection against a store's shape.
     pub fn validate(&self, context: &str, n_pre: u32, n_post: u32) -> Result<()> {
-        let bad = |m: String| Err(CortecsError::param(context, m));
+        let bad = |m: String| Err(ProjectionError::parameter(context, m));
         match *self {
             Selection::Fraction(f) if !(0.0..=1.0).contains(&f) => bad(format!("fraction must be in [0, 1], got {f}")),
             Selection::Below(t) if !t.is_finite() => bad(format!("threshold must be finite, got {t}")),
@@ -101,13 +101,15 @@ impl Adjuster {
     /// Checks the adjuster's parameters.
     pub fn validate(&self, context: &str, n_pre: u32, n_post: u32) -> Result<()> {
         match self {
-            Adjuster::Randomize(d) | Adjuster::Perturb(d) => d.validate(context),
-            Adjuster::Scale(f) if !f.is_finite() => Err(CortecsError::param(
+            Adjuster::Randomize(d) | Adjuster::Perturb(d) => d
+                .validate(context)
+                .map_err(|e| ProjectionError::Distribution(e.to_string())),
+            Adjuster::Scale(f) if !f.is_finite() => Err(ProjectionError::parameter(
                 context,
                 format!("scale factor must be finite, got {f}"),
             )),
             Adjuster::Clip { min, max } if !(min.is_finite() && max.is_finite() && min <= max) => Err(
-                CortecsError::param(context, format!("clip needs finite min <= max, got [{min}, {max}]")),
+                ProjectionError::parameter(context, format!("clip needs finite min <= max, got [{min}, {max}]")),
             ),
             Adjuster::Prune(s) => s.validate(context, n_pre, n_post),
             _ => Ok(()),
@@ -183,9 +185,7 @@ pub fn apply(
     stream: impl Fn(u64) -> Stream,
 ) -> Result<Vec<SynapseIndex>> {
     if policy == SignPolicy::Free && store.dale {
-        return Err(CortecsError::InvalidRequest(
-            "this projection keeps Dale's law: an adjustment cannot change signs".into(),
-        ));
+        return Err(ProjectionError::DaleKeepsSigns);
     }
     let mut touched = Vec::new();
     for chunk in 0..store.len().div_ceil(CHUNK) {
@@ -209,10 +209,7 @@ pub fn apply(
                 Adjuster::Scale(f) => w * f,
                 Adjuster::Clip { min, max } => w.clamp(*min, *max),
                 Adjuster::Prune(_) | Adjuster::Reapply => {
-                    return Err(CortecsError::InvalidRequest(format!(
-                        "{} changes synapses, not weights: use Network::adjust",
-                        adjuster.name()
-                    )));
+                    return Err(ProjectionError::NotAWeightAdjuster(adjuster.name()));
                 }
             };
             if !filter.covers(s) {

@@ -4,10 +4,10 @@
 //! (what they need of it, the pre neurons' polarity and the default delay,
 //! is passed in by `network/weights.rs`).
 
+use super::error::{ProjectionError, ProjectionResult as Result};
 use super::projection::Touched;
 use super::*;
 use crate::connect::Polarity;
-use crate::error::{CortecsError, Result};
 use crate::mask::{Enforced, Masks};
 use crate::rng::Stream;
 
@@ -85,7 +85,7 @@ impl Projection {
         &mut self,
         items: &[(u32, u32, f32, Option<u16>)],
         pre_polarity: &[Polarity],
-        default_delay: &Result<u16>,
+        default_delay: &std::result::Result<u16, String>,
     ) -> Vec<Result<usize>> {
         let name = self.name.clone();
         let mut accepted: Vec<NewSynapse> = Vec::new();
@@ -98,7 +98,7 @@ impl Projection {
                     Some(d) => check_delay_steps(&name, d)?,
                     None => default_delay
                         .as_ref()
-                        .map_err(|e| CortecsError::InvalidRequest(e.to_string()))?
+                        .map_err(|e| ProjectionError::NoDefaultDelay(e.clone()))?
                         .to_owned(),
                 };
                 let exists = !self.live_slots(pre, post)?.is_empty() || pending.contains(&(pre, post));
@@ -120,10 +120,9 @@ impl Projection {
         let (slots, map) = match self.store.add(&accepted) {
             Ok(added) => added,
             Err(e) => {
-                let msg = e.to_string();
                 return results
                     .into_iter()
-                    .map(|r| r.and_then(|_| Err(CortecsError::InvalidRequest(msg.clone()))))
+                    .map(|r| r.and_then(|_| Err(ProjectionError::Store(e.clone()))))
                     .collect();
             }
         };
@@ -144,14 +143,14 @@ impl Projection {
     pub(crate) fn set_row(&mut self, slot: usize, delay: u16, plasticity: f32) -> Result<()> {
         let p = self;
         if slot >= p.store.len() || p.store.sign[slot] == REMOVED {
-            return Err(CortecsError::InvalidRequest(format!(
-                "{}: no live synapse in slot {slot}",
-                p.name
-            )));
+            return Err(ProjectionError::NoLiveSlot {
+                projection: p.name.clone(),
+                slot,
+            });
         }
         check_delay_steps(&p.name, delay)?;
         if !(0.0..=1.0).contains(&plasticity) {
-            return Err(CortecsError::param(
+            return Err(ProjectionError::parameter(
                 format!("{}.plasticity", p.name),
                 format!("must be in [0, 1], got {plasticity}"),
             ));
@@ -251,7 +250,7 @@ impl Projection {
 /// A delay of `d` whole steps for projection `name`: at least one step.
 pub(crate) fn check_delay_steps(name: &str, d: u16) -> Result<u16> {
     if d == 0 {
-        return Err(CortecsError::param(
+        return Err(ProjectionError::parameter(
             format!("{name}.delay"),
             "a delay must be >= 1 step",
         ));

@@ -1,8 +1,8 @@
 //! A projection's whole weight matrix as dense, COO or CSR, read and written (scipy's layouts, post x pre as `W` in `y = W r`).
 
+use super::error::{ProjectionError, ProjectionResult as Result};
 use super::*;
 use crate::connect::Polarity;
-use crate::error::{CortecsError, Result};
 use crate::mask::Enforced;
 use crate::mask::Masks;
 use ndarray::ArrayView2;
@@ -43,8 +43,8 @@ impl Csr {
             || self.indptr.last().copied() != Some(self.data.len() as u64)
             || self.indptr.windows(2).any(|w| w[0] > w[1])
         {
-            return Err(CortecsError::InvalidRequest(format!(
-                "CSR matrix: indptr of length {} (want {}) ending at {:?}, {} indices, {} values do not fit together",
+            return Err(ProjectionError::BadCsr(format!(
+                "indptr of length {} (want {}) ending at {:?}, {} indices, {} values do not fit together",
                 self.indptr.len(),
                 self.n_post + 1,
                 self.indptr.last(),
@@ -98,16 +98,22 @@ impl Csr {
 pub(crate) fn dense_entries(s: &SynapseStore, projection: &str, w: ArrayView2<f32>) -> Result<Vec<(u32, u32, f32)>> {
     let (n_post, n_pre) = (s.n_post as usize, s.n_pre as usize);
     if w.dim() != (n_post, n_pre) {
-        return Err(CortecsError::InvalidRequest(format!(
-            "{projection}: the weight matrix must be post x pre = {n_post} x {n_pre}, got {} x {}",
-            w.nrows(),
-            w.ncols()
-        )));
+        return Err(ProjectionError::WrongShape {
+            projection: projection.to_string(),
+            what: "weight matrix",
+            n_post,
+            n_pre,
+            rows: w.nrows(),
+            cols: w.ncols(),
+        });
     }
     if let Some(((r, c), v)) = w.indexed_iter().find(|(_, v)| !v.is_finite()) {
-        return Err(CortecsError::InvalidRequest(format!(
-            "{projection}: weight at [post {r}, pre {c}] is {v}"
-        )));
+        return Err(ProjectionError::NotFiniteEntry {
+            projection: projection.to_string(),
+            post: r,
+            pre: c,
+            value: *v,
+        });
     }
     let mut seen = vec![false; s.len()];
     let mut entries: Vec<(u32, u32, f32)> = Vec::new();
@@ -161,20 +167,26 @@ pub(crate) fn admit(
 ) -> Result<Sign> {
     let name = &p.name;
     if !p.masks.allows(pre, post, p.recurrent) {
-        return Err(CortecsError::InvalidRequest(format!(
-            "{name}: the masks forbid a synapse from pre {pre} to post {post}"
-        )));
+        return Err(ProjectionError::Forbidden {
+            projection: name.clone(),
+            pre,
+            post,
+        });
     }
     if exists && !p.spec.multapses {
-        return Err(CortecsError::InvalidRequest(format!(
-            "{name}: pre {pre} -> post {post} exists and the projection allows no multapses"
-        )));
+        return Err(ProjectionError::Multapse {
+            projection: name.clone(),
+            pre,
+            post,
+        });
     }
     let sign = new_sign(&p.masks, pre_polarity, pre, post, w);
     if p.store.dale && crate::projection::constrain_sign(w, sign) == 0.0 && w != 0.0 {
-        return Err(CortecsError::InvalidRequest(format!(
-            "{name}: a weight of {w} has the wrong sign for pre {pre} under Dale's law"
-        )));
+        return Err(ProjectionError::WrongSign {
+            projection: name.clone(),
+            pre,
+            weight: w,
+        });
     }
     Ok(sign)
 }
@@ -195,14 +207,17 @@ pub(crate) fn check_finite(projection: &str, w: f32) -> Result<()> {
     if w.is_finite() {
         Ok(())
     } else {
-        Err(CortecsError::InvalidRequest(format!(
-            "{projection}: weight {w} is not finite"
-        )))
+        Err(ProjectionError::NotFinite {
+            projection: projection.to_string(),
+            weight: w,
+        })
     }
 }
 
-pub(crate) fn no_synapse(projection: &str, pre: u32, post: u32) -> CortecsError {
-    CortecsError::InvalidRequest(format!(
-        "{projection}: there is no synapse from pre {pre} to post {post}"
-    ))
+pub(crate) fn no_synapse(projection: &str, pre: u32, post: u32) -> ProjectionError {
+    ProjectionError::NoSynapse {
+        projection: projection.to_string(),
+        pre,
+        post,
+    }
 }

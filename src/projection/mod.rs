@@ -21,6 +21,7 @@
 mod adjust;
 mod changes;
 mod edit;
+mod error;
 mod matrix;
 #[allow(clippy::module_inception)]
 mod projection;
@@ -30,6 +31,7 @@ mod spec;
 pub use crate::store::*;
 pub use adjust::*;
 pub use changes::*;
+pub use error::*;
 pub use matrix::{Coo, Csr, Written};
 pub(crate) use matrix::{admit, check_finite, dense_entries, no_synapse};
 pub use projection::{DENSE_MIN_DENSITY, Projection};

@@ -8,9 +8,11 @@
 //! writer of a built projection's store); the loops that read stores are in
 //! `kernel/`.
 
+mod error;
 mod stats;
 #[allow(clippy::module_inception)]
 mod store;
 
+pub use error::*;
 pub use stats::*;
 pub use store::*;

@@ -1,7 +1,7 @@
 //! Reading a store whole: dense and COO copies, weight statistics and histograms by sign, in- and out-degrees.
 
+use super::error::{StoreError, StoreResult as Result};
 use super::*;
-use crate::error::{CortecsError, Result};
 use serde::{Deserialize, Serialize};
 
 /// Which synapses a statistic or adjustment covers.
@@ -114,9 +114,7 @@ impl SynapseStore {
                 .windows(2)
                 .any(|e| e[0].partial_cmp(&e[1]) != Some(std::cmp::Ordering::Less))
         {
-            return Err(CortecsError::InvalidRequest(format!(
-                "histogram edges must be at least two ascending values, got {edges:?}"
-            )));
+            return Err(StoreError::BadEdges(format!("{edges:?}")));
         }
         let mut counts = vec![0u64; edges.len() - 1];
         let last = edges[edges.len() - 1];

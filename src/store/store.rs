@@ -15,7 +15,7 @@
 //! O(1), and the kernels need no test for it because it carries no weight.
 //! [`SynapseStore::compact`] drops tombstones in O(n) when they pile up.
 
-use crate::error::{CortecsError, Result};
+use super::error::{StoreError, StoreResult as Result};
 use serde::{Deserialize, Serialize};
 
 /// Which index the rows of a store are.
@@ -173,16 +173,16 @@ impl SynapseStore {
     ) -> Result<SynapseStore> {
         let n = post.len();
         if row_ptr.len() != n_pre as usize + 1 || row_ptr.last().copied() != Some(n as u64) {
-            return Err(CortecsError::InvalidRequest(format!(
-                "synapse store: row pointer of length {} does not match {} rows and {} synapses",
+            return Err(StoreError::Malformed(format!(
+                "row pointer of length {} does not match {} rows and {} synapses",
                 row_ptr.len(),
                 n_pre,
                 n
             )));
         }
         if weight.len() != n || sign.len() != n {
-            return Err(CortecsError::InvalidRequest(format!(
-                "synapse store: {} weights and {} signs for {} synapses",
+            return Err(StoreError::Malformed(format!(
+                "{} weights and {} signs for {} synapses",
                 weight.len(),
                 sign.len(),
                 n
@@ -191,11 +191,7 @@ impl SynapseStore {
         if let Column::PerSynapse(d) = &delay
             && d.len() != n
         {
-            return Err(CortecsError::InvalidRequest(format!(
-                "synapse store: {} delays for {} synapses",
-                d.len(),
-                n
-            )));
+            return Err(StoreError::Malformed(format!("{} delays for {} synapses", d.len(), n)));
         }
         let removed = sign.iter().filter(|&&s| s == REMOVED).count() as u64;
         Ok(SynapseStore {
@@ -269,10 +265,12 @@ impl SynapseStore {
 
     fn check_pair(&self, pre: u32, post: u32) -> Result<()> {
         if pre >= self.n_pre || post >= self.n_post {
-            return Err(CortecsError::InvalidRequest(format!(
-                "synapse ({pre}, {post}) is outside a {} x {} projection",
-                self.n_pre, self.n_post
-            )));
+            return Err(StoreError::OutOfRange {
+                pre,
+                post,
+                n_pre: self.n_pre,
+                n_post: self.n_post,
+            });
         }
         Ok(())
     }
@@ -354,9 +352,7 @@ impl SynapseStore {
         for &(pre, post, _, s, d) in added {
             self.check_pair(pre, post)?;
             if s == REMOVED || d == 0 {
-                return Err(CortecsError::InvalidRequest(format!(
-                    "new synapse ({pre}, {post}) needs sign +1 or -1 and a delay >= 1 step"
-                )));
+                return Err(StoreError::BadNewSynapse { pre, post });
             }
         }
         let mut by_row: Vec<(usize, u32, usize)> = added
@@ -446,9 +442,7 @@ impl SynapseStore {
         let mut grown = Vec::new();
         for (i, &(pre, post, w, s, d)) in added.iter().enumerate() {
             if s == REMOVED || d == 0 {
-                return Err(CortecsError::InvalidRequest(format!(
-                    "new synapse ({pre}, {post}) needs sign +1 or -1 and a delay >= 1 step"
-                )));
+                return Err(StoreError::BadNewSynapse { pre, post });
             }
             match self.find(pre, post)?.find(|&k| self.sign[k] == REMOVED) {
                 Some(k) => {

@@ -1,0 +1,136 @@
+//! The errors of a projection's edits, wrapped by [`crate::CortecsError::Projection`].
+
+use crate::mask::MaskError;
+use crate::store::StoreError;
+
+/// Why a projection refused an edit.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProjectionError {
+    /// No live synapse joins the pair.
+    #[error("{projection}: there is no synapse from pre {pre} to post {post}")]
+    NoSynapse {
+        /// The projection.
+        projection: String,
+        /// Pre neuron.
+        pre: u32,
+        /// Post neuron.
+        post: u32,
+    },
+    /// No live synapse sits in the store slot.
+    #[error("{projection}: no live synapse in slot {slot}")]
+    NoLiveSlot {
+        /// The projection.
+        projection: String,
+        /// The slot.
+        slot: usize,
+    },
+    /// A weight that is NaN or infinite.
+    #[error("{projection}: weight {weight} is not finite")]
+    NotFinite {
+        /// The projection.
+        projection: String,
+        /// The weight given.
+        weight: f32,
+    },
+    /// An entry of a weight matrix that is NaN or infinite.
+    #[error("{projection}: weight at [post {post}, pre {pre}] is {value}")]
+    NotFiniteEntry {
+        /// The projection.
+        projection: String,
+        /// Row.
+        post: usize,
+        /// Column.
+        pre: usize,
+        /// The value.
+        value: f32,
+    },
+    /// A matrix of another shape than post x pre.
+    #[error("{projection}: the {what} must be post x pre = {n_post} x {n_pre}, got {rows} x {cols}")]
+    WrongShape {
+        /// The projection.
+        projection: String,
+        /// "weight matrix" or "CSR matrix".
+        what: &'static str,
+        /// Post neurons.
+        n_post: usize,
+        /// Pre neurons.
+        n_pre: usize,
+        /// Rows given.
+        rows: usize,
+        /// Columns given.
+        cols: usize,
+    },
+    /// CSR arrays that do not fit together.
+    #[error("CSR matrix: {0}")]
+    BadCsr(String),
+    /// A new synapse where the masks forbid one.
+    #[error("{projection}: the masks forbid a synapse from pre {pre} to post {post}")]
+    Forbidden {
+        /// The projection.
+        projection: String,
+        /// Pre neuron.
+        pre: u32,
+        /// Post neuron.
+        post: u32,
+    },
+    /// A second synapse of a pair on a projection without multapses.
+    #[error("{projection}: pre {pre} -> post {post} exists and the projection allows no multapses")]
+    Multapse {
+        /// The projection.
+        projection: String,
+        /// Pre neuron.
+        pre: u32,
+        /// Post neuron.
+        post: u32,
+    },
+    /// A new synapse whose weight has the wrong sign under Dale's law.
+    #[error("{projection}: a weight of {weight} has the wrong sign for pre {pre} under Dale's law")]
+    WrongSign {
+        /// The projection.
+        projection: String,
+        /// Pre neuron.
+        pre: u32,
+        /// The weight.
+        weight: f32,
+    },
+    /// An adjustment that would change signs under Dale's law.
+    #[error("this projection keeps Dale's law: an adjustment cannot change signs")]
+    DaleKeepsSigns,
+    /// Prune or reapply given where only weight adjusters apply.
+    #[error("{0} changes synapses, not weights: use Network::adjust")]
+    NotAWeightAdjuster(&'static str),
+    /// A parameter of an edit out of range (a delay, a plasticity factor, a fraction, ...).
+    #[error("{context}: {message}")]
+    Parameter {
+        /// Projection and parameter.
+        context: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A distribution given to an adjuster is invalid (its message as the parameter layer gives it).
+    #[error("{0}")]
+    Distribution(String),
+    /// New synapses need a default delay and the projection's cannot be given in steps.
+    #[error("{0}")]
+    NoDefaultDelay(String),
+    /// The store refused the request.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A mask is invalid.
+    #[error(transparent)]
+    Mask(#[from] MaskError),
+}
+
+impl ProjectionError {
+    /// Shorthand for [`ProjectionError::Parameter`].
+    pub fn parameter(context: impl Into<String>, message: impl Into<String>) -> Self {
+        ProjectionError::Parameter {
+            context: context.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Results of this folder.
+pub type ProjectionResult<T> = std::result::Result<T, ProjectionError>;
