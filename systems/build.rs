@@ -84,17 +84,7 @@ fn spawn_mirrors(world: &mut World, network: Entity, eng: &mut NetworkEngine) {
                 None => Box::new(0..s.len()),
             };
             let spawned: Vec<Entity> = world
-                .spawn_batch(slots.map(|k| {
-                    (
-                        Synapse {
-                            projection: je,
-                            pre: pre_n[pre[k] as usize],
-                            post: post_n[post[k] as usize],
-                        },
-                        Weight(s.weight[k]),
-                        row_of(s, k),
-                    )
-                }))
+                .spawn_batch(slots.map(|k| mirror_bundle(je, pre_n[pre[k] as usize], post_n[post[k] as usize], s, k)))
                 .collect();
             match live {
                 None => spawned,

@@ -3,7 +3,8 @@
 //! projection gives identical weights after every operation, and the
 //! mirror entities always match the store.
 
-use bevy_ecs::prelude::Entity;
+mod common;
+
 use cortecs::prelude::*;
 use cortecs::rng::Stream;
 use ndarray::Array2;
@@ -52,48 +53,8 @@ fn network(compact: bool) -> Network {
 /// Every synapse entity of projection `name` mirrors its store row, and every live row has one.
 fn check_mirrors(sim: &mut Simulation, name: &str, context: &str) {
     let k = sim.network().unwrap().projection_index(name).unwrap();
-    let (pre_pop, post_pop) = (
-        sim.network().unwrap().projections[k].pre,
-        sim.network().unwrap().projections[k].post,
-    );
-    let eng = sim.engine().unwrap();
-    let je = eng.projection_entities[k];
-    let ents = eng.synapse_entities[k].clone();
-    let (pre_n, post_n) = (
-        eng.neuron_entities[pre_pop].clone(),
-        eng.neuron_entities[post_pop].clone(),
-    );
-    let store = sim.network().unwrap().projections[k].store().clone();
-    assert_eq!(ents.len(), store.len(), "{context}: entity column length");
-    let mut q = sim.world.query::<(Entity, &Synapse, &SynapseRow, &Weight)>();
-    let mut count = 0u64;
-    for (e, syn, row, w) in q.iter(&sim.world) {
-        if syn.projection != je {
-            continue;
-        }
-        count += 1;
-        let s = row.slot.index();
-        assert_eq!(ents[s], e, "{context}: slot {s} column");
-        assert_eq!(
-            w.0.to_bits(),
-            store.weight[s].to_bits(),
-            "{context}: weight of slot {s}"
-        );
-        assert_eq!(row.sign, store.sign[s], "{context}: sign of slot {s}");
-        assert_eq!(row.delay, store.delay.get(s), "{context}: delay of slot {s}");
-        assert_eq!(
-            row.plasticity,
-            store.plasticity.get(s),
-            "{context}: plasticity of slot {s}"
-        );
-        let (a, b) = store.pair(s);
-        assert_eq!(
-            (syn.pre, syn.post),
-            (pre_n[a as usize], post_n[b as usize]),
-            "{context}: pair of slot {s}"
-        );
-    }
-    assert_eq!(count, store.live(), "{context}: one entity per live synapse");
+    let network = sim.network;
+    common::check_mirrors(&mut sim.world, network, k, context);
 }
 
 fn live_pairs(net: &Network) -> Vec<(u32, u32)> {

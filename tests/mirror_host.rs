@@ -4,6 +4,8 @@
 //! row (weight, sign, delay, plasticity, pair) and every live row has one.
 //! And a row handle copied onto another entity is refused, never obeyed.
 
+mod common;
+
 use bevy_ecs::prelude::*;
 use cortecs::prelude::*;
 use cortecs::rng::Stream;
@@ -64,45 +66,6 @@ fn engine(world: &World, e: Entity) -> &NetworkEngine {
     world.get::<NetworkEngine>(e).unwrap()
 }
 
-/// Every synapse entity of the projection mirrors its store row, and every live row has one.
-fn check(world: &mut World, network: Entity, context: &str) {
-    let eng = engine(world, network);
-    let p = &eng.net.projections[0];
-    let store = p.store().clone();
-    let ents = eng.synapse_entities[0].clone();
-    let (pre_n, post_n) = (eng.neuron_entities[p.pre].clone(), eng.neuron_entities[p.post].clone());
-    let je = eng.projection_entities[0];
-    let mut q = world.query::<(Entity, &Synapse, &SynapseRow, &Weight)>();
-    let mut count = 0;
-    for (e, syn, row, w) in q.iter(world) {
-        if syn.projection != je {
-            continue;
-        }
-        count += 1;
-        let s = row.slot.index();
-        assert_eq!(ents[s], e, "{context}: column of slot {s}");
-        assert_eq!(
-            w.0.to_bits(),
-            store.weight[s].to_bits(),
-            "{context}: weight of slot {s}"
-        );
-        assert_eq!(row.sign, store.sign[s], "{context}: sign of slot {s}");
-        assert_eq!(row.delay, store.delay.get(s), "{context}: delay of slot {s}");
-        assert_eq!(
-            row.plasticity,
-            store.plasticity.get(s),
-            "{context}: plasticity of slot {s}"
-        );
-        let (a, b) = store.pair(s);
-        assert_eq!(
-            (syn.pre, syn.post),
-            (pre_n[a as usize], post_n[b as usize]),
-            "{context}: pair"
-        );
-    }
-    assert_eq!(count, store.live(), "{context}: one entity per live synapse");
-}
-
 fn uniform(rng: &mut Stream, low: f32, high: f32) -> f32 {
     low + (high - low) * rng.uniform() as f32
 }
@@ -118,7 +81,7 @@ fn random_mirror(world: &World, network: Entity, rng: &mut Stream) -> Entity {
 
 fn edits_keep_mirrors_equal_to_the_store(dale: bool) {
     let (mut world, mut schedule, network) = host(dale);
-    check(&mut world, network, "after build");
+    common::check_mirrors(&mut world, network, 0, "after build");
     let mut rng = Stream::from_seed(if dale { 1 } else { 2 });
     let mut kinds = [0u32; 7];
     for tick in 0..240 {
@@ -193,9 +156,10 @@ fn edits_keep_mirrors_equal_to_the_store(dale: bool) {
             }
         }
         schedule.run(&mut world);
-        check(
+        common::check_mirrors(
             &mut world,
             network,
+            0,
             &format!("tick {tick} (edit kind {kind}, dale {dale})"),
         );
     }
@@ -303,5 +267,5 @@ fn a_row_handle_copied_from_another_entity_is_refused_and_restored() {
     assert_eq!(store.live(), live - 1);
     assert_eq!(store.sign[3], 0, "a's synapse is gone");
     assert_ne!(store.sign[10], 0, "b's synapse lives");
-    check(&mut world, network, "after the forged handles");
+    common::check_mirrors(&mut world, network, 0, "after the forged handles");
 }
