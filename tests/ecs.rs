@@ -123,3 +123,67 @@ fn a_despawned_network_entity_is_an_error_not_a_panic() {
     assert!(sim.neuron_entity("a", 0).is_err());
     assert!(sim.save(std::env::temp_dir().join("never-written.ckpt")).is_err());
 }
+
+#[test]
+fn the_adjust_stage_applies_a_timeline_when_due_and_keeps_its_errors() {
+    let mut world = World::new();
+    let mut timeline = Timeline::default();
+    timeline.at(
+        5,
+        ScheduledEdit::Lesion {
+            projection: "ab".into(),
+            selection: Selection::FromPre(3),
+            filter: SignFilter::Both,
+        },
+    );
+    timeline.at(
+        5,
+        ScheduledEdit::LesionPair {
+            projection: "nope".into(),
+            pre: 0,
+            post: 0,
+        },
+    );
+    timeline.at(
+        8,
+        ScheduledEdit::Adjust {
+            projection: "ab".into(),
+            adjuster: Adjuster::Scale(2.0),
+            filter: SignFilter::Both,
+        },
+    );
+    let network = world
+        .spawn((NetworkEngine::new(two_population_network()), timeline))
+        .id();
+    let mut schedule = Schedule::default();
+    add_to_schedule(&mut schedule);
+    let live = |world: &World| {
+        world.get::<NetworkEngine>(network).unwrap().net.projections[0]
+            .store()
+            .live()
+    };
+    schedule.run(&mut world); // build
+    assert_eq!(live(&world), 200);
+    let mut seen = Vec::new();
+    for _ in 0..10 {
+        schedule.run(&mut world); // one step a tick
+        let eng = world.get::<NetworkEngine>(network).unwrap();
+        let w = eng.net.weight("ab", 0, 0).unwrap().unwrap();
+        seen.push((eng.net.step, eng.net.projections[0].store().live(), w));
+    }
+    // the tick that ends at step 5 lesions pre 3's ten synapses; the one ending at 8 doubles the weights
+    for &(step, n, w) in &seen {
+        assert_eq!(n, if step < 5 { 200 } else { 190 }, "step {step}");
+        assert_eq!(w, if step < 8 { 10.0 } else { 20.0 }, "step {step}");
+    }
+    let t = world.get::<Timeline>(network).unwrap();
+    assert_eq!(t.pending(), 0);
+    assert_eq!(t.errors.len(), 1);
+    assert_eq!(t.errors[0].0, 1, "the second edit failed");
+    assert!(t.errors[0].1.to_string().contains("nope"), "{}", t.errors[0].1);
+    // every stage was timed
+    let timers = world.resource::<StageTimers>();
+    assert_eq!(timers.stages().len(), 8);
+    assert!(timers.integrate > 0.0 && timers.adjust > 0.0 && timers.compile >= 0.0);
+    assert!((timers.total() - timers.stages().iter().map(|s| s.1).sum::<f64>()).abs() < 1e-12);
+}
