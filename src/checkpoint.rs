@@ -73,7 +73,7 @@ use crate::projection::{Column, Major, REMOVED, SynapseStore};
 use crate::projection::{MaskSource, MaskSpec, Projection, ProjectionSpec};
 use crate::record::TempFile;
 use crate::rng::PoissonTable;
-use crate::spatial::Space;
+use crate::space::Space;
 use serde::de::{Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 use std::io::{Seek, SeekFrom, Write};

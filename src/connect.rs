@@ -35,10 +35,10 @@
 //! keyed by purpose (`"connect-split"`, `"sign"`).
 
 use crate::error::{CortecsError, Result};
-use crate::expr::Expr;
+use crate::param::expr::Expr;
 use crate::projection::{EXCITATORY, INHIBITORY, Sign};
 use crate::rng::Stream;
-use crate::spatial::{GridIndex, Space};
+use crate::space::{GridIndex, Space};
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use serde::de::{self, Deserializer, VariantAccess, Visitor};

@@ -16,7 +16,6 @@ pub mod connect;
 pub mod constraint;
 pub mod ecs;
 pub mod error;
-pub mod expr;
 pub mod kernel;
 pub mod masks;
 pub mod memory;
@@ -28,7 +27,7 @@ pub mod projection;
 pub mod record;
 pub mod rng;
 pub mod scene;
-pub mod spatial;
+pub mod space;
 #[path = "../systems/mod.rs"]
 pub mod systems;
 pub mod workloads;
@@ -39,7 +38,6 @@ pub use error::{CortecsError, Result};
 pub(crate) mod mask {
     pub use crate::constraint::*;
 }
-pub(crate) use spatial as space;
 
 /// The names most programs need.
 pub mod prelude {
@@ -51,6 +49,6 @@ pub mod prelude {
     pub use crate::param::{ClipMode, Distribution, Sequence, Value};
     pub use crate::population::{PoissonDrive, PolaritySpec, PopulationSpec, View};
     pub use crate::projection::{Adjuster, Coo, Csr, ProjectionSpec, Selection, SignFilter, SignPolicy, SynapseSlot};
-    pub use crate::spatial::{Space, Structure};
+    pub use crate::space::{Space, Structure};
     pub use crate::systems::{CortecsSystems, add_to_schedule};
 }

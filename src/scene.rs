@@ -36,7 +36,7 @@ use crate::projection::Adjuster;
 use crate::projection::SignFilter;
 use crate::projection::{MaskSpec, ProjectionSpec};
 use crate::record::{SpikeRecorder, StateRecorder};
-use crate::spatial::{Space, Structure};
+use crate::space::{Space, Structure};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

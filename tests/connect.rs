@@ -4,7 +4,7 @@ use cortecs::connect::{
     ConnectInput, Connectivity, Polarity, ProbabilityFn, Strategy, assign_signs, connect, expected_count,
 };
 use cortecs::projection::{EXCITATORY, INHIBITORY};
-use cortecs::spatial::Space;
+use cortecs::space::Space;
 use ndarray::Array2;
 use proptest::prelude::*;
 use proptest::strategy::Strategy as PropStrategy;
