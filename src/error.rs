@@ -58,7 +58,7 @@ pub enum CortecsError {
         context: String,
         /// The compiler's message (names the expression and column).
         #[source]
-        source: crate::expr::ExprError,
+        source: crate::param::expr::ExprError,
     },
     /// A spatial structure is invalid.
     #[error("{context}: {source}")]
@@ -67,7 +67,7 @@ pub enum CortecsError {
         context: String,
         /// What is wrong.
         #[source]
-        source: crate::spatial::SpatialError,
+        source: crate::space::SpatialError,
     },
     /// A connection request cannot be satisfied (see [`crate::connect::ConnectError`]).
     #[error(transparent)]

@@ -15,7 +15,6 @@ pub mod checkpoint;
 pub mod connect;
 pub mod ecs;
 pub mod error;
-pub mod expr;
 pub mod io;
 pub mod kernel;
 pub mod mask;
@@ -27,16 +26,13 @@ pub mod projection;
 pub mod record;
 pub mod rng;
 pub mod scene;
-pub mod spatial;
+pub mod space;
 pub mod store;
 #[path = "../systems/mod.rs"]
 pub mod systems;
 pub mod workloads;
 
 pub use error::{CortecsError, Result};
-
-// temporary alias while the other folders move
-pub(crate) use spatial as space;
 
 /// The names most programs need.
 pub mod prelude {
@@ -48,6 +44,6 @@ pub mod prelude {
     pub use crate::param::{ClipMode, Distribution, Sequence, Value};
     pub use crate::population::{PoissonDrive, PolaritySpec, PopulationSpec, View};
     pub use crate::projection::{Adjuster, Coo, Csr, ProjectionSpec, Selection, SignFilter, SignPolicy, SynapseSlot};
-    pub use crate::spatial::{Space, Structure};
+    pub use crate::space::{Space, Structure};
     pub use crate::systems::{CortecsSystems, add_to_schedule};
 }

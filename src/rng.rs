@@ -169,6 +169,13 @@ pub fn poisson(rng: &mut Stream, lambda: f64) -> u64 {
     }
 }
 
+/// A standard normal draw (rand_distr's ziggurat).
+#[inline]
+pub fn standard_normal(rng: &mut Stream) -> f64 {
+    use rand_distr::Distribution;
+    rand_distr::StandardNormal.sample(rng)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -272,7 +272,7 @@ impl Ctrnn {
     /// Standard-normal input of shape (steps, batch, n_in) from `seed`.
     pub fn gaussian_input(steps: usize, batch: usize, n_in: usize, seed: u64) -> ndarray::Array3<f32> {
         let mut rng = crate::rng::Stream::keyed(seed, "ctrnn", "input", 0);
-        ndarray::Array3::from_shape_simple_fn((steps, batch, n_in), || crate::param::standard_normal(&mut rng) as f32)
+        ndarray::Array3::from_shape_simple_fn((steps, batch, n_in), || crate::rng::standard_normal(&mut rng) as f32)
     }
 
     /// Runs the whole input `u` (steps, batch, n_in) from the zero state and

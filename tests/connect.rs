@@ -3,7 +3,7 @@
 use cortecs::connect::{
     ConnectInput, Connectivity, Polarity, ProbabilityFn, Strategy, assign_signs, connect, expected_count,
 };
-use cortecs::spatial::Space;
+use cortecs::space::Space;
 use cortecs::store::{EXCITATORY, INHIBITORY};
 use ndarray::Array2;
 use proptest::prelude::*;

@@ -8,7 +8,7 @@ use crate::network::Network;
 use crate::param::{Distribution, Value};
 use crate::population::Population;
 use crate::projection::{MaskSource, MaskSpec, Projection, ProjectionSpec};
-use crate::spatial::Space;
+use crate::space::Space;
 use crate::store::{Major, SynapseStore};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};

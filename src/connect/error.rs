@@ -27,7 +27,7 @@ pub enum ConnectError {
         /// The compiler's message (names the expression and column); boxed
         /// to keep [`ConnectError`] small.
         #[source]
-        source: Box<crate::expr::ExprError>,
+        source: Box<crate::param::expr::ExprError>,
     },
     /// The space the distances are measured in is invalid.
     #[error("projection '{projection}': {source}")]
@@ -36,7 +36,7 @@ pub enum ConnectError {
         projection: String,
         /// What is wrong.
         #[source]
-        source: crate::spatial::SpatialError,
+        source: crate::space::SpatialError,
     },
     /// A list or matrix file cannot be read, or what it holds does not fit.
     #[error("{path}: {message}")]

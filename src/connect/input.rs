@@ -1,7 +1,7 @@
 //! What a rule looks at ([`ConnectInput`], [`Polarity`]), what it builds ([`Connectivity`]), the shared checks.
 
 use super::error::{ConnectError, ConnectResult};
-use crate::spatial::Space;
+use crate::space::Space;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 

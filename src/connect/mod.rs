@@ -45,7 +45,7 @@
 //! Fixed degrees and totals draw exactly the synapses they make (in-degree
 //! by post row, then transposed by a counting sort), and distance rules
 //! with a cutoff only visit the pairs within the cutoff through a
-//! [`GridIndex`](crate::spatial::GridIndex). Rules whose row lengths are
+//! [`GridIndex`](crate::space::GridIndex). Rules whose row lengths are
 //! known before their entries write straight into the output; the others
 //! build chunk buffers that are concatenated once.
 //!
@@ -150,7 +150,7 @@ pub enum Strategy {
         n: u64,
     },
     /// Each pair with probability `p(d)`, `d` the distance (µm) between the
-    /// neurons' positions under the input's [`Space`](crate::spatial::Space).
+    /// neurons' positions under the input's [`Space`](crate::space::Space).
     DistanceProbability {
         /// `p(d)`: an expression of `d` or a closure of the distance.
         p: ProbabilityFn,

@@ -4,7 +4,7 @@ use super::error::{ConnectError, ConnectResult};
 use super::input::{ConnectInput, Connectivity};
 use super::probability::{DistP, PairP};
 use super::rows::{RowsChunk, assemble, chunk_rows, chunk_stream, chunks};
-use crate::spatial::GridIndex;
+use crate::space::GridIndex;
 use rayon::prelude::*;
 
 /// Rules that draw one Bernoulli per candidate pair with a probability that

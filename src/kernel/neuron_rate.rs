@@ -69,13 +69,13 @@ pub fn update_rate(populations: &mut [Population], projections: &[Projection], p
         }
         if pre_noise > 0.0 {
             for v in v.iter_mut() {
-                *v += pre_noise * crate::param::standard_normal(rng) as f32;
+                *v += pre_noise * crate::rng::standard_normal(rng) as f32;
             }
         }
         apply_activation(activation, v, r);
         if post_noise > 0.0 {
             for r in r.iter_mut() {
-                *r += post_noise * crate::param::standard_normal(rng) as f32;
+                *r += post_noise * crate::rng::standard_normal(rng) as f32;
             }
         }
     };

@@ -5,7 +5,7 @@ use crate::ecs::Simulation;
 use crate::error::{CortecsError, Result};
 use crate::population::{PoissonDrive, PopulationSpec};
 use crate::projection::ProjectionSpec;
-use crate::spatial::Space;
+use crate::space::Space;
 use std::path::Path;
 
 /// Builds the simulation a scene describes (validating everything first).

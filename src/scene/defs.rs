@@ -6,7 +6,7 @@ use crate::param::{Distribution, Sequence, Value};
 use crate::population::PolaritySpec;
 use crate::projection::Adjuster;
 use crate::projection::MaskSpec;
-use crate::spatial::Structure;
+use crate::space::Structure;
 use crate::store::SignFilter;
 use serde::Deserialize;
 use std::collections::BTreeMap;

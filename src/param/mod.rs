@@ -5,20 +5,22 @@
 //! seeded [`Distribution`], an array of exactly the right length (inline or a
 //! `.npy` file), a function of the neuron index, of (pre, post), of position
 //! or of distance (a Rust closure, or an expression string compiled once by
-//! [`crate::expr`]). Values are resolved into arrays when a population or
+//! [`expr`]). Values are resolved into arrays when a population or
 //! projection is built; random draws come from streams keyed by the owner's
 //! name and fixed chunks, so they are identical at any thread count.
 
 use crate::error::{CortecsError, Result};
-use crate::expr::Expr;
-use crate::rng::Stream;
-use crate::spatial::Space;
+use crate::rng::{Stream, standard_normal};
+use crate::space::Space;
+use expr::Expr;
 use rand_distr::Distribution as _;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+pub mod expr;
 
 /// Number of values drawn from one random stream: the unit of parallel work
 /// and the key of the stream, independent of the number of threads.
@@ -353,12 +355,6 @@ impl Distribution {
             },
         }
     }
-}
-
-/// A standard normal draw (rand_distr's ziggurat).
-#[inline]
-pub fn standard_normal(rng: &mut Stream) -> f64 {
-    rand_distr::StandardNormal.sample(rng)
 }
 
 /// A function of the neuron index.
