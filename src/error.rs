@@ -67,7 +67,7 @@ pub enum CortecsError {
         context: String,
         /// What is wrong.
         #[source]
-        source: crate::space::SpatialError,
+        source: crate::space::SpaceError,
     },
     /// A connection request cannot be satisfied (see [`crate::connect::ConnectError`]).
     #[error(transparent)]

@@ -36,7 +36,7 @@ pub enum ConnectError {
         projection: String,
         /// What is wrong.
         #[source]
-        source: crate::space::SpatialError,
+        source: crate::space::SpaceError,
     },
     /// A list or matrix file cannot be read, or what it holds does not fit.
     #[error("{path}: {message}")]
