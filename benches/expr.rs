@@ -6,7 +6,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use cortecs::param::expr::Expr;
+use cortecs::expr::Expr;
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 
 const N: usize = 10_000_000;

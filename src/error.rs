@@ -58,7 +58,7 @@ pub enum CortecsError {
         context: String,
         /// The compiler's message (names the expression and column).
         #[source]
-        source: crate::param::expr::ExprError,
+        source: crate::expr::ExprError,
     },
     /// A spatial structure is invalid.
     #[error("{context}: {source}")]

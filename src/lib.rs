@@ -15,6 +15,7 @@ pub mod checkpoint;
 pub mod connect;
 pub mod ecs;
 pub mod error;
+pub mod expr;
 pub mod io;
 pub mod kernel;
 pub mod mask;

@@ -65,7 +65,7 @@
 //! and the spec conversions; `validate.rs` the checks of a decoded network;
 //! `error.rs` [`CheckpointError`]. Neighbours: the serde helpers and the
 //! atomic temporary file are in [`crate::io`]; the types saved are
-//! [`crate::network`]'s, [`crate::store`]'s and [`crate::constraint`]'s.
+//! [`crate::network`]'s, [`crate::store`]'s and [`crate::mask`]'s.
 
 mod error;
 mod payload;

@@ -27,7 +27,7 @@ pub enum ConnectError {
         /// The compiler's message (names the expression and column); boxed
         /// to keep [`ConnectError`] small.
         #[source]
-        source: Box<crate::param::expr::ExprError>,
+        source: Box<crate::expr::ExprError>,
     },
     /// The space the distances are measured in is invalid.
     #[error("projection '{projection}': {source}")]

@@ -21,7 +21,7 @@
 //! Neighbours: the parameter values a rule reads come from `param/`, the
 //! store a [`Connectivity`] fills lives in `projection/` (today
 //! [`crate::store`] and [`crate::network`]), and the masks applied after
-//! connecting in `mask/` (today [`crate::constraint`] and [`crate::masks`]).
+//! connecting in `mask/`.
 //! Errors are [`ConnectError`]s, wrapped in [`crate::error::CortecsError`].
 //!
 //! # Overview

@@ -2,7 +2,7 @@
 
 use super::error::{ConnectError, ConnectResult};
 use super::input::ConnectInput;
-use crate::param::expr::Expr;
+use crate::expr::Expr;
 use serde::de::{self, Deserializer, VariantAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};

@@ -5,21 +5,21 @@
 //! seeded [`Distribution`], an array of exactly the right length (inline or a
 //! `.npy` file), a function of the neuron index, of (pre, post), of position
 //! or of distance (a Rust closure, or an expression string compiled once by
-//! [`expr`]). Values are resolved into arrays when a population or
+//! [`crate::expr`]). Values are resolved into arrays when a population or
 //! projection is built; random draws come from [`crate::rng`] streams keyed by
 //! `(seed, owner, parameter, chunk)`, so they are identical at any thread
 //! count.
 //!
 //! This file holds [`Value`], [`Owner`], [`SynapsePairs`] and [`Sequence`];
-//! `distribution.rs` holds [`Distribution`] and the sampling; [`expr`] is the
+//! `distribution.rs` holds [`Distribution`] and the sampling; [`crate::expr`] is the
 //! expression language. Used by `population/` (neuron parameters), `connect/`
 //! and `projection/` (synapse parameters); distances come from
 //! [`crate::space`]. `.npy` arrays are read by
 //! [`crate::io::read_npy_f64`].
 
 use crate::error::{CortecsError, Result};
+use crate::expr::Expr;
 use crate::space::Space;
-use expr::Expr;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -27,7 +27,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 mod distribution;
-pub mod expr;
 
 use distribution::finite;
 pub use distribution::{ClipMode, Distribution, check_probability, draw, normal_cdf};

@@ -140,7 +140,7 @@ impl Population {
         let vals = match value {
             Value::OfIndex(f) => idx.iter().map(|&i| f(i)).collect(),
             Value::Expr(src) => {
-                let e = crate::param::expr::Expr::compile(src, &crate::param::NEURON_VARIABLES).map_err(|source| {
+                let e = crate::expr::Expr::compile(src, &crate::param::NEURON_VARIABLES).map_err(|source| {
                     CortecsError::Expression {
                         context: format!("{}.{name}", self.name),
                         source,

@@ -29,8 +29,8 @@
 //! # Where the parts live
 //!
 //! This file holds [`Scene`] and [`parse`]; `defs.rs` the item types
-//! (`*Def`, [`Action`]; they mirror [`crate::network::PopulationSpec`] and
-//! [`crate::network::ProjectionSpec`]); `build.rs` [`build`]; `run.rs`
+//! (`*Def`, [`Action`]; they mirror [`crate::population::PopulationSpec`] and
+//! [`crate::projection::ProjectionSpec`]); `build.rs` [`build`]; `run.rs`
 //! [`run_file`], [`run_scene`] and [`Summary`]. Neighbours: recorders are
 //! [`crate::record`]'s, `Save` is [`crate::checkpoint`]'s.
 

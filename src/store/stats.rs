@@ -107,7 +107,7 @@ impl SynapseStore {
     }
 
     /// Histogram of the weights `filter` covers over bins given by their
-    /// `edges` (ascending; bin i is [edges[i], edges[i+1]), the last bin closed).
+    /// `edges` (ascending; bin i is `[edges[i], edges[i+1])`, the last bin closed).
     pub fn weight_histogram(&self, filter: SignFilter, edges: &[f64]) -> Result<Vec<u64>> {
         if edges.len() < 2
             || edges

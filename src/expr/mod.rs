@@ -1,4 +1,8 @@
-//! Compiled arithmetic expressions over named `f64` variables.
+//! Compiled arithmetic expressions over named `f64` variables: a leaf floor
+//! that imports nothing of the crate, used by `param/` (parameter values),
+//! `connect/` (probability functions) and `population/` (set by expression).
+//! Files: `lexer.rs`, `parser.rs`, `ops.rs` (operators and functions),
+//! `eval.rs` (constant folding and compiled closures), `error.rs`.
 //!
 //! Scene files give parameter values as small expression strings such as
 //! `"exp(-d / 50.0)"`, `"-50 + 0.5*x - 0.2*y"`, `"if(i == j, 0, 1)"` or

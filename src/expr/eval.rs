@@ -312,8 +312,8 @@ fn bin_fused<G: F2>(l: &Ast, r: &Ast, g: G) -> Node {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::param::expr::Expr;
-    use crate::param::expr::testing::{ev, same};
+    use crate::expr::Expr;
+    use crate::expr::testing::{ev, same};
     use proptest::prelude::*;
 
     #[test]

@@ -157,7 +157,7 @@ fn function_list() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::param::expr::testing::err;
+    use crate::expr::testing::err;
 
     #[test]
     fn error_messages() {

@@ -194,7 +194,7 @@ impl Parser<'_> {
 
 #[cfg(test)]
 mod tests {
-    use crate::param::expr::testing::c;
+    use crate::expr::testing::c;
 
     #[test]
     fn numbers() {

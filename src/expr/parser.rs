@@ -517,8 +517,8 @@ fn binary_operator(tok: Tok) -> Option<(Bin, u8)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::param::expr::Expr;
-    use crate::param::expr::testing::{c, ev};
+    use crate::expr::Expr;
+    use crate::expr::testing::{c, ev};
     use proptest::prelude::*;
 
     #[test]

@@ -258,7 +258,7 @@ pub(super) fn lookup_function(name: &str) -> Option<Func> {
 
 #[cfg(test)]
 mod tests {
-    use crate::param::expr::testing::{c, ev, same};
+    use crate::expr::testing::{c, ev, same};
 
     #[test]
     fn comparisons_and_logic() {
