@@ -1,4 +1,4 @@
-//! The errors a connection rule raises, wrapped by [`CortecsError::Connect`](crate::error::CortecsError::Connect).
+//! The errors a connection rule raises, wrapped by `CortecsError::Connect`.
 
 use std::path::PathBuf;
 

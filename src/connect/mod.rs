@@ -20,9 +20,9 @@
 //!
 //! Neighbours: the parameter values a rule reads come from `param/`, the
 //! store a [`Connectivity`] fills lives in `projection/` (today
-//! [`crate::store`] and [`crate::network`]), and the masks applied after
+//! `store` and `network`), and the masks applied after
 //! connecting in `mask/`.
-//! Errors are [`ConnectError`]s, wrapped in [`crate::error::CortecsError`].
+//! Errors are [`ConnectError`]s, wrapped in `error::CortecsError`.
 //!
 //! # Overview
 //!

@@ -67,7 +67,7 @@
 //! constant-folded syntax tree (and enforces the limits), `ops.rs` holds the
 //! operations and the function table that both the folding and the compiled
 //! code use, `eval.rs` compiles the tree to closures, and `error.rs` holds
-//! [`ExprError`]. Expressions are parameter values ([`crate::param::Value::Expr`])
+//! [`ExprError`]. Expressions are parameter values (`param::Value::Expr`)
 //! and connection probabilities (the connection rules compile them once per
 //! projection).
 

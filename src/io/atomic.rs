@@ -11,7 +11,7 @@ use serde::Serialize;
 pub(crate) const IO_BUFFER_BYTES: usize = 1 << 16;
 
 /// What went wrong in an atomic write. Every message names the file concerned.
-/// [`crate::record::RecordError`] has a variant of the same text for each.
+/// `record::RecordError` has a variant of the same text for each.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum AtomicError {

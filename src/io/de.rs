@@ -37,7 +37,7 @@ pub(crate) struct ArrayFile<T> {
     pub(crate) data: Vec<T>,
 }
 
-/// Serde `with` functions for a matrix field ([`crate::connect::Strategy::FromMatrix`]) in the form of an [`ArrayFile`].
+/// Serde `with` functions for a matrix field (`connect::Strategy::FromMatrix`) in the form of an [`ArrayFile`].
 pub(crate) mod matrix {
     use super::{ArrayFile, array_in, array_out};
     use ndarray::Array2;

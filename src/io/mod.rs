@@ -2,14 +2,14 @@
 //! the operating system but no engine type.
 //!
 //! - `.npy` reading ([`read_npy_f64`], [`read_npy_matrix`], [`read_npy_matrix_f64`]);
-//!   `.npy` *writing* is streamed by the recorders and lives in [`crate::record`].
+//!   `.npy` *writing* is streamed by the recorders and lives in `record`.
 //! - Atomic writes: a temporary `<path>.tmp`, fsynced and renamed into place
 //!   ([`write_json_atomic`], [`write_text_atomic`]; the crate's `TempFile`).
 //! - Serde helpers for the checkpoint payload (`de_string`, `de_path`, the
-//!   `matrix` `with` module); the format itself is [`crate::checkpoint`]'s.
+//!   `matrix` `with` module); the format itself is `checkpoint`'s.
 //! - PNG encoding (stored deflate, CRC-32, Adler-32) for mask plots.
 //! - Memory probes of the operating system ([`rss_bytes`], [`peak_rss_bytes`],
-//!   [`available_bytes`]); the network's memory budget is in [`crate::network`].
+//!   [`available_bytes`]); the network's memory budget is in `network`.
 //!
 //! Nothing here imports an engine module; everything above may import this.
 

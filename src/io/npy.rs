@@ -1,6 +1,6 @@
 //! The one `.npy` reader: float64, float32 or int64 arrays of any shape, as f64 vectors or matrices.
 //!
-//! Writing `.npy` files (streamed, atomic) is [`crate::record`]'s.
+//! Writing `.npy` files (streamed, atomic) is `record`'s.
 
 use ndarray::{Array2, ArrayD, Ix2};
 use ndarray_npy::ReadNpyExt;

@@ -24,7 +24,7 @@
 //!
 //! Neighbours: the store the masks act on is `crate::store` (later
 //! `projection/`); a projection's declared masks are read into [`Masks`] by
-//! `Network::resolve_masks` in `crate::network`; random draws come from
+//! `Network::resolve_masks` in `network`; random draws come from
 //! [`crate::rng::Stream`].
 
 mod enforce;

@@ -1,8 +1,8 @@
 //! What a neuron IS (Nengo `nengo/neurons.py`, GeNN `neuronModels.h`):
 //! the model kinds, their parameter tables and checks, and the layout of a
 //! spiking population's state. The per-step updates are hot loops and live in
-//! `crate::kernel` (`neuron_spiking.rs`, `neuron_rate.rs`); populations that
-//! hold these parameters and states are in `crate::network`.
+//! `kernel` (`neuron_spiking.rs`, `neuron_rate.rs`); populations that
+//! hold these parameters and states are in `population/`.
 //!
 //! Files: [`ModelKind`], [`SynapseKind`], [`Activation`] (here);
 //! [`ParamSpec`], the tables, [`check_values`], [`Params`], [`Derived`]

@@ -2,7 +2,7 @@
 //! clock, by name. It is plain data plus pure functions: it can be built,
 //! stepped, read and edited without any `World` (that is how the kernels are
 //! tested and benchmarked). In an ECS world it lives in a
-//! [`crate::ecs::NetworkEngine`] component on a network entity, and the
+//! `ecs::NetworkEngine` component on a network entity, and the
 //! systems of [`crate::systems`] keep the user's entities in step with it.
 //!
 //! Here: the registry and by-name lookups (this file), building

@@ -287,7 +287,7 @@ impl Network {
     }
 
     /// Sets the delay (steps, >= 1) and plasticity factor (in [0, 1]) of
-    /// store slot `slot` of projection `k` (a [`crate::ecs::SynapseRow`]
+    /// store slot `slot` of projection `k` (a `ecs::SynapseRow`
     /// edit), growing the post population's delay ring if needed. O(1).
     pub fn set_synapse_row(&mut self, k: usize, slot: usize, delay: u16, plasticity: f32) -> Result<()> {
         let p = self

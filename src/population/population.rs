@@ -19,7 +19,7 @@ pub struct PoissonDrive {
     pub weight: f64,
 }
 
-/// A built population (serialised whole by [`crate::checkpoint`]).
+/// A built population (serialised whole by `checkpoint`).
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Population {
     /// Name.

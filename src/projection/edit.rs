@@ -138,7 +138,7 @@ impl Projection {
     }
 
     /// Sets the delay (steps, >= 1) and plasticity factor (in [0, 1]) of
-    /// store slot `slot` (a [`crate::ecs::SynapseRow`] edit). O(1). The
+    /// store slot `slot` (a `ecs::SynapseRow` edit). O(1). The
     /// caller grows the post population's delay ring when the delay needs it.
     pub(crate) fn set_row(&mut self, slot: usize, delay: u16, plasticity: f32) -> Result<()> {
         let p = self;

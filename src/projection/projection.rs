@@ -40,7 +40,7 @@ pub struct Projection {
     /// Pre and post are the same population (the diagonal is `i -> i`).
     pub recurrent: bool,
     /// Set by [`Projection::weights_mut`]: the next Constrain stage (or
-    /// [`crate::network::Network::enforce_constraints`]) enforces the masks
+    /// `network::Network::enforce_constraints`) enforces the masks
     /// on the whole projection.
     pub(crate) constrain_pending: bool,
     /// What changed in the store since the mirror entities were last synced.
@@ -120,7 +120,7 @@ impl Projection {
     /// The store's weights for a bulk write in place (a learning rule, a
     /// host's own update): every slot is marked changed, and the masks and
     /// the kernel are brought up to date by the next Constrain stage or
-    /// [`crate::network::Network::enforce_constraints`] (the step reads the
+    /// `network::Network::enforce_constraints` (the step reads the
     /// store, and a dense kernel only after that).
     pub fn weights_mut(&mut self) -> &mut [f32] {
         self.constrain_pending = true;

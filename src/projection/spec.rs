@@ -61,7 +61,7 @@ pub enum MaskSource {
 }
 
 /// The masks of a projection as declared (resolved and validated by
-/// [`crate::network::Network::add_projection`]); see [`crate::mask`]. All post x pre.
+/// `network::Network::add_projection`); see `mask`. All post x pre.
 #[derive(Clone, Debug, Default, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MaskSpec {

@@ -24,7 +24,7 @@
 //! Neighbours: the atomic temporary-file writes underneath live in
 //! [`crate::io`] (which also reads `.npy` files); whole-network checkpoints
 //! are [`crate::checkpoint`]; a scene's `record:` section is wired up in
-//! [`crate::scene`].
+//! `scene`.
 
 mod npy;
 mod recorders;
