@@ -161,8 +161,13 @@ impl Network {
         Ok(())
     }
 
-    /// One time step: every population in order, then spike delivery ([`crate::kernel::step()`]).
+    /// One time step: every population in order, then spike delivery
+    /// ([`crate::kernel::step()`]). Weights written in bulk since the last
+    /// step ([`Projection::weights_mut`]) get their masks enforced first.
     pub fn step_once(&mut self) {
+        if self.projections.iter().any(|p| p.constrain_pending) {
+            self.enforce_constraints();
+        }
         crate::kernel::step(&mut self.populations, &self.projections, self.step, self.dt);
         self.step += 1;
     }

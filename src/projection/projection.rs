@@ -119,9 +119,8 @@ impl Projection {
 
     /// The store's weights for a bulk write in place (a learning rule, a
     /// host's own update): every slot is marked changed, and the masks and
-    /// the kernel are brought up to date by the next Constrain stage or
-    /// `network::Network::enforce_constraints` (the step reads the
-    /// store, and a dense kernel only after that).
+    /// the dense kernel are brought up to date by the next Constrain stage,
+    /// `Network::enforce_constraints`, or at the latest the next step.
     pub fn weights_mut(&mut self) -> &mut [f32] {
         self.constrain_pending = true;
         self.log(Touched::All);
