@@ -16,29 +16,29 @@ pub fn run_timelines(mut networks: Query<(&mut NetworkEngine, &mut Timeline)>, m
         }
         for (i, edit) in timeline.take_due(step) {
             let net = &mut eng.net;
-            let done = match &edit {
+            let done = match edit {
                 ScheduledEdit::Adjust {
                     projection,
                     adjuster,
                     filter,
-                } => net.adjust(projection, adjuster, *filter).map(|_| ()),
-                ScheduledEdit::LesionPair { projection, pre, post } => net.lesion(projection, *pre, *post),
+                } => net.adjust(&projection, &adjuster, filter).map(|_| ()),
+                ScheduledEdit::LesionPair { projection, pre, post } => net.lesion(&projection, pre, post),
                 ScheduledEdit::SetWeights { projection, weights } => {
-                    net.set_weights_dense(projection, weights.view()).map(|_| ())
+                    net.set_weights_dense(&projection, weights.view()).map(|_| ())
                 }
                 ScheduledEdit::Lesion {
                     projection,
                     selection,
                     filter,
-                } => net.lesion_selection(projection, selection, *filter).map(|_| ()),
+                } => net.lesion_selection(&projection, &selection, filter).map(|_| ()),
                 ScheduledEdit::Set {
                     population,
                     name,
                     neurons,
                     value,
                 } => {
-                    let view = neurons.clone().map_or(View::All, View::Indices);
-                    net.set(population, name, &view, value.clone())
+                    let view = neurons.map_or(View::All, View::Indices);
+                    net.set(&population, &name, &view, value)
                 }
             };
             if let Err(e) = done {

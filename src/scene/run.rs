@@ -118,13 +118,16 @@ pub fn run_scene(scene: &Scene, path: &Path, text: &str, out: &Path) -> Result<S
                 }
                 let steps = (ms / scene.dt).round() as u64;
                 // the Record stage samples at the end of each tick: no tick is longer than the shortest interval
-                let chunk = recorders(&mut sim)?.min_every().unwrap_or(1000).min(1000);
+                let chunk = on_network::<Recorders>(&mut sim, "recorders")?
+                    .min_every()
+                    .unwrap_or(1000)
+                    .min(1000);
                 let mut done = 0;
                 while done < steps {
                     let n = chunk.min(steps - done);
                     sim.advance(n)?;
                     done += n;
-                    if let Some(e) = recorders(&mut sim)?.error.take() {
+                    if let Some(e) = on_network::<Recorders>(&mut sim, "recorders")?.error.take() {
                         return Err(e);
                     }
                 }
@@ -193,9 +196,9 @@ pub fn run_scene(scene: &Scene, path: &Path, text: &str, out: &Path) -> Result<S
         };
         if let Some((owner, edit)) = edit {
             let step = sim.network()?.step;
-            edits(&mut sim)?.at(step, edit);
+            on_network::<Timeline>(&mut sim, "timeline")?.at(step, edit);
             sim.advance(0)?;
-            if let Some((_, e)) = edits(&mut sim)?.errors.pop() {
+            if let Some((_, e)) = on_network::<Timeline>(&mut sim, "timeline")?.errors.pop() {
                 return Err(loc.at(owner, e));
             }
         }
@@ -266,18 +269,13 @@ pub fn run_scene(scene: &Scene, path: &Path, text: &str, out: &Path) -> Result<S
     Ok(summary)
 }
 
-/// The recorders on the scene's network entity.
-fn recorders(sim: &mut Simulation) -> Result<Mut<'_, Recorders>> {
+/// Component `C` of the scene's network entity (`what` names it in the error).
+fn on_network<'a, C: Component<Mutability = bevy_ecs::component::Mutable>>(
+    sim: &'a mut Simulation,
+    what: &str,
+) -> Result<Mut<'a, C>> {
     let network = sim.network;
     sim.world
-        .get_mut::<Recorders>(network)
-        .ok_or_else(|| CortecsError::InvalidRequest("the scene's network entity has lost its recorders".into()))
-}
-
-/// The timeline on the scene's network entity.
-fn edits(sim: &mut Simulation) -> Result<Mut<'_, Timeline>> {
-    let network = sim.network;
-    sim.world
-        .get_mut::<Timeline>(network)
-        .ok_or_else(|| CortecsError::InvalidRequest("the scene's network entity has lost its timeline".into()))
+        .get_mut::<C>(network)
+        .ok_or_else(|| CortecsError::InvalidRequest(format!("the scene's network entity has lost its {what}")))
 }
