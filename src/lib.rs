@@ -22,6 +22,7 @@ pub mod mask;
 pub mod model;
 pub mod network;
 pub mod param;
+pub mod plasticity;
 pub mod population;
 pub mod projection;
 pub mod record;

@@ -92,7 +92,9 @@ use validate::into_network;
 /// The first 8 bytes of every checkpoint.
 pub const MAGIC: [u8; 8] = *b"CORTECS\0";
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
+/// The oldest format version this build reads (version 1 has no learning section).
+pub const OLDEST_VERSION: u32 = 1;
 /// Bytes before the payload: magic, version, payload length, checksum.
 pub const HEADER_LEN: usize = 8 + 4 + 8 + 8;
 
@@ -171,6 +173,8 @@ pub fn save(net: &Network, path: &Path) -> Result<u64> {
         .map_err(|e| io("write header", &e))?;
     bincode::serde::encode_into_std_write(&out, &mut w, bincode::config::standard())
         .map_err(|e| io("encode network", &e))?;
+    bincode::serde::encode_into_std_write(payload::learning_out(net), &mut w, bincode::config::standard())
+        .map_err(|e| io("encode learning", &e))?;
     let (payload_len, sum) = (w.len, w.hash.0);
     let mut header = Vec::with_capacity(HEADER_LEN);
     header.extend_from_slice(&MAGIC);
@@ -197,28 +201,34 @@ pub fn load(path: &Path) -> Result<Network> {
         path: path.to_path_buf(),
         message: e.to_string(),
     })?;
-    let payload = check_header(&bytes, path)?;
-    let (file, used): (NetworkIn, usize) =
-        bincode::serde::borrow_decode_from_slice(payload, bincode::config::standard()).map_err(|e| {
-            CheckpointError::Decode {
-                path: path.to_path_buf(),
-                message: e.to_string(),
-            }
-        })?;
+    let (payload, version) = check_header(&bytes, path)?;
+    let decode_error = |e: bincode::error::DecodeError| CheckpointError::Decode {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let (file, mut used): (NetworkIn, usize) =
+        bincode::serde::borrow_decode_from_slice(payload, bincode::config::standard()).map_err(decode_error)?;
+    let mut learning = payload::LearningFile::default();
+    if version >= 2 {
+        let (l, n): (payload::LearningFile, usize) =
+            bincode::serde::decode_from_slice(&payload[used..], bincode::config::standard()).map_err(decode_error)?;
+        learning = l;
+        used += n;
+    }
     if used != payload.len() {
         return Err(CheckpointError::LeftOver {
             path: path.to_path_buf(),
             extra: payload.len() - used,
         });
     }
-    into_network(file).map_err(|message| CheckpointError::Inconsistent {
+    into_network(file, learning).map_err(|message| CheckpointError::Inconsistent {
         path: path.to_path_buf(),
         message,
     })
 }
 
-/// Checks magic, version, length and checksum; returns the payload.
-fn check_header<'a>(bytes: &'a [u8], path: &Path) -> std::result::Result<&'a [u8], CheckpointError> {
+/// Checks magic, version, length and checksum; returns the payload and the version.
+fn check_header<'a>(bytes: &'a [u8], path: &Path) -> std::result::Result<(&'a [u8], u32), CheckpointError> {
     let path = path.to_path_buf();
     if bytes.is_empty() {
         return Err(CheckpointError::Empty { path });
@@ -247,7 +257,7 @@ fn check_header<'a>(bytes: &'a [u8], path: &Path) -> std::result::Result<&'a [u8
     let u32_at = |o: usize| u32::from_le_bytes([bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]]);
     let u64_at = |o: usize| u64::from(u32_at(o)) | (u64::from(u32_at(o + 4)) << 32);
     let version = u32_at(8);
-    if version != FORMAT_VERSION {
+    if !(OLDEST_VERSION..=FORMAT_VERSION).contains(&version) {
         return Err(CheckpointError::Version {
             path,
             version,
@@ -276,7 +286,7 @@ fn check_header<'a>(bytes: &'a [u8], path: &Path) -> std::result::Result<&'a [u8
             expected: sum,
         });
     }
-    Ok(payload)
+    Ok((payload, version))
 }
 
 impl Network {
@@ -318,11 +328,11 @@ mod tests {
         };
         assert_eq!(
             msg(&header(7, 0, 0)),
-            "x.ckpt: checkpoint has a newer format version 7; this build of cortecs reads version 1"
+            "x.ckpt: checkpoint has a newer format version 7; this build of cortecs reads version 2"
         );
         assert_eq!(
             msg(&header(0, 0, 0)),
-            "x.ckpt: checkpoint has an unknown format version 0; this build of cortecs reads version 1"
+            "x.ckpt: checkpoint has an unknown format version 0; this build of cortecs reads version 2"
         );
         assert_eq!(
             msg(&header(1, 5, 0)),
@@ -345,6 +355,6 @@ mod tests {
         );
         let mut good = header(1, 2, checksum(b"ab"));
         good.extend_from_slice(b"ab");
-        assert_eq!(check_header(&good, path).unwrap(), b"ab");
+        assert_eq!(check_header(&good, path).unwrap(), (&b"ab"[..], 1));
     }
 }

@@ -6,6 +6,7 @@ use crate::io::{ArrayFile, array_in, array_out, de_path, de_string};
 use crate::mask::Masks;
 use crate::network::Network;
 use crate::param::{Distribution, Value};
+use crate::plasticity::{Learning, Plastic};
 use crate::population::Population;
 use crate::projection::{MaskSource, MaskSpec, Projection, ProjectionSpec};
 use crate::space::Space;
@@ -116,6 +117,27 @@ pub(super) struct ProjectionIn {
     pub(super) rebuilds: u64,
 }
 
+/// Format version 2 adds this after the network: the learning rules of
+/// every projection and pending spec, and the learning state (traces,
+/// eligibility, modulator, spikes in flight) of every built projection.
+#[derive(Serialize, Deserialize, Default)]
+pub(super) struct LearningFile {
+    pub(super) projections: Vec<(Vec<Learning>, Option<Plastic>)>,
+    pub(super) pending: Vec<Vec<Learning>>,
+}
+
+/// The learning section of `net`.
+pub(super) fn learning_out(net: &Network) -> LearningFile {
+    LearningFile {
+        projections: net
+            .projections
+            .iter()
+            .map(|p| (p.spec.learning.clone(), p.plastic.clone()))
+            .collect(),
+        pending: net.pending.iter().map(|s| s.learning.clone()).collect(),
+    }
+}
+
 #[derive(Serialize)]
 pub(super) struct NetworkOut<'a> {
     dt: f64,
@@ -193,6 +215,7 @@ impl SpecWriter<'_> {
             space,
             dale,
             masks,
+            learning: _,
         } = spec;
         let MaskSpec {
             sparsity,
@@ -322,6 +345,7 @@ impl SpecReader {
             name: s.name,
             pre: s.pre,
             post: s.post,
+            learning: Vec::new(),
         })
     }
 }
@@ -394,6 +418,7 @@ pub(super) fn network_out<'a>(net: &'a Network, path: &'a Path) -> Result<Networ
             changes: _,
             rebuilds,
             lost_closures: _,
+            plastic: _,
         } = p;
         projection_files.push(ProjectionOut {
             name,

@@ -1,6 +1,6 @@
 //! Checks of a decoded checkpoint: every length and index the kernels rely on, before a network is returned.
 
-use super::payload::{KernelFile, NetworkIn, SpecReader, kernel_from_store};
+use super::payload::{KernelFile, LearningFile, NetworkIn, SpecReader, kernel_from_store};
 use super::{CheckpointError, Result};
 use crate::io::array_in;
 use crate::kernel::NEURON_CHUNK;
@@ -19,7 +19,7 @@ fn ensure(ok: bool, message: impl FnOnce() -> String) -> Check {
     if ok { Ok(()) } else { Err(message()) }
 }
 
-pub(super) fn into_network(f: NetworkIn) -> std::result::Result<Network, String> {
+pub(super) fn into_network(f: NetworkIn, learning: LearningFile) -> std::result::Result<Network, String> {
     ensure(f.dt.is_finite() && f.dt > 0.0, || {
         format!("time step {} ms is not > 0", f.dt)
     })?;
@@ -34,11 +34,24 @@ pub(super) fn into_network(f: NetworkIn) -> std::result::Result<Network, String>
     }
     let mut projections = Vec::with_capacity(f.projections.len());
     let mut kernels = Vec::with_capacity(f.projections.len());
+    ensure(
+        learning.projections.is_empty() || learning.projections.len() == f.projections.len(),
+        || {
+            format!(
+                "learning section has {} projections, the network {}",
+                learning.projections.len(),
+                f.projections.len()
+            )
+        },
+    )?;
+    let mut learned = learning.projections.into_iter();
     for q in f.projections {
         let mut reader = SpecReader { lost: Vec::new() };
-        let spec = reader
+        let mut spec = reader
             .spec(q.spec)
             .map_err(|m| format!("projection '{}': {m}", q.name))?;
+        let (rules, plastic) = learned.next().unwrap_or_default();
+        spec.learning = rules;
         reader.strategy(&q.strategy);
         let proj = Projection {
             name: q.name,
@@ -55,6 +68,7 @@ pub(super) fn into_network(f: NetworkIn) -> std::result::Result<Network, String>
             changes: StoreChanges::default(),
             rebuilds: q.rebuilds,
             lost_closures: reader.lost,
+            plastic,
         };
         check_projection(&proj, &f.populations).map_err(|m| format!("projection '{}': {m}", proj.name))?;
         ensure(!projections.iter().any(|p: &Projection| p.name == proj.name), || {
@@ -112,15 +126,21 @@ pub(super) fn into_network(f: NetworkIn) -> std::result::Result<Network, String>
         }
     }
     let mut pending = Vec::with_capacity(f.pending.len());
+    ensure(
+        learning.pending.is_empty() || learning.pending.len() == f.pending.len(),
+        || "learning section does not match the pending projections".to_string(),
+    )?;
+    let mut pending_rules = learning.pending.into_iter();
     for s in f.pending {
         let mut reader = SpecReader { lost: Vec::new() };
         let name = s.name.clone();
-        let spec = reader
+        let mut spec = reader
             .spec(s)
             .map_err(|m| format!("pending projection '{name}': {m}"))?;
         ensure(reader.lost.is_empty(), || {
             format!("pending projection '{name}' holds a closure marker")
         })?;
+        spec.learning = pending_rules.next().unwrap_or_default();
         pending.push(spec);
     }
     Ok(Network {
@@ -270,6 +290,21 @@ fn check_projection(q: &Projection, pops: &[Population]) -> Check {
     ensure(rate || matches!(post.state, PopulationState::Spiking(_)), || {
         format!("post population '{}' takes no input", post.name)
     })?;
+    if let Some(plastic) = &q.plastic {
+        let delay = if rate {
+            0
+        } else {
+            match &q.store.delay {
+                Column::Uniform(d) => usize::from(*d),
+                Column::PerSynapse(_) => return Err("a learning projection has per-synapse delays".into()),
+            }
+        };
+        let batch = match &post.state {
+            PopulationState::Rate(r) => r.batch,
+            _ => 1,
+        };
+        plastic.check(pre.size, post.size, q.store.len(), delay, batch, pops.len())?;
+    }
     let s = &q.store;
     ensure(s.n_pre as usize == pre.size && s.n_post as usize == post.size, || {
         format!(

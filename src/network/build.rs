@@ -217,6 +217,7 @@ impl Network {
         }
         spec.strategy.validate(&self.connect_input(&spec, pre, post))?;
         self.resolve_masks(&spec, pre, post)?;
+        self.check_learning(&spec, pre, post)?;
         spec.weight.validate_synapses(&self.owner(name, "weight"), None)?;
         if let Some(w) = &spec.weight_inh {
             w.validate_synapses(&self.owner(name, "weight_inh"), None)?;
@@ -359,7 +360,10 @@ impl Network {
             store.dale = spec.dale.unwrap_or(true);
         }
         let rate = self.populations[post].model.is_rate();
-        let proj = Projection::new(spec, pre, post, store, masks);
+        let mut proj = Projection::new(spec, pre, post, store, masks);
+        if let Some(plastic) = self.make_plastic(&proj.spec, pre, post, proj.store())? {
+            proj.set_plastic(Some(plastic));
+        }
         self.projections.push(proj);
         if !rate {
             self.resize_ring(post);

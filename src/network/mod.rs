@@ -14,6 +14,7 @@
 
 mod budget;
 mod build;
+mod learning;
 mod summary;
 mod weights;
 
@@ -168,7 +169,7 @@ impl Network {
         if self.projections.iter().any(|p| p.constrain_pending) {
             self.enforce_constraints();
         }
-        crate::kernel::step(&mut self.populations, &self.projections, self.step, self.dt);
+        crate::kernel::step(&mut self.populations, &mut self.projections, self.step, self.dt);
         self.step += 1;
     }
 }

@@ -149,6 +149,18 @@ impl Projection {
             });
         }
         check_delay_steps(&p.name, delay)?;
+        if let Some(pl) = &p.plastic
+            && !pl.in_flight.is_empty()
+            && usize::from(delay) != pl.in_flight.len()
+        {
+            return Err(ProjectionError::parameter(
+                format!("{}.delay", p.name),
+                format!(
+                    "a learning projection keeps one delay for all synapses ({} steps); got {delay}",
+                    pl.in_flight.len()
+                ),
+            ));
+        }
         if !(0.0..=1.0).contains(&plasticity) {
             return Err(ProjectionError::parameter(
                 format!("{}.plasticity", p.name),

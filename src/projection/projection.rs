@@ -52,6 +52,8 @@ pub struct Projection {
     /// closure, so the loaded spec has placeholders there and reapplying the
     /// strategy is refused ([`Projection::check_rebuild`]). Empty unless loaded.
     pub lost_closures: Vec<String>,
+    /// The state of the learning rules (`None`: a static projection).
+    pub(crate) plastic: Option<crate::plasticity::Plastic>,
 }
 
 /// Rate projections at least this dense run as a dense matrix product.
@@ -85,6 +87,7 @@ impl Projection {
             changes: StoreChanges::default(),
             rebuilds: 0,
             lost_closures: Vec::new(),
+            plastic: None,
         };
         if proj.masks.is_empty() {
             proj.refresh_kernel();
@@ -186,6 +189,9 @@ impl Projection {
 
     /// Records a layout change (old slot -> new slot) for the mirrors.
     pub(crate) fn relayout(&mut self, map: Vec<usize>) {
+        if let Some(p) = &mut self.plastic {
+            p.relayout(&map, self.store.len());
+        }
         if !self.compact {
             self.changes.relayout(map);
         }
@@ -240,6 +246,45 @@ impl Projection {
     pub(crate) fn refresh_kernel(&mut self) {
         let s = &self.store;
         let density = s.live() as f64 / (f64::from(s.n_pre) * f64::from(s.n_post)).max(1.0);
-        self.dense = (s.major == Major::Post && density >= DENSE_MIN_DENSITY).then(|| s.to_dense());
+        // a learning projection changes its store every step: no dense copy to keep up
+        self.dense =
+            (s.major == Major::Post && density >= DENSE_MIN_DENSITY && self.plastic.is_none()).then(|| s.to_dense());
+    }
+
+    /// The state of the learning rules (`None`: static).
+    pub fn plastic(&self) -> Option<&crate::plasticity::Plastic> {
+        self.plastic.as_ref()
+    }
+
+    /// The learning state, to write a modulator or an error.
+    pub fn plastic_mut(&mut self) -> Option<&mut crate::plasticity::Plastic> {
+        self.plastic.as_mut()
+    }
+
+    /// Gives the projection its learning state (at build or load) and drops the dense kernel.
+    pub(crate) fn set_plastic(&mut self, plastic: Option<crate::plasticity::Plastic>) {
+        self.plastic = plastic;
+        self.refresh_kernel();
+    }
+
+    /// Logs the slots the learning rules changed in the last step (for the
+    /// mirrors; past a quarter of the store, everything is resynced).
+    pub(crate) fn log_learned(&mut self) {
+        let Some(p) = &mut self.plastic else { return };
+        if p.changed.is_empty() {
+            return;
+        }
+        let mut changed = std::mem::take(&mut p.changed);
+        if !self.compact {
+            if self.changes.slots.len() + changed.len() > self.store.len() / 4 {
+                self.changes.everything();
+            } else {
+                self.changes.slots(&changed);
+            }
+        }
+        changed.clear();
+        if let Some(p) = &mut self.plastic {
+            p.changed = changed;
+        }
     }
 }

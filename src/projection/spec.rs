@@ -42,6 +42,8 @@ pub struct ProjectionSpec {
     pub dale: Option<bool>,
     /// Masks applied after construction and after every change.
     pub masks: MaskSpec,
+    /// Local learning rules, applied in order every step (see `plasticity`).
+    pub learning: Vec<crate::plasticity::Learning>,
 }
 
 /// Where a mask comes from: an array (API), rows (scene), or a `.npy` file.
@@ -96,7 +98,25 @@ impl ProjectionSpec {
             space: Space::default(),
             dale: None,
             masks: MaskSpec::default(),
+            learning: Vec::new(),
         }
+    }
+
+    /// Adds a learning rule. A projection whose every synapse is still fixed
+    /// (plasticity factor 0, the default) gets factor 1, so the rule learns;
+    /// set [`ProjectionSpec::plasticity`] or a plasticity mask to say otherwise.
+    pub fn learn(mut self, learning: crate::plasticity::Learning) -> Self {
+        if self.learning.is_empty() && self.plasticity == 0.0 {
+            self.plasticity = 1.0;
+        }
+        self.learning.push(learning);
+        self
+    }
+
+    /// Sets the learning factor of every synapse (in [0, 1]; 0 = fixed).
+    pub fn plasticity(mut self, factor: f64) -> Self {
+        self.plasticity = factor;
+        self
     }
     /// Sets the weight value.
     pub fn weight(mut self, w: impl Into<Value>) -> Self {

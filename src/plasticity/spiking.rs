@@ -1,0 +1,436 @@
+//! The spike-timing kernels: trace decay, pre spikes arriving (the PSP and
+//! the pre-side update), post spikes (the post-side update), the modulated
+//! weight step of reward STDP, and synaptic scaling of spiking neurons.
+//!
+//! Time convention (Brian2's for W5, stated in the README): the pre pathway
+//! carries the projection's delay `D`. A spike a pre neuron emits in step
+//! `m` (stamped `t_{m+1}`) arrives in step `m + D`: its PSP is added with the
+//! weight the synapse has then (NEST order: the neuron update of that step
+//! sees it), the pre trace counts it, and the pre-side update runs. A post
+//! spike emitted in step `n` (stamped `t_{n+1}`) runs the post-side update in
+//! the same step, with no delay, after that step's arrivals: a pre spike
+//! arriving in the step the post neuron fires is a pre-before-post pair at
+//! lag 0. Traces hold their value at the end of the step (`t_{n+1}`) and
+//! decay by `exp(-dt / tau)` per step, which is exact on the time grid.
+
+use super::*;
+use crate::store::{REMOVED, Sign, SynapseStore};
+
+/// The bounds of one rule on one projection (see [`Learning`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Bounds {
+    lo: f64,
+    hi: f64,
+    dale: bool,
+}
+
+impl Bounds {
+    pub(crate) fn of(l: &Learning, dale: bool) -> Bounds {
+        Bounds {
+            lo: l.w_min,
+            hi: l.upper(),
+            dale,
+        }
+    }
+
+    /// The weight a rule changes: the magnitude under Dale's law, else the signed weight.
+    #[inline(always)]
+    pub(crate) fn get(&self, w: f32, s: Sign) -> f64 {
+        if self.dale && s < 0 {
+            -f64::from(w)
+        } else {
+            f64::from(w)
+        }
+    }
+
+    /// Writes `e` (bounded) back as the synapse's weight.
+    #[inline(always)]
+    pub(crate) fn put(&self, w: &mut f32, s: &mut Sign, e: f64) {
+        let e = e.clamp(self.lo, self.hi);
+        if self.dale {
+            *w = if *s < 0 { -e } else { e } as f32;
+        } else {
+            *w = e as f32;
+            if *w != 0.0 {
+                *s = if *w < 0.0 { -1 } else { 1 };
+            }
+        }
+    }
+
+    /// Potentiation and depression factors of the weight dependence at `e`.
+    #[inline(always)]
+    fn soft(&self, dep: Dependence, e: f64) -> (f64, f64) {
+        match dep {
+            Dependence::Additive => (1.0, 1.0),
+            Dependence::Multiplicative => {
+                let range = self.hi - self.lo;
+                ((self.hi - e) / range, (e - self.lo) / range)
+            }
+        }
+    }
+}
+
+/// Decays every trace over one step of `dt` ms (and the eligibility scale).
+pub fn decay(plastic: &mut Plastic, dt: f64) {
+    for l in &mut plastic.learners {
+        let (pre_tau, post_tau) = l.taus();
+        for (t, tau) in l.pre.iter_mut().zip(pre_tau) {
+            let f = (-dt / tau).exp();
+            t.iter_mut().for_each(|x| *x *= f);
+        }
+        for (t, tau) in l.post.iter_mut().zip(post_tau) {
+            let f = (-dt / tau).exp();
+            t.iter_mut().for_each(|x| *x *= f);
+        }
+        match &l.learning.rule {
+            Rule::RewardStdp(r) => {
+                l.eligibility_scale *= (-dt / r.tau_c).exp();
+                if l.eligibility_scale < 1e-20 {
+                    let g = l.eligibility_scale;
+                    l.eligibility.iter_mut().for_each(|c| *c = (f64::from(*c) * g) as f32);
+                    l.eligibility_scale = 1.0;
+                }
+            }
+            Rule::Scaling(s) => {
+                let f = (-dt / s.tau_rate).exp();
+                l.post[0].iter_mut().for_each(|x| *x *= f);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The pre spikes arriving in step `step`: adds each one's PSP (with the
+/// weight at arrival) to `exc` / `inh` (the post ring's slot of this step;
+/// `delta`: voltage-jump synapses, everything into `exc`), then runs each
+/// rule's pre-side update and counts the spike in the pre traces.
+#[allow(clippy::too_many_arguments)]
+pub fn arrive(
+    plastic: &mut Plastic,
+    store: &mut SynapseStore,
+    step: u64,
+    exc: &mut [f64],
+    inh: &mut [f64],
+    delta: bool,
+    log: bool,
+) {
+    let d = plastic.in_flight.len();
+    if d == 0 {
+        return;
+    }
+    let arrived = std::mem::take(&mut plastic.in_flight[(step % d as u64) as usize]);
+    let dale = store.dale;
+    for &i in &arrived {
+        let row = store.row(i as usize);
+        let posts = &store.minor[row.clone()];
+        let ws = &store.weight[row.clone()];
+        if delta {
+            for (&j, &w) in posts.iter().zip(ws) {
+                exc[j as usize] += f64::from(w);
+            }
+        } else {
+            for (&j, &w) in posts.iter().zip(ws) {
+                if w >= 0.0 {
+                    exc[j as usize] += f64::from(w);
+                } else {
+                    inh[j as usize] -= f64::from(w);
+                }
+            }
+        }
+        for l in &mut plastic.learners {
+            pre_side(
+                l,
+                store,
+                row.clone(),
+                i as usize,
+                dale,
+                log.then_some(&mut plastic.changed),
+            );
+        }
+    }
+    plastic.in_flight[(step % d as u64) as usize] = arrived;
+}
+
+/// The parts of a store a rule writes, borrowed apart.
+pub(crate) struct Synapses<'a> {
+    pub(crate) row_ptr: &'a [u64],
+    pub(crate) minor: &'a [u32],
+    pub(crate) weight: &'a mut [f32],
+    pub(crate) sign: &'a mut [Sign],
+    pub(crate) plasticity: &'a crate::store::Column<f32>,
+}
+
+impl<'a> Synapses<'a> {
+    pub(crate) fn of(store: &'a mut SynapseStore) -> Synapses<'a> {
+        let SynapseStore {
+            row_ptr,
+            minor,
+            weight,
+            sign,
+            plasticity,
+            ..
+        } = store;
+        Synapses {
+            row_ptr,
+            minor,
+            weight,
+            sign,
+            plasticity,
+        }
+    }
+
+    /// The learning factor of slot `k`, 0 when it is fixed or removed.
+    #[inline(always)]
+    pub(crate) fn factor(&self, k: usize) -> f64 {
+        if self.sign[k] == REMOVED {
+            0.0
+        } else {
+            f64::from(self.plasticity.get(k))
+        }
+    }
+
+    /// Changes the rule's weight of slot `k` by `f(e)` (bounded).
+    #[inline(always)]
+    pub(crate) fn nudge(&mut self, b: &Bounds, k: usize, f: impl FnOnce(f64) -> f64) {
+        let e = b.get(self.weight[k], self.sign[k]);
+        b.put(&mut self.weight[k], &mut self.sign[k], e + f(e));
+    }
+}
+
+fn push(log: &mut Option<&mut Vec<usize>>, k: usize) {
+    if let Some(log) = log.as_deref_mut() {
+        log.push(k);
+    }
+}
+
+fn count(trace: &mut f64, pairing: Pairing) {
+    match pairing {
+        Pairing::AllToAll => *trace += 1.0,
+        Pairing::Nearest => *trace = 1.0,
+    }
+}
+
+fn pre_side(
+    l: &mut Learner,
+    store: &mut SynapseStore,
+    row: std::ops::Range<usize>,
+    i: usize,
+    dale: bool,
+    mut log: Option<&mut Vec<usize>>,
+) {
+    let b = Bounds::of(&l.learning, dale);
+    let mut syn = Synapses::of(store);
+    match l.learning.rule {
+        Rule::Stdp(s) => {
+            let y = &l.post[0];
+            for k in row {
+                let f = syn.factor(k);
+                if f == 0.0 {
+                    continue;
+                }
+                let yj = y[syn.minor[k] as usize];
+                syn.nudge(&b, k, |e| -f * s.a_minus * yj * b.soft(s.dependence, e).1);
+                push(&mut log, k);
+            }
+            count(&mut l.pre[0][i], s.pairing);
+        }
+        Rule::Triplet(t) => {
+            let r2 = l.pre[1][i];
+            let o1 = &l.post[0];
+            for k in row {
+                let f = syn.factor(k);
+                if f == 0.0 {
+                    continue;
+                }
+                let o = o1[syn.minor[k] as usize];
+                syn.nudge(&b, k, |_| -f * o * (t.a2_minus + t.a3_minus * r2));
+                push(&mut log, k);
+            }
+            l.pre[0][i] += 1.0;
+            l.pre[1][i] += 1.0;
+        }
+        Rule::RewardStdp(r) => {
+            let y = &l.post[0];
+            let g = l.eligibility_scale;
+            for k in row {
+                if syn.factor(k) == 0.0 {
+                    continue;
+                }
+                let c = &mut l.eligibility[k];
+                *c = (f64::from(*c) - r.a_minus * y[syn.minor[k] as usize] / g) as f32;
+            }
+            l.pre[0][i] += 1.0;
+        }
+        _ => {}
+    }
+}
+
+/// After the step's neuron updates: the post-side update of every post
+/// spike, then the pre spikes of this step go in flight (they arrive in
+/// step `step + delay`), the modulated weight step of reward STDP, and the
+/// scaling of spiking post neurons every `every` ms.
+#[allow(clippy::too_many_arguments)]
+pub fn depart(
+    plastic: &mut Plastic,
+    store: &mut SynapseStore,
+    step: u64,
+    pre_spikes: &[u32],
+    post_spikes: &[u32],
+    dt: f64,
+    log: bool,
+) {
+    let index = plastic.index.take().unwrap_or_else(|| PostIndex::of(store));
+    let dale = store.dale;
+    let Plastic {
+        learners,
+        in_flight,
+        changed,
+        ..
+    } = plastic;
+    for l in learners.iter_mut() {
+        let mut log = log.then_some(&mut *changed);
+        post_side(l, store, &index, post_spikes, dale, &mut log);
+        modulate(l, store, dt, dale, &mut log);
+        scale_spiking(l, store, &index, post_spikes, dt, dale, &mut log);
+    }
+    let d = in_flight.len();
+    if d > 0 {
+        let slot = &mut in_flight[(step % d as u64) as usize];
+        slot.clear();
+        slot.extend_from_slice(pre_spikes);
+    }
+    plastic.index = Some(index);
+}
+
+fn post_side(
+    l: &mut Learner,
+    store: &mut SynapseStore,
+    index: &PostIndex,
+    post_spikes: &[u32],
+    dale: bool,
+    log: &mut Option<&mut Vec<usize>>,
+) {
+    let b = Bounds::of(&l.learning, dale);
+    let mut syn = Synapses::of(store);
+    match l.learning.rule {
+        Rule::Stdp(s) => {
+            let x = &l.pre[0];
+            for &j in post_spikes {
+                for &k in index.column(j as usize) {
+                    let k = k as usize;
+                    let f = syn.factor(k);
+                    if f == 0.0 {
+                        continue;
+                    }
+                    let xi = x[index.row_of(syn.row_ptr, k)];
+                    syn.nudge(&b, k, |e| f * s.a_plus * xi * b.soft(s.dependence, e).0);
+                    push(log, k);
+                }
+                count(&mut l.post[0][j as usize], s.pairing);
+            }
+        }
+        Rule::Triplet(t) => {
+            for &j in post_spikes {
+                let o2 = l.post[1][j as usize];
+                let r1 = &l.pre[0];
+                for &k in index.column(j as usize) {
+                    let k = k as usize;
+                    let f = syn.factor(k);
+                    if f == 0.0 {
+                        continue;
+                    }
+                    let r = r1[index.row_of(syn.row_ptr, k)];
+                    syn.nudge(&b, k, |_| f * r * (t.a2_plus + t.a3_plus * o2));
+                    push(log, k);
+                }
+                l.post[0][j as usize] += 1.0;
+                l.post[1][j as usize] += 1.0;
+            }
+        }
+        Rule::RewardStdp(r) => {
+            let g = l.eligibility_scale;
+            for &j in post_spikes {
+                let x = &l.pre[0];
+                for &k in index.column(j as usize) {
+                    let k = k as usize;
+                    if syn.factor(k) == 0.0 {
+                        continue;
+                    }
+                    let c = &mut l.eligibility[k];
+                    *c = (f64::from(*c) + r.a_plus * x[index.row_of(syn.row_ptr, k)] / g) as f32;
+                }
+                l.post[0][j as usize] += 1.0;
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Reward STDP: every learning synapse moves by `eta * M * c * dt` (nothing
+/// to do while the modulator is 0).
+fn modulate(l: &mut Learner, store: &mut SynapseStore, dt: f64, dale: bool, log: &mut Option<&mut Vec<usize>>) {
+    let Rule::RewardStdp(r) = l.learning.rule else {
+        return;
+    };
+    if l.modulator == 0.0 {
+        return;
+    }
+    let b = Bounds::of(&l.learning, dale);
+    let rate = r.eta * l.modulator * dt * l.eligibility_scale;
+    let mut syn = Synapses::of(store);
+    for k in 0..syn.weight.len() {
+        let f = syn.factor(k);
+        let c = f64::from(l.eligibility[k]);
+        if f == 0.0 || c == 0.0 {
+            continue;
+        }
+        syn.nudge(&b, k, |_| f * rate * c);
+        push(log, k);
+    }
+}
+
+/// The scaling factor of post neuron `j` with activity `nu`.
+#[inline]
+pub(crate) fn scaling_factor(s: &Scaling, nu: f64) -> f64 {
+    1.0 + s.eta * s.every * (1.0 - nu / s.target)
+}
+
+/// Synaptic scaling of spiking post neurons: the activity trace counts
+/// `1000 / tau_rate` per spike (so it reads in Hz); every `every` ms each
+/// post neuron's incoming weights are scaled.
+#[allow(clippy::too_many_arguments)]
+fn scale_spiking(
+    l: &mut Learner,
+    store: &mut SynapseStore,
+    index: &PostIndex,
+    post_spikes: &[u32],
+    dt: f64,
+    dale: bool,
+    log: &mut Option<&mut Vec<usize>>,
+) {
+    let Rule::Scaling(s) = l.learning.rule else {
+        return;
+    };
+    for &j in post_spikes {
+        l.post[0][j as usize] += 1000.0 / s.tau_rate;
+    }
+    l.since += 1;
+    if (l.since as f64 * dt) < s.every * (1.0 - 1e-9) {
+        return;
+    }
+    l.since = 0;
+    let b = Bounds::of(&l.learning, dale);
+    let mut syn = Synapses::of(store);
+    for (j, &nu) in l.post[0].iter().enumerate() {
+        let g = scaling_factor(&s, nu);
+        for &k in index.column(j) {
+            let k = k as usize;
+            let f = syn.factor(k);
+            if f == 0.0 {
+                continue;
+            }
+            syn.nudge(&b, k, |e| f * (g - 1.0) * e);
+            push(log, k);
+        }
+    }
+}
