@@ -32,6 +32,8 @@ enum ValueFile {
     Npy(#[serde(deserialize_with = "de_path")] PathBuf),
     Expr(#[serde(deserialize_with = "de_string")] String),
     Closure(ClosureKind),
+    /// Added in format 3 (appended: older files decode as before).
+    Init(crate::param::Init),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -191,6 +193,7 @@ impl SpecWriter<'_> {
             Value::Array(a) => ValueFile::Array(a.to_vec()),
             Value::Npy(p) => ValueFile::Npy(p.clone()),
             Value::Expr(s) => ValueFile::Expr(s.clone()),
+            Value::Init(i) => ValueFile::Init(*i),
             Value::OfIndex(_) => ValueFile::Closure(self.closure(projection, param, ClosureKind::Index)?),
             Value::OfPair(_) => ValueFile::Closure(self.closure(projection, param, ClosureKind::Pair)?),
             Value::OfPosition(_) => ValueFile::Closure(self.closure(projection, param, ClosureKind::Position)?),
@@ -300,6 +303,7 @@ impl SpecReader {
             ValueFile::Array(a) => Value::Array(Arc::from(a)),
             ValueFile::Npy(p) => Value::Npy(p),
             ValueFile::Expr(s) => Value::Expr(s),
+            ValueFile::Init(i) => Value::Init(i),
             ValueFile::Closure(kind) => {
                 self.note(param);
                 match kind {
@@ -394,6 +398,7 @@ pub(super) fn network_out<'a>(net: &'a Network, path: &'a Path) -> Result<Networ
         projections,
         pending,
         set_count,
+        draws: _,
     } = net;
     let pending_writer = SpecWriter { path, pending: true };
     let pending = pending

@@ -420,9 +420,11 @@ impl Network {
         });
         let has_polarity = input.pre_polarity.iter().any(|p| *p != Polarity::None);
         let signed_by_rule = has_polarity || spec.excitatory_ratio.is_some() || sign_mask.is_some();
+        // fan initialisers: W is post x pre, so fan_in = n_pre and fan_out = n_post (torch)
+        let fans = |v: &Value, what: &str| v.with_fans(&format!("{name}.{what}"), input.n_pre, input.n_post);
         let magnitude = match &conn.weight {
             Some(w) => w.clone(),
-            None => spec.weight.synapse_values_n(&self.owner(name, "weight"), n, pairs)?,
+            None => fans(&spec.weight, "weight")?.synapse_values_n(&self.owner(name, "weight"), n, pairs)?,
         };
         let signs: Vec<Sign> = if let Some(mask) = sign_mask {
             let (pre_i, post_i) = if needs_pairs {
@@ -440,7 +442,9 @@ impl Network {
                 .collect()
         };
         let inh = match (&spec.weight_inh, &conn.weight) {
-            (Some(v), None) => Some(v.synapse_values_n(&self.owner(name, "weight_inh"), n, pairs)?),
+            (Some(v), None) => {
+                Some(fans(v, "weight_inh")?.synapse_values_n(&self.owner(name, "weight_inh"), n, pairs)?)
+            }
             _ => None,
         };
         let weight: Vec<f32> = (0..n)

@@ -116,6 +116,15 @@ impl Adjuster {
         }
     }
 
+    /// True when the adjuster draws random numbers (it then advances the
+    /// projection's count of random operations, which keys its stream).
+    pub fn is_random(&self) -> bool {
+        matches!(
+            self,
+            Adjuster::Randomize(_) | Adjuster::Perturb(_) | Adjuster::Prune(Selection::Fraction(_))
+        )
+    }
+
     /// Short name for reports.
     pub fn name(&self) -> &'static str {
         match self {
