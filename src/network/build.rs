@@ -43,6 +43,22 @@ impl Network {
                 source,
             })?;
         let kind = &spec.model;
+        let bias = match spec.bias {
+            Some(b) => {
+                let context = format!("{name}.bias");
+                if spec.params.iter().any(|(p, _)| p == "bias") {
+                    return Err(CortecsError::param(
+                        context,
+                        "given twice: as a bias initialiser and as a parameter value",
+                    ));
+                }
+                kind.param_index("bias").map_err(|_| {
+                    CortecsError::param(&context, format!("the model {kind:?} has no bias (rate units only)"))
+                })?;
+                Some(b.value(&context)?)
+            }
+            None => None,
+        };
         let mut params: Params = Vec::with_capacity(kind.params().len());
         for (k, ps) in kind.params().iter().enumerate() {
             let given: Vec<&Value> = spec
@@ -50,6 +66,7 @@ impl Network {
                 .iter()
                 .filter(|(p, _)| p == ps.name)
                 .map(|(_, v)| v)
+                .chain(bias.iter().filter(|_| ps.name == "bias"))
                 .collect();
             let values = match given.last() {
                 Some(v) => v.neuron_values(&self.owner(name, ps.name), n, &positions)?,
