@@ -18,6 +18,7 @@ pub mod error;
 pub mod expr;
 pub mod io;
 pub mod kernel;
+pub mod linalg;
 pub mod mask;
 pub mod model;
 pub mod network;
