@@ -110,7 +110,9 @@ pub fn largest_eigenvalues(
         return Err(LinalgError::Empty);
     }
     if k == 0 || k > n {
-        return Err(LinalgError::Request(format!("k = {k} eigenvalues requested of a {n} x {n} matrix")));
+        return Err(LinalgError::Request(format!(
+            "k = {k} eigenvalues requested of a {n} x {n} matrix"
+        )));
     }
     let m = opts.krylov.min(n);
     if m < n && m < 2 * k + 2 {
@@ -248,7 +250,9 @@ mod tests {
     fn agrees_with_dense_on_a_random_matrix() {
         let n = 300;
         let mut rng = Stream::from_seed(5);
-        let a: Vec<f64> = (0..n * n).map(|_| crate::rng::standard_normal(&mut rng) / (n as f64).sqrt()).collect();
+        let a: Vec<f64> = (0..n * n)
+            .map(|_| crate::rng::standard_normal(&mut rng) / (n as f64).sqrt())
+            .collect();
         let dense = super::super::eigenvalues_dense(n, &a).unwrap();
         let k = 4;
         let opts = ArnoldiOptions {

@@ -107,7 +107,8 @@ pub(crate) fn matrix_eigenvalues(m: DMatrix<f64>) -> Result<Vec<Eigenvalue>, Lin
         return Ok(vec![Eigenvalue { re: m[(0, 0)], im: 0.0 }]);
     }
     let iterations = 100 * n.max(10);
-    let schur = nalgebra::Schur::try_new(m, f64::EPSILON, iterations).ok_or(LinalgError::NoConvergence { iterations })?;
+    let schur =
+        nalgebra::Schur::try_new(m, f64::EPSILON, iterations).ok_or(LinalgError::NoConvergence { iterations })?;
     Ok(schur
         .complex_eigenvalues()
         .iter()
@@ -140,7 +141,10 @@ mod tests {
         let e = eigenvalues_dense(3, &[1.0, 5.0, 7.0, 0.0, -3.0, 2.0, 0.0, 0.0, 2.0]).unwrap();
         let re: Vec<f64> = e.iter().map(|x| x.re).collect();
         assert!((re[0] + 3.0).abs() < 1e-12 && (re[1] - 2.0).abs() < 1e-12 && (re[2] - 1.0).abs() < 1e-12);
-        assert_eq!(eigenvalues_dense(1, &[4.0]).unwrap()[0], Eigenvalue { re: 4.0, im: 0.0 });
+        assert_eq!(
+            eigenvalues_dense(1, &[4.0]).unwrap()[0],
+            Eigenvalue { re: 4.0, im: 0.0 }
+        );
         assert_eq!(eigenvalues_dense(0, &[]).unwrap_err(), LinalgError::Empty);
         assert_eq!(
             eigenvalues_dense(2, &[1.0; 3]).unwrap_err().to_string(),

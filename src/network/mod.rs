@@ -16,6 +16,7 @@ mod budget;
 mod build;
 mod draws;
 mod learning;
+mod matrix_ops;
 mod summary;
 mod weights;
 

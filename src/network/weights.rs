@@ -240,6 +240,22 @@ impl Network {
                 })
             }
             Adjuster::Reapply => self.reapply(k, filter),
+            Adjuster::SpectralRadius(target) => {
+                if filter != SignFilter::Both {
+                    return Err(ProjectionError::parameter(
+                        format!("{projection}.spectral_radius"),
+                        "scaling to a spectral radius multiplies every synapse: use the filter Both",
+                    )
+                    .into());
+                }
+                Ok(self.projections[k]
+                    .scale_to_spectral_radius(*target, EigenMethod::Auto)?
+                    .0)
+            }
+            Adjuster::RandomizeSymmetric(d) => {
+                let mut rng = Stream::keyed(seed, projection, &purpose, 0);
+                Ok(self.projections[k].randomize_symmetric(d, filter, policy, &mut rng)?)
+            }
             _ => Ok(self.projections[k].apply_adjuster(adjuster, filter, policy, |c| {
                 Stream::keyed(seed, projection, &purpose, c)
             })?),

@@ -23,6 +23,7 @@ mod changes;
 mod edit;
 mod error;
 mod matrix;
+mod matrix_ops;
 #[allow(clippy::module_inception)]
 mod projection;
 mod slot;
@@ -34,6 +35,7 @@ pub use changes::*;
 pub use error::*;
 pub use matrix::{Coo, Csr, Written};
 pub(crate) use matrix::{admit, check_finite, dense_entries, no_synapse};
+pub use matrix_ops::{DENSE_EIGEN_MAX, EigenMethod, eigenvalues, spectral_radius};
 pub use projection::{DENSE_MIN_DENSITY, Projection};
 pub use slot::*;
 pub use spec::*;
