@@ -264,6 +264,12 @@ impl SpecWriter<'_> {
 fn strategy_closure(s: &Strategy) -> Option<&str> {
     match s {
         Strategy::DistanceProbability { p, .. } | Strategy::IndexProbability { p } => p.closure_kind(),
+        Strategy::DistanceProbabilityByType {
+            ee, ei, ie, ii, none, ..
+        } => [Some(ee), Some(ei), Some(ie), Some(ii), none.as_ref()]
+            .into_iter()
+            .flatten()
+            .find_map(|p| p.closure_kind()),
         _ => None,
     }
 }
