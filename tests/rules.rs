@@ -30,6 +30,9 @@ fn grid(name: &str, nx: usize, ny: usize) -> PopulationSpec {
     })
 }
 
+/// A connection probability as a function of distance (µm).
+type PofD = fn(f64) -> f64;
+
 fn dist(a: [f64; 3], b: [f64; 3]) -> f64 {
     ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt()
 }
@@ -142,7 +145,7 @@ fn per_pair_type_distance_rules_match_their_p_of_d_per_bin() {
         })
         .collect();
     let cutoff = 90.0;
-    let fns: [(&str, fn(f64) -> f64); 4] = [
+    let fns: [(&str, PofD); 4] = [
         ("0.8 * exp(-d / 20)", |d| 0.8 * (-d / 20.0).exp()),
         ("0.5 * exp(-d / 40)", |d| 0.5 * (-d / 40.0).exp()),
         ("0.3", |_| 0.3),
