@@ -388,3 +388,60 @@ fn new_distributions_have_their_exact_moments() {
     }
     assert_eq!(Distribution::Pareto { scale: 1.0, shape: 1.0 }.mean(), f64::INFINITY);
 }
+
+// ---------------------------------------------------------------------------
+// Statistics: weight sums, E/I input, fraction at bounds
+// ---------------------------------------------------------------------------
+
+#[test]
+fn weight_sums_ei_input_and_bounds_by_hand() {
+    let mut net = Network::new(1.0, 1).unwrap();
+    net.add_population(rate("e", 2).polarity(PolaritySpec::Excitatory))
+        .unwrap();
+    net.add_population(rate("i", 1).polarity(PolaritySpec::Inhibitory))
+        .unwrap();
+    net.add_population(rate("o", 3)).unwrap();
+    let list = |rows: Vec<(u32, u32)>, w: Vec<f64>| Strategy::FromList {
+        rows,
+        weights: Some(w),
+        delays: None,
+    };
+    net.add_projection(ProjectionSpec::new(
+        "eo",
+        "e",
+        "o",
+        list(vec![(0, 0), (1, 0), (0, 2)], vec![1.0, 2.0, 0.5]),
+    ))
+    .unwrap();
+    net.add_projection(ProjectionSpec::new(
+        "io",
+        "i",
+        "o",
+        list(vec![(0, 0), (0, 1)], vec![3.0, 0.25]),
+    ))
+    .unwrap();
+    net.build_pending().unwrap();
+    assert_eq!(net.in_weight_sums("eo", SignFilter::Both).unwrap(), vec![3.0, 0.0, 0.5]);
+    assert_eq!(net.out_weight_sums("eo", SignFilter::Both).unwrap(), vec![1.5, 2.0]);
+    assert_eq!(
+        net.in_weight_sums("io", SignFilter::Both).unwrap(),
+        vec![-3.0, -0.25, 0.0]
+    );
+    assert_eq!(net.in_weight_sums("io", SignFilter::Excitatory).unwrap(), vec![0.0; 3]);
+    let ei = net.ei_input_of("o").unwrap();
+    assert_eq!(ei.excitatory, vec![3.0, 0.0, 0.5]);
+    assert_eq!(ei.inhibitory, vec![3.0, 0.25, 0.0]);
+    assert_eq!(ei.ratio(), vec![Some(1.0), Some(0.0), None]);
+    assert_eq!(net.ei_input("io").unwrap().excitatory, vec![0.0; 3]);
+    let b = net.at_bounds("eo", SignFilter::Both, 0.5, 2.0, 1e-9).unwrap();
+    assert_eq!(b.count, 3);
+    assert!((b.at_min - 1.0 / 3.0).abs() < 1e-15 && (b.at_max - 1.0 / 3.0).abs() < 1e-15);
+    let b = net.at_bounds("io", SignFilter::Inhibitory, 0.25, 3.0, 0.0).unwrap();
+    assert_eq!((b.count, b.at_min, b.at_max), (2, 0.5, 0.5));
+    let e = net.at_bounds("eo", SignFilter::Both, 2.0, 1.0, 0.0).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "eo.at_bounds: bounds need finite 0 <= min <= max and tol >= 0, got min = 2, max = 1, tol = 0"
+    );
+    assert!(net.ei_input_of("x").is_err());
+}

@@ -17,6 +17,7 @@ mod build;
 mod draws;
 mod learning;
 mod matrix_ops;
+mod stats;
 mod summary;
 mod weights;
 
