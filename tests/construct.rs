@@ -445,3 +445,111 @@ fn weight_sums_ei_input_and_bounds_by_hand() {
     );
     assert!(net.ei_input_of("x").is_err());
 }
+
+// ---------------------------------------------------------------------------
+// The reservoir scene: every construction tool from a scene file
+// ---------------------------------------------------------------------------
+
+#[test]
+fn reservoir_scene_scales_to_its_spectral_radius() {
+    let out = std::env::temp_dir().join(format!("cortecs-reservoir-{}", std::process::id()));
+    cortecs::scene::run_file(Path::new("scenes/reservoir.ron"), Some(&out)).unwrap();
+    let rr: ndarray::Array2<f32> = ndarray_npy::read_npy(out.join("rr_weights.npy")).unwrap();
+    assert_eq!(rr.dim(), (300, 300));
+    let a: Vec<f64> = rr.iter().map(|&w| f64::from(w)).collect();
+    let radius = cortecs::linalg::spectral_radius_dense(300, &a).unwrap();
+    assert!((radius - 0.9).abs() < 1e-6 * 0.9, "{radius}");
+    // Dale's law: the first 240 units excitatory
+    for ((_, pre), &w) in rr.indexed_iter() {
+        assert!(if pre < 240 { w >= 0.0 } else { w <= 0.0 });
+    }
+    // local: 4 inputs per unit; randomized symmetric in magnitude where both directions exist
+    let local: ndarray::Array2<f32> = ndarray_npy::read_npy(out.join("local_weights.npy")).unwrap();
+    let mut both = 0;
+    for i in 0..300 {
+        assert_eq!(
+            local.row(i).iter().filter(|&&w| w != 0.0).count(),
+            4,
+            "in-degree of {i}"
+        );
+        for j in 0..300 {
+            if local[[i, j]] != 0.0 && local[[j, i]] != 0.0 {
+                assert_eq!(local[[i, j]].abs(), local[[j, i]].abs());
+                both += 1;
+            }
+        }
+    }
+    assert!(both > 0);
+    let summary = std::fs::read_to_string(out.join("summary.txt")).unwrap();
+    assert!(summary.contains("radius 0.9000"), "{summary}");
+    assert!(summary.contains("E/I input"), "{summary}");
+    std::fs::remove_dir_all(&out).ok();
+}
+
+#[test]
+fn initialisers_and_new_rules_survive_a_checkpoint_while_pending() {
+    let make = || {
+        let mut net = Network::new(1.0, seed()).unwrap();
+        net.add_population(
+            PopulationSpec::new(
+                "g",
+                64,
+                ModelKind::Rate {
+                    activation: Activation::Tanh,
+                },
+            )
+            .structure(Structure::Grid2D {
+                nx: 8,
+                ny: 8,
+                dx: 10.0,
+                dy: 10.0,
+                x0: 0.0,
+                y0: 0.0,
+            })
+            .polarity(PolaritySpec::ExcitatoryFraction(0.5)),
+        )
+        .unwrap();
+        net.add_projection(
+            ProjectionSpec::new(
+                "typed",
+                "g",
+                "g",
+                Strategy::DistanceProbabilityByType {
+                    ee: cortecs::connect::ProbabilityFn::Expr("exp(-d / 20)".into()),
+                    ei: cortecs::connect::ProbabilityFn::Expr("0.5".into()),
+                    ie: cortecs::connect::ProbabilityFn::Expr("0.2".into()),
+                    ii: cortecs::connect::ProbabilityFn::Expr("0.1".into()),
+                    none: None,
+                    cutoff: Some(40.0),
+                },
+            )
+            .weight(Init::XavierNormal { gain: 1.0 }),
+        )
+        .unwrap();
+        net.add_projection(
+            ProjectionSpec::new(
+                "within",
+                "g",
+                "g",
+                Strategy::FixedOutDegreeWithin { k: 3, radius: 15.0 },
+            )
+            .self_connections(false)
+            .weight(Init::KaimingUniform {
+                mode: FanMode::FanOut,
+                nonlinearity: Gain::LeakyRelu(0.1),
+            }),
+        )
+        .unwrap();
+        net
+    };
+    let file = std::env::temp_dir().join(format!("construct-pending-{}.ckpt", std::process::id()));
+    make().save(&file).unwrap();
+    let mut back = Network::load(&file).unwrap();
+    std::fs::remove_file(&file).ok();
+    back.build_pending().unwrap();
+    let mut direct = make();
+    direct.build_pending().unwrap();
+    for p in ["typed", "within"] {
+        assert_eq!(back.weights_coo(p).unwrap(), direct.weights_coo(p).unwrap(), "{p}");
+    }
+}

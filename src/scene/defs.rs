@@ -25,7 +25,9 @@ pub enum ValueDef {
     /// A seeded distribution.
     Random(Distribution),
     /// A weight initialiser by fan-in, e.g. `XavierUniform(gain: 1.0)` or
-    /// `KaimingNormal(mode: FanOut, nonlinearity: Tanh)` (projection weights only).
+    /// `KaimingNormal(mode: FanOut, nonlinearity: Tanh)` (projection weights
+    /// only; write at least one field, e.g. `LeCunNormal(gain: 1.0)`: a bare
+    /// name reads as an expression).
     Init(Init),
     /// A `.npy` file.
     File(NpyFile),
@@ -271,9 +273,9 @@ mod tests {
     #[test]
     fn initialisers_and_new_distributions_parse() {
         let v: Vec<ValueDef> = ron::from_str(
-            r#"[XavierUniform(gain: 2.0), KaimingNormal(mode: FanOut, nonlinearity: Tanh), FanInUniform(),
+            r#"[XavierUniform(gain: 2.0), KaimingNormal(mode: FanOut, nonlinearity: Tanh), FanInUniform(gain: 1.0),
                 LeCunNormal(gain: 1.0), Pareto(scale: 1.0, shape: 3.0), TwoValued(p: 0.2, a: 1.0, b: -1.0),
-                ExponentialTruncated(scale: 2.0, low: 0.0, high: 5.0), KaimingUniform()]"#,
+                ExponentialTruncated(scale: 2.0, low: 0.0, high: 5.0), KaimingUniform(mode: FanIn)]"#,
         )
         .unwrap();
         assert_eq!(v[0], ValueDef::Init(Init::XavierUniform { gain: 2.0 }));
