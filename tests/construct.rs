@@ -483,6 +483,23 @@ fn reservoir_scene_scales_to_its_spectral_radius() {
     let summary = std::fs::read_to_string(out.join("summary.txt")).unwrap();
     assert!(summary.contains("radius 0.9000"), "{summary}");
     assert!(summary.contains("E/I input"), "{summary}");
+    let stats: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("rr_stats_100.json")).unwrap()).unwrap();
+    let r = stats["spectral_radius"].as_f64().unwrap();
+    assert!((r - 0.9).abs() < 1e-6, "{r}");
+    assert_eq!(stats["eigenvalues"].as_array().unwrap().len(), 3);
+    let col_sums: Vec<f64> = (0..300)
+        .map(|j| rr.column(j).iter().map(|&w| f64::from(w)).sum())
+        .collect();
+    let out_sums: Vec<f64> = stats["out_weight_sums"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    for (a, b) in col_sums.iter().zip(&out_sums) {
+        assert!((a - b).abs() < 1e-5, "{a} {b}");
+    }
     std::fs::remove_dir_all(&out).ok();
 }
 

@@ -24,6 +24,7 @@ mod weights;
 pub use budget::*;
 pub use build::connectivity_pairs;
 pub use draws::DrawCounts;
+pub use stats::ProjectionStats;
 pub use summary::*;
 
 use crate::error::{CortecsError, Result};

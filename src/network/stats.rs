@@ -5,7 +5,40 @@
 
 use super::Network;
 use crate::error::{CortecsError, Result};
-use crate::store::{AtBounds, EiInput, SignFilter};
+use crate::linalg::Eigenvalue;
+use crate::projection::EigenMethod;
+use crate::store::{AtBounds, EiInput, SignFilter, WeightStats};
+use serde::Serialize;
+
+/// Everything the statistics say about one projection (the scene's
+/// `Statistics` action writes it as JSON).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ProjectionStats {
+    /// The projection.
+    pub projection: String,
+    /// The step at which it was taken.
+    pub step: u64,
+    /// Weights of every synapse.
+    pub weights: WeightStats,
+    /// Weights of the excitatory synapses.
+    pub excitatory: WeightStats,
+    /// Weights of the inhibitory synapses.
+    pub inhibitory: WeightStats,
+    /// Live synapses onto each post neuron.
+    pub in_degree: Vec<u32>,
+    /// Live synapses out of each pre neuron.
+    pub out_degree: Vec<u32>,
+    /// Sum of the signed weights onto each post neuron.
+    pub in_weight_sums: Vec<f64>,
+    /// Sum of the signed weights out of each pre neuron.
+    pub out_weight_sums: Vec<f64>,
+    /// Excitatory and |inhibitory| input of each post neuron.
+    pub ei_input: EiInput,
+    /// Spectral radius (square matrices only).
+    pub spectral_radius: Option<f64>,
+    /// The largest eigenvalues by magnitude, as many as asked (square matrices only).
+    pub eigenvalues: Vec<Eigenvalue>,
+}
 
 impl Network {
     /// Sum of the signed weights `filter` covers onto each post neuron of a projection.
@@ -34,6 +67,38 @@ impl Network {
             total.add(&p.store().ei_input());
         }
         Ok(total)
+    }
+
+    /// Every statistic of a projection at once, with its `eigenvalues`
+    /// largest eigenvalues (0 for none; the spectral radius is computed for
+    /// every square matrix, [`EigenMethod::Auto`]).
+    pub fn projection_stats(&self, projection: &str, eigenvalues: usize) -> Result<ProjectionStats> {
+        let p = self.projection(projection)?;
+        let s = p.store();
+        let square = s.n_pre == s.n_post && s.n_pre > 0;
+        if eigenvalues > 0 && !square {
+            // the projection's own error for a non-square matrix
+            p.eigenvalues(Some(eigenvalues), EigenMethod::Auto)?;
+        }
+        let eig = if square {
+            p.eigenvalues(Some(eigenvalues.max(1)), EigenMethod::Auto)?
+        } else {
+            Vec::new()
+        };
+        Ok(ProjectionStats {
+            projection: projection.to_string(),
+            step: self.step,
+            weights: s.weight_stats(SignFilter::Both),
+            excitatory: s.weight_stats(SignFilter::Excitatory),
+            inhibitory: s.weight_stats(SignFilter::Inhibitory),
+            in_degree: s.in_degree(),
+            out_degree: s.out_degree(),
+            in_weight_sums: s.in_weight_sums(SignFilter::Both),
+            out_weight_sums: s.out_weight_sums(SignFilter::Both),
+            ei_input: s.ei_input(),
+            spectral_radius: eig.first().map(|e| e.norm()),
+            eigenvalues: eig.into_iter().take(eigenvalues).collect(),
+        })
     }
 
     /// The fractions of a projection's synapses (those `filter` covers)

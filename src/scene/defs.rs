@@ -246,6 +246,16 @@ pub enum Action {
         /// The `.npy` file (relative to the scene's folder).
         file: PathBuf,
     },
+    /// Write a projection's statistics (weights by sign, degrees, weight sums,
+    /// E/I input per post neuron, spectral radius, the `eigenvalues` largest
+    /// eigenvalues) to `<projection>_stats_<step>.json`.
+    Statistics {
+        /// Projection.
+        projection: String,
+        /// How many of the largest eigenvalues to list (default 0).
+        #[serde(default)]
+        eigenvalues: usize,
+    },
     /// Write the network summary (populations, projections, weight statistics, masks) to `summary.txt`.
     Summary,
     /// Save the whole network to a checkpoint file in the output folder.

@@ -187,6 +187,19 @@ pub fn run_scene(scene: &Scene, path: &Path, text: &str, out: &Path) -> Result<S
                 files_saved.push(path);
                 None
             }
+            Action::Statistics {
+                projection,
+                eigenvalues,
+            } => {
+                let stats = sim
+                    .network()?
+                    .projection_stats(projection, *eigenvalues)
+                    .map_err(|e| loc.at(projection, e))?;
+                let file = out.join(format!("{projection}_stats_{}.json", stats.step));
+                crate::record::write_json_atomic(&file, &stats)?;
+                files_saved.push(file);
+                None
+            }
             Action::Summary => {
                 let text = sim.network()?.summary().to_string();
                 let file = out.join("summary.txt");
