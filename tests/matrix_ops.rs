@@ -272,3 +272,58 @@ fn randomize_symmetric_gives_a_symmetric_matrix() {
         .unwrap_err();
     assert!(e.to_string().contains("Dale"), "{e}");
 }
+
+/// Timing of the two eigen paths at the sizes where `EigenMethod::Auto`
+/// switches (dense at 1000 neurons) and beyond (Arnoldi at 10,000 neurons,
+/// 2 M synapses). Run with `cargo test --release --test matrix_ops -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn eigen_paths_at_scale() {
+    let t = std::time::Instant::now();
+    let net = recurrent(
+        1000,
+        0.1,
+        PolaritySpec::None,
+        Distribution::Normal { mean: 0.0, std: 1.0 },
+    );
+    let dense = net.spectral_radius("rec", EigenMethod::Dense).unwrap();
+    let opts = ArnoldiOptions::default();
+    let t_dense = t.elapsed().as_secs_f64();
+    let t = std::time::Instant::now();
+    let sparse = net.spectral_radius("rec", EigenMethod::Arnoldi(opts)).unwrap();
+    let t_sparse = t.elapsed().as_secs_f64();
+    println!("n = 1000: dense {dense} in {t_dense:.2} s, Arnoldi {sparse} in {t_sparse:.2} s");
+    assert!(rel(sparse, dense) < 1e-8);
+    let mut big = recurrent(
+        10_000,
+        0.02,
+        PolaritySpec::ExcitatoryFraction(0.8),
+        Distribution::Uniform { low: 0.0, high: 1.0 },
+    );
+    let t = std::time::Instant::now();
+    let (_, factor) = big.scale_spectral_radius("rec", 0.9, EigenMethod::Auto).unwrap();
+    println!(
+        "n = 10000, {} synapses: scaled by {factor} in {:.2} s",
+        big.projection("rec").unwrap().store().live(),
+        t.elapsed().as_secs_f64()
+    );
+    let check = ArnoldiOptions {
+        krylov: 90,
+        seed: 7,
+        ..opts
+    };
+    let r = big.spectral_radius("rec", EigenMethod::Arnoldi(check)).unwrap();
+    assert!(rel(r, 0.9) < 1e-6, "{r}");
+    // balanced: the circular law crowds the edge of the spectrum, the hard case
+    let mut bal = recurrent(
+        10_000,
+        0.02,
+        PolaritySpec::None,
+        Distribution::Normal { mean: 0.0, std: 1.0 },
+    );
+    let t = std::time::Instant::now();
+    bal.scale_spectral_radius("rec", 0.9, EigenMethod::Auto).unwrap();
+    println!("n = 10000 balanced: scaled in {:.2} s", t.elapsed().as_secs_f64());
+    let r = bal.spectral_radius("rec", EigenMethod::Arnoldi(check)).unwrap();
+    assert!(rel(r, 0.9) < 1e-6, "{r}");
+}

@@ -15,9 +15,11 @@ use crate::param::Distribution;
 use crate::rng::Stream;
 use rayon::prelude::*;
 
-/// Largest matrix whose eigenvalues [`EigenMethod::Auto`] computes densely
-/// (about 1 s at this size; the dense cost grows as n^3).
-pub const DENSE_EIGEN_MAX: usize = 1000;
+/// Largest matrix whose `k` largest eigenvalues [`EigenMethod::Auto`]
+/// computes densely (about 0.3 s at this size, 2 s at 1000 neurons: the
+/// dense cost grows as n^3; Arnoldi took 0.07 s at 1000 and 0.2 to 4 s at
+/// 10,000 neurons with 2 M synapses).
+pub const DENSE_EIGEN_MAX: usize = 500;
 
 /// How eigenvalues are computed.
 #[derive(Clone, Copy, Debug, PartialEq, Default)]
