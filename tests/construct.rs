@@ -570,3 +570,32 @@ fn initialisers_and_new_rules_survive_a_checkpoint_while_pending() {
         assert_eq!(back.weights_coo(p).unwrap(), direct.weights_coo(p).unwrap(), "{p}");
     }
 }
+
+#[test]
+fn a_format_2_checkpoint_loads_with_no_draw_counts() {
+    use cortecs::checkpoint::{HEADER_LEN, MAGIC, checksum};
+    let mut net = two_projections();
+    net.adjust(
+        "a",
+        &Adjuster::Perturb(Distribution::Normal { mean: 0.0, std: 1.0 }),
+        SignFilter::Both,
+    )
+    .unwrap();
+    let file = std::env::temp_dir().join(format!("construct-v2-{}.ckpt", std::process::id()));
+    net.save(&file).unwrap();
+    let bytes = std::fs::read(&file).unwrap();
+    // format 3 = format 2 + the draw counts at the end of the payload
+    let draws = bincode::serde::encode_to_vec(&net.draws, bincode::config::standard()).unwrap();
+    let payload = &bytes[HEADER_LEN..bytes.len() - draws.len()];
+    let mut v2 = MAGIC.to_vec();
+    v2.extend_from_slice(&2u32.to_le_bytes());
+    v2.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    v2.extend_from_slice(&checksum(payload).to_le_bytes());
+    v2.extend_from_slice(payload);
+    std::fs::write(&file, &v2).unwrap();
+    let back = Network::load(&file).unwrap();
+    std::fs::remove_file(&file).ok();
+    assert_eq!(back.draws, cortecs::network::DrawCounts::default());
+    assert_eq!(back.set_count, net.set_count);
+    assert_eq!(back.weights_coo("a").unwrap(), net.weights_coo("a").unwrap());
+}
