@@ -488,6 +488,13 @@ fn reservoir_scene_scales_to_its_spectral_radius() {
     let r = stats["spectral_radius"].as_f64().unwrap();
     assert!((r - 0.9).abs() < 1e-6, "{r}");
     assert_eq!(stats["eigenvalues"].as_array().unwrap().len(), 3);
+    let above = rr
+        .iter()
+        .filter(|&&w| w != 0.0 && f64::from(w.abs()) >= 0.2 - 2e-7)
+        .count() as f64;
+    let live = rr.iter().filter(|&&w| w != 0.0).count() as f64;
+    let at_max = stats["at_bounds"]["at_max"].as_f64().unwrap();
+    assert!((at_max - above / live).abs() < 1e-12, "{at_max} vs {}", above / live);
     let col_sums: Vec<f64> = (0..300)
         .map(|j| rr.column(j).iter().map(|&w| f64::from(w)).sum())
         .collect();

@@ -8,7 +8,9 @@
 //! Here: the registry and by-name lookups (this file), building
 //! ([`build`](Network::add_population)), the by-name facade over each
 //! projection's edit protocol (`weights.rs`: matrices, single synapses,
-//! lesions, adjusters, masks), the memory budget and the summary. Below it:
+//! lesions, adjusters, masks; `matrix_ops.rs`: eigenvalues and spectral
+//! radius; `stats.rs`: weight sums, E/I input, bounds), the run-time draw
+//! counts that key random edits (`draws.rs`), the memory budget and the summary. Below it:
 //! `population/` and `projection/` (what is built), `kernel/` (the step),
 //! `connect/` (strategies), `mask/`. Above it: `ecs/`, `checkpoint/`, `scene/`.
 

@@ -38,6 +38,9 @@ pub struct ProjectionStats {
     pub spectral_radius: Option<f64>,
     /// The largest eigenvalues by magnitude, as many as asked (square matrices only).
     pub eigenvalues: Vec<Eigenvalue>,
+    /// Fractions of the weight magnitudes at the bounds asked for (tolerance
+    /// 1e-6 of the upper bound), if any.
+    pub at_bounds: Option<AtBounds>,
 }
 
 impl Network {
@@ -71,8 +74,18 @@ impl Network {
 
     /// Every statistic of a projection at once, with its `eigenvalues`
     /// largest eigenvalues (0 for none; the spectral radius is computed for
-    /// every square matrix, [`EigenMethod::Auto`]).
-    pub fn projection_stats(&self, projection: &str, eigenvalues: usize) -> Result<ProjectionStats> {
+    /// every square matrix, [`EigenMethod::Auto`]) and, given magnitude
+    /// `bounds` `[min, max]`, the fractions at them.
+    pub fn projection_stats(
+        &self,
+        projection: &str,
+        eigenvalues: usize,
+        bounds: Option<[f64; 2]>,
+    ) -> Result<ProjectionStats> {
+        let at_bounds = match bounds {
+            Some([lo, hi]) => Some(self.at_bounds(projection, SignFilter::Both, lo, hi, 1e-6 * hi.abs())?),
+            None => None,
+        };
         let p = self.projection(projection)?;
         let s = p.store();
         let square = s.n_pre == s.n_post && s.n_pre > 0;
@@ -98,6 +111,7 @@ impl Network {
             ei_input: s.ei_input(),
             spectral_radius: eig.first().map(|e| e.norm()),
             eigenvalues: eig.into_iter().take(eigenvalues).collect(),
+            at_bounds,
         })
     }
 

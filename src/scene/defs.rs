@@ -248,13 +248,17 @@ pub enum Action {
     },
     /// Write a projection's statistics (weights by sign, degrees, weight sums,
     /// E/I input per post neuron, spectral radius, the `eigenvalues` largest
-    /// eigenvalues) to `<projection>_stats_<step>.json`.
+    /// eigenvalues, the fractions at `bounds`) to `<projection>_stats_<step>.json`.
     Statistics {
         /// Projection.
         projection: String,
         /// How many of the largest eigenvalues to list (default 0).
         #[serde(default)]
         eigenvalues: usize,
+        /// Weight-magnitude bounds `[min, max]` (a learning rule's): the
+        /// fractions of synapses at each are listed.
+        #[serde(default)]
+        bounds: Option<[f64; 2]>,
     },
     /// Write the network summary (populations, projections, weight statistics, masks) to `summary.txt`.
     Summary,

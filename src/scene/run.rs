@@ -190,10 +190,11 @@ pub fn run_scene(scene: &Scene, path: &Path, text: &str, out: &Path) -> Result<S
             Action::Statistics {
                 projection,
                 eigenvalues,
+                bounds,
             } => {
                 let stats = sim
                     .network()?
-                    .projection_stats(projection, *eigenvalues)
+                    .projection_stats(projection, *eigenvalues, *bounds)
                     .map_err(|e| loc.at(projection, e))?;
                 let file = out.join(format!("{projection}_stats_{}.json", stats.step));
                 crate::record::write_json_atomic(&file, &stats)?;
