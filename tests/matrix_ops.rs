@@ -1,6 +1,8 @@
 //! Simbrain's weight-matrix operations: eigenvalues (dense and Arnoldi),
 //! scaling to a spectral radius, randomize symmetric.
 
+mod common;
+
 use cortecs::linalg::ArnoldiOptions;
 use cortecs::prelude::*;
 use cortecs::projection::EigenMethod;
@@ -326,4 +328,27 @@ fn eigen_paths_at_scale() {
     println!("n = 10000 balanced: scaled in {:.2} s", t.elapsed().as_secs_f64());
     let r = bal.spectral_radius("rec", EigenMethod::Arnoldi(check)).unwrap();
     assert!(rel(r, 0.9) < 1e-6, "{r}");
+}
+
+#[test]
+fn matrix_operations_reach_the_mirror_entities() {
+    let mut sim = Simulation::from_network(recurrent(
+        60,
+        0.3,
+        PolaritySpec::ExcitatoryFraction(0.8),
+        Distribution::Uniform { low: 0.1, high: 1.0 },
+    ));
+    sim.build().unwrap();
+    let network = sim.network;
+    for adjuster in [
+        Adjuster::SpectralRadius(0.8),
+        Adjuster::RandomizeSymmetric(Distribution::Uniform { low: 0.0, high: 0.5 }),
+    ] {
+        sim.network_mut()
+            .unwrap()
+            .adjust("rec", &adjuster, SignFilter::Both)
+            .unwrap();
+        sim.sync().unwrap();
+        common::check_mirrors(&mut sim.world, network, 0, adjuster.name());
+    }
 }
