@@ -196,6 +196,16 @@ fn impossible_matrix_requests_are_errors() {
         e.to_string(),
         "ab: randomize symmetric needs a square weight matrix, got post x pre = 20 x 10"
     );
+    let mut big = Network::new(1.0, 1).unwrap();
+    big.add_population(rate("h", 2001)).unwrap();
+    big.add_projection(ProjectionSpec::new("hh", "h", "h", Strategy::FixedInDegree { k: 2 }))
+        .unwrap();
+    big.build_pending().unwrap();
+    let e = big.eigenvalues("hh", None, EigenMethod::Auto).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "hh: every eigenvalue of a 2001 x 2001 matrix needs the dense solver (time n^3, memory 8 n^2 bytes); ask for the k largest, or for EigenMethod::Dense explicitly"
+    );
     let e = net.eigenvalues("ac", Some(11), EigenMethod::Auto).unwrap_err();
     assert_eq!(e.to_string(), "ac: eigenvalues: k = 11 requested of a 10 x 10 matrix");
 }

@@ -21,6 +21,11 @@ use rayon::prelude::*;
 /// 10,000 neurons with 2 M synapses).
 pub const DENSE_EIGEN_MAX: usize = 500;
 
+/// Largest matrix whose every eigenvalue [`EigenMethod::Auto`] computes
+/// (about 15 s at this size); above it only [`EigenMethod::Dense`] asked
+/// explicitly does.
+pub const DENSE_ALL_MAX: usize = 2000;
+
 /// How eigenvalues are computed.
 #[derive(Clone, Copy, Debug, PartialEq, Default)]
 pub enum EigenMethod {
@@ -91,6 +96,14 @@ pub fn eigenvalues(
         return Err(ProjectionError::Matrix {
             projection: projection.to_string(),
             message: format!("eigenvalues: k = {k} requested of a {n} x {n} matrix"),
+        });
+    }
+    if dense && k.is_none() && method == EigenMethod::Auto && n > DENSE_ALL_MAX {
+        return Err(ProjectionError::Matrix {
+            projection: projection.to_string(),
+            message: format!(
+                "every eigenvalue of a {n} x {n} matrix needs the dense solver (time n^3, memory 8 n^2 bytes); ask for the k largest, or for EigenMethod::Dense explicitly"
+            ),
         });
     }
     if dense {
