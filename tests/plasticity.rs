@@ -394,9 +394,9 @@ fn rate_oracle(
         let post: Vec<f64> = (0..b.len())
             .map(|j| b[j] + (0..r_pre.len()).map(|i| w[j][i] * r_pre[i]).sum::<f64>())
             .collect();
-        for j in 0..b.len() {
-            for i in 0..r_pre.len() {
-                w[j][i] = (w[j][i] + dw(i, j, w[j][i], &post)).max(0.0);
+        for (j, row) in w.iter_mut().enumerate() {
+            for (i, wji) in row.iter_mut().enumerate() {
+                *wji = (*wji + dw(i, j, *wji, &post)).max(0.0);
             }
         }
     }
