@@ -92,11 +92,11 @@ fn assert_laws(net: &Network, start: &[(f32, i8)], sparsity: &Array2<f32>, conte
     let s = p.store();
     let pol = &net.population("net").unwrap().polarity;
     let mut moved = 0;
-    for k in 0..s.len() {
+    for (k, &(w0, s0)) in start.iter().enumerate() {
         let (w, sign) = (s.weight[k], s.sign[k]);
         if sign == 0 {
             assert_eq!(w, 0.0, "{context}: removed synapse {k} has weight {w}");
-            assert_eq!(start[k].1, 0, "{context}: synapse {k} was removed by learning");
+            assert_eq!(s0, 0, "{context}: synapse {k} was removed by learning");
             continue;
         }
         let (pre, post) = s.pair(k);
@@ -112,7 +112,7 @@ fn assert_laws(net: &Network, start: &[(f32, i8)], sparsity: &Array2<f32>, conte
             -1
         };
         assert_eq!(sign, want, "{context}: sign of ({pre},{post})");
-        assert_eq!(sign, start[k].1, "{context}: sign of ({pre},{post}) changed");
+        assert_eq!(sign, s0, "{context}: sign of ({pre},{post}) changed");
         assert!(
             f32::from(sign) * w >= 0.0,
             "{context}: Dale broken at ({pre},{post}): {w}"
@@ -121,7 +121,7 @@ fn assert_laws(net: &Network, start: &[(f32, i8)], sparsity: &Array2<f32>, conte
         if f == 0.0 {
             assert_eq!(
                 w.to_bits(),
-                start[k].0.to_bits(),
+                w0.to_bits(),
                 "{context}: fixed synapse ({pre},{post}) moved"
             );
         } else {
@@ -130,7 +130,7 @@ fn assert_laws(net: &Network, start: &[(f32, i8)], sparsity: &Array2<f32>, conte
                 (W_MIN as f32 as f64..=W_MAX as f32 as f64).contains(&e),
                 "{context}: |w| = {e} of ({pre},{post}) outside [{W_MIN}, {W_MAX}]"
             );
-            moved += usize::from(w != start[k].0);
+            moved += usize::from(w != w0);
         }
     }
     moved
