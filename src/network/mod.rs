@@ -15,6 +15,7 @@
 mod budget;
 mod build;
 mod learning;
+mod rewire;
 mod summary;
 mod weights;
 
@@ -171,5 +172,6 @@ impl Network {
         }
         crate::kernel::step(&mut self.populations, &mut self.projections, self.step, self.dt);
         self.step += 1;
+        self.rewire_due();
     }
 }

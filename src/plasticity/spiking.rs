@@ -119,6 +119,24 @@ pub fn arrive(
         return;
     }
     let arrived = std::mem::take(&mut plastic.in_flight[(step % d as u64) as usize]);
+    // young synapses are silent for spikes emitted before they grew
+    let silenced = match &mut plastic.rewiring {
+        Some(r) if !r.young.is_empty() => {
+            let emitted = step.saturating_sub(d as u64);
+            r.young.retain(|&(_, from)| from > emitted);
+            let saved: Vec<(usize, f32, Sign)> = r
+                .young
+                .iter()
+                .map(|&(k, _)| (k, store.weight[k], store.sign[k]))
+                .collect();
+            for &(k, ..) in &saved {
+                store.weight[k] = 0.0;
+                store.sign[k] = REMOVED;
+            }
+            saved
+        }
+        _ => Vec::new(),
+    };
     let dale = store.dale;
     for &i in &arrived {
         let row = store.row(i as usize);
@@ -147,6 +165,10 @@ pub fn arrive(
                 log.then_some(&mut plastic.changed),
             );
         }
+    }
+    for (k, w, s) in silenced {
+        store.weight[k] = w;
+        store.sign[k] = s;
     }
     plastic.in_flight[(step % d as u64) as usize] = arrived;
 }

@@ -33,7 +33,7 @@ pub use adjust::*;
 pub use changes::*;
 pub use error::*;
 pub use matrix::{Coo, Csr, Written};
-pub(crate) use matrix::{admit, check_finite, dense_entries, no_synapse};
+pub(crate) use matrix::{admit, check_finite, dense_entries, new_sign, no_synapse};
 pub use projection::{DENSE_MIN_DENSITY, Projection};
 pub use slot::*;
 pub use spec::*;
