@@ -27,6 +27,8 @@ mod rule;
 mod spiking;
 mod state;
 mod structural;
+#[cfg(test)]
+mod tests;
 
 pub use rate::*;
 pub use rule::*;

@@ -102,6 +102,9 @@ pub struct PostIndex {
     pub slots: Vec<u32>,
     /// Row (pre neuron) of slot `b * 256`, for each block `b`.
     block_row: Vec<u32>,
+    /// The sign every slot had when the index was built, if all had one
+    /// and none was removed (lets a post spike skip reading signs).
+    pub uniform_sign: Option<crate::store::Sign>,
 }
 
 impl PostIndex {
@@ -128,10 +131,17 @@ impl PostIndex {
                 next[j] += 1;
             }
         }
+        let uniform_sign = match store.sign.first() {
+            Some(&s0) if store.removed == 0 && s0 != crate::store::REMOVED && store.sign.iter().all(|&s| s == s0) => {
+                Some(s0)
+            }
+            _ => None,
+        };
         PostIndex {
             col_ptr,
             slots,
             block_row,
+            uniform_sign,
         }
     }
 
