@@ -1,4 +1,5 @@
-//! Kernel benchmarks: the reference workloads W1, W2, W4 and the cost of
+//! Kernel benchmarks: the reference workloads W1, W2, W4, W5 (W2 with STDP
+//! on E -> E: plastic over static is the ratio to watch) and the cost of
 //! editing one synapse (O(changes), not a rebuild).
 //!
 //! `cargo bench --bench kernels` (single-threaded figures: `RAYON_NUM_THREADS=1`).
@@ -45,6 +46,15 @@ fn w2(c: &mut Criterion) {
             net.step_once()
         })
     });
+    g.finish();
+}
+
+fn w5(c: &mut Criterion) {
+    let mut net = workloads::brunel_stdp(12345, 10_000, 1000, true).unwrap();
+    net.run_steps(1000); // into the stationary state, post index built
+    let mut g = c.benchmark_group("w5_brunel_stdp");
+    g.sample_size(10).measurement_time(Duration::from_secs(20));
+    g.bench_function("simulate_100ms", |b| b.iter(|| net.run_steps(1000)));
     g.finish();
 }
 
@@ -99,5 +109,5 @@ fn edit_by_entity(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, w1, w2, w4, edit_by_entity);
+criterion_group!(benches, w1, w2, w4, w5, edit_by_entity);
 criterion_main!(benches);

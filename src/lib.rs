@@ -45,6 +45,7 @@ pub mod prelude {
     pub use crate::model::{Activation, ModelKind, SynapseKind};
     pub use crate::network::Network;
     pub use crate::param::{BiasInit, ClipMode, Distribution, FanMode, Gain, Init, Sequence, Value};
+    pub use crate::plasticity::{Growth, GrowthProbability, Learning, Pruning, Rule, Stdp};
     pub use crate::population::{PoissonDrive, PolaritySpec, PopulationSpec, View};
     pub use crate::projection::{Adjuster, Coo, Csr, ProjectionSpec, Selection, SignFilter, SignPolicy, SynapseSlot};
     pub use crate::space::{Space, Structure};

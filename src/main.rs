@@ -30,11 +30,14 @@ enum Command {
         /// A scene file (`.ron`) or a checkpoint saved by a scene's `Save` action or `Network::save`.
         file: PathBuf,
     },
-    /// Run a reference workload of WORKLOADS.md and print timings: w1 (COBA), w2 (Brunel), w3 (build; w3-empty = its baseline), w4 (CTRNN forward).
+    /// Run a reference workload of WORKLOADS.md and print timings: w1 (COBA), w2 (Brunel), w3 (build; w3-empty = its baseline), w4 (CTRNN forward), w5 (Brunel with STDP on E->E).
     Workload {
-        /// w1, w2, w3, w3-empty or w4.
+        /// w1, w2, w3, w3-empty, w4 or w5.
         name: String,
-        /// W2: number of excitatory neurons (10000 = W2; 80000 = the 1.25 x 10^8-synapse scale run; in-degree stays 1000 E + 250 I).
+        /// Seed of the network's random streams (W1, W2, W5).
+        #[arg(long, default_value_t = 12345)]
+        seed: u64,
+        /// W2, W5: number of excitatory neurons (10000 = W2; 80000 = the 1.25 x 10^8-synapse scale run; in-degree stays 1000 E + 250 I).
         #[arg(long, default_value_t = 10_000)]
         n_exc: usize,
         /// W4: hidden units.
@@ -85,11 +88,12 @@ fn main() -> ExitCode {
         Command::Summary { file } => summary(&file),
         Command::Workload {
             name,
+            seed,
             n_exc,
             hidden,
             ms,
             mirrored,
-        } => workload(&name, n_exc, hidden, ms, mirrored),
+        } => workload(&name, seed, n_exc, hidden, ms, mirrored),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -100,12 +104,12 @@ fn main() -> ExitCode {
     }
 }
 
-fn workload(name: &str, n_exc: usize, hidden: usize, ms: f64, mirrored: bool) -> cortecs::Result<()> {
+fn workload(name: &str, seed: u64, n_exc: usize, hidden: usize, ms: f64, mirrored: bool) -> cortecs::Result<()> {
     let t0 = Instant::now();
     let mut net = match name {
-        "w1" => cortecs::workloads::coba(12345, std::path::Path::new("scenes/data"))?,
+        "w1" => cortecs::workloads::coba(seed, std::path::Path::new("scenes/data"))?,
         "w2" if mirrored => {
-            let net = cortecs::workloads::brunel(12345, n_exc, 1000, false)?;
+            let net = cortecs::workloads::brunel(seed, n_exc, 1000, false)?;
             let (rss0, t) = (cortecs::io::rss_bytes().unwrap_or(0), Instant::now());
             let mut sim = cortecs::ecs::Simulation::from_network(net);
             sim.build()?;
@@ -124,7 +128,8 @@ fn workload(name: &str, n_exc: usize, hidden: usize, ms: f64, mirrored: bool) ->
             );
             return Ok(());
         }
-        "w2" => cortecs::workloads::brunel(12345, n_exc, 1000, true)?,
+        "w2" => cortecs::workloads::brunel(seed, n_exc, 1000, true)?,
+        "w5" => cortecs::workloads::brunel_stdp(seed, n_exc, 1000, true)?,
         "w3" | "w3-empty" => {
             let mut net = cortecs::workloads::w3_populations(12345)?;
             let populations_s = t0.elapsed().as_secs_f64();
@@ -163,7 +168,7 @@ fn workload(name: &str, n_exc: usize, hidden: usize, ms: f64, mirrored: bool) ->
             return Err(cortecs::CortecsError::UnknownName {
                 kind: "workload",
                 name: other.into(),
-                known: vec!["w1".into(), "w2".into(), "w3".into(), "w3-empty".into(), "w4".into()],
+                known: ["w1", "w2", "w3", "w3-empty", "w4", "w5"].map(String::from).to_vec(),
             });
         }
     };
@@ -187,6 +192,25 @@ fn workload(name: &str, n_exc: usize, hidden: usize, ms: f64, mirrored: bool) ->
             p.name,
             p.spike_count,
             p.spike_count as f64 / p.size as f64 / (ms / 1000.0)
+        );
+    }
+    for p in net.projections.iter().filter(|p| p.plastic().is_some()) {
+        let s = p.store();
+        let w: Vec<f64> = (0..s.len())
+            .filter(|&k| s.sign[k] != 0)
+            .map(|k| f64::from(s.weight[k]))
+            .collect();
+        let n = w.len().max(1) as f64;
+        let mean = w.iter().sum::<f64>() / n;
+        let sd = (w.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
+        let hi = p.spec.learning.first().map_or(f64::INFINITY, |l| l.upper()) as f32 as f64;
+        let bytes = s.bytes() + p.plastic().map_or(0, |q| q.bytes());
+        say!(
+            "  {} (learning): mean w {mean:.5}, sd {sd:.5}, {} at 0, {} at w_max, store + learning state {:.2} B/synapse",
+            p.name,
+            w.iter().filter(|&&x| x == 0.0).count(),
+            w.iter().filter(|&&x| x >= hi).count(),
+            bytes as f64 / n
         );
     }
     Ok(())

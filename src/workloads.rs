@@ -1,5 +1,5 @@
 //! The reference workloads of `WORKLOADS.md` (W1 COBA, W2 Brunel, W3 build,
-//! W4 CTRNN) as network builders, shared by the CLI, the tests and the
+//! W4 CTRNN, W5 Brunel with STDP) as network builders, shared by the CLI, the tests and the
 //! benchmarks.
 
 use crate::connect::Strategy;
@@ -7,6 +7,7 @@ use crate::error::Result;
 use crate::model::{ModelKind, SynapseKind};
 use crate::network::Network;
 use crate::param::Value;
+use crate::plasticity::{Dependence, Learning, Pairing, Rule, Stdp};
 use crate::population::{PoissonDrive, PolaritySpec, PopulationSpec};
 use crate::projection::ProjectionSpec;
 use std::path::Path;
@@ -62,6 +63,33 @@ pub fn coba(seed: u64, data_dir: &Path) -> Result<Network> {
 /// 0.1 mV, g = 5, D = 1.5 ms, Poisson drive eta = 2. `n_exc = 10_000, c_e = 1000` is W2.
 /// `compact`: keep no mirror entities (see [`crate::ecs::Simulation`]).
 pub fn brunel(seed: u64, n_exc: usize, c_e: usize, compact: bool) -> Result<Network> {
+    brunel_with(seed, n_exc, c_e, compact, None)
+}
+
+/// The W5 rule: additive all-to-all pair STDP in Brian2's `STDP.py` form,
+/// A_pre = 0.01 J = 0.001 mV, A_post = -1.05 A_pre, tau 20 ms both, bounds [0, 2 J = 0.2 mV].
+pub fn w5_stdp() -> Learning {
+    Learning::new(
+        Rule::Stdp(Stdp {
+            tau_plus: 20.0,
+            tau_minus: 20.0,
+            a_plus: 0.001,
+            a_minus: 0.00105,
+            dependence: Dependence::Additive,
+            pairing: Pairing::AllToAll,
+        }),
+        0.2,
+    )
+}
+
+/// W5: W2 with the E -> E synapses learning by [`w5_stdp`] (the pre
+/// pathway, PSP and pre-side update, arrives after D = 1.5 ms; the post side
+/// has no delay). E -> I and the inhibitory synapses stay static.
+pub fn brunel_stdp(seed: u64, n_exc: usize, c_e: usize, compact: bool) -> Result<Network> {
+    brunel_with(seed, n_exc, c_e, compact, Some(w5_stdp()))
+}
+
+fn brunel_with(seed: u64, n_exc: usize, c_e: usize, compact: bool, ee: Option<Learning>) -> Result<Network> {
     let n_inh = n_exc / 4;
     let c_i = c_e / 4;
     let (j, g, tau_m, theta) = (0.1, 5.0, 20.0, 20.0);
@@ -87,13 +115,15 @@ pub fn brunel(seed: u64, n_exc: usize, c_e: usize, compact: bool) -> Result<Netw
     net.add_population(lif("exc", n_exc, PolaritySpec::Excitatory))?;
     net.add_population(lif("inh", n_inh, PolaritySpec::Inhibitory))?;
     for post in ["exc", "inh"] {
-        net.add_projection(
-            ProjectionSpec::new(&format!("exc_{post}"), "exc", post, Strategy::FixedInDegree { k: c_e })
-                .weight(j)
-                .delay(1.5)
-                .multapses(true)
-                .compact(compact),
-        )?;
+        let mut spec = ProjectionSpec::new(&format!("exc_{post}"), "exc", post, Strategy::FixedInDegree { k: c_e })
+            .weight(j)
+            .delay(1.5)
+            .multapses(true)
+            .compact(compact);
+        if let (Some(l), "exc") = (&ee, post) {
+            spec = spec.learn(l.clone());
+        }
+        net.add_projection(spec)?;
     }
     for post in ["exc", "inh"] {
         net.add_projection(

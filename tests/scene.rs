@@ -163,3 +163,61 @@ fn a_mask_of_the_wrong_shape_is_a_scene_error() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn stdp_scene_learns_grows_and_records_weights_at_chosen_times() {
+    let out = tmp("stdp");
+    let s = scene::run_file(Path::new("scenes/stdp.ron"), Some(&out)).unwrap();
+    assert_eq!(s.time_ms, 5000.0);
+    let w0: Array2<f32> = read_npy(out.join("input_exc_weights_0ms.npy")).unwrap();
+    let w2: Array2<f32> = read_npy(out.join("input_exc_weights_2000ms.npy")).unwrap();
+    let w5: Array2<f32> = read_npy(out.join("input_exc_weights.npy")).unwrap();
+    assert_eq!(w0.dim(), (200, 1000));
+    // STDP drives the competing inputs towards the bounds: more weights near 0 and near w_max
+    let at_bounds = |w: &Array2<f32>| w.iter().filter(|&&x| x != 0.0 && !(0.05..0.95).contains(&x)).count();
+    assert!(at_bounds(&w0) < at_bounds(&w2) && at_bounds(&w2) < at_bounds(&w5));
+    assert!(w5.iter().all(|&x| (0.0..=1.0).contains(&x)), "bounds [0, 1]");
+    // the recurrent synapses grew (p = 0.05 at build, growth every 50 ms)
+    let ee: Array2<f32> = read_npy(out.join("exc_exc_weights.npy")).unwrap();
+    let live = ee.iter().filter(|&&x| x != 0.0).count();
+    assert!(live > 4000, "{live} recurrent synapses");
+    assert!(
+        ee.diag().iter().all(|&x| x == 0.0),
+        "growth never makes self-connections"
+    );
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn learning_errors_in_scenes_name_file_line_and_column() {
+    let pops = "populations: [(name: \"a\", size: 10, model: Lif(synapse: Delta)), (name: \"r\", size: 10, model: Rate(activation: Tanh))]";
+    let e = scene_error(&format!(
+        "(\n {pops},\n projections: [\n  (name: \"p\", pre: \"a\", post: \"a\", strategy: AllToAll,\n   learning: [(rule: Stdp(a_plus: -1.0))])],\n)"
+    ));
+    assert!(e.starts_with("bad.ron:4:10:") && e.contains("a_plus"), "{e}");
+    let e = scene_error(&format!(
+        "(\n {pops},\n projections: [\n  (name: \"p\", pre: \"r\", post: \"r\", strategy: AllToAll,\n   learning: [(rule: Stdp())])],\n)"
+    ));
+    assert!(
+        e.starts_with("bad.ron:4:10:") && e.contains("needs spiking populations"),
+        "{e}"
+    );
+    let e = scene_error(&format!(
+        "(\n {pops},\n projections: [\n  (name: \"p\", pre: \"a\", post: \"a\", strategy: AllToAll,\n   learning: [(rule: Stdp(a_plus: 0.1, tau: 3.0))])],\n)"
+    ));
+    assert!(e.starts_with("bad.ron:5:") && e.contains("tau"), "{e}");
+    // a modulator for a projection without reward STDP: the action is located
+    let text = format!(
+        "(\n {pops},\n projections: [(name: \"p\", pre: \"a\", post: \"a\", strategy: AllToAll)],\n timeline: [Run(ms: 1.0),\n  Modulate(projection: \"p\", value: 1.0)],\n)"
+    );
+    let dir = tmp("modulate");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("m.ron");
+    std::fs::write(&file, &text).unwrap();
+    let e = scene::run_file(&file, Some(&dir.join("out"))).unwrap_err().to_string();
+    assert!(
+        e.contains("m.ron:") && e.contains("has no reward-modulated rule"),
+        "{e}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

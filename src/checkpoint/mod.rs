@@ -215,7 +215,8 @@ pub fn load(path: &Path) -> Result<Network> {
     let mut learning = payload::LearningFile::default();
     if version >= 2 {
         let (l, n): (payload::LearningFile, usize) =
-            bincode::serde::decode_from_slice(&payload[used..], bincode::config::standard()).map_err(decode_error)?;
+            bincode::serde::borrow_decode_from_slice(&payload[used..], bincode::config::standard())
+                .map_err(decode_error)?;
         learning = l;
         used += n;
     }

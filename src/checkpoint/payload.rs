@@ -6,7 +6,7 @@ use crate::io::{ArrayFile, array_in, array_out, de_path, de_string};
 use crate::mask::Masks;
 use crate::network::Network;
 use crate::param::{Distribution, Value};
-use crate::plasticity::{Learning, Plastic};
+use crate::plasticity::{Growth, Learning, Plastic, Pruning};
 use crate::population::Population;
 use crate::projection::{MaskSource, MaskSpec, Projection, ProjectionSpec};
 use crate::space::Space;
@@ -119,13 +119,39 @@ pub(super) struct ProjectionIn {
     pub(super) rebuilds: u64,
 }
 
-/// Format version 2 adds this after the network: the learning rules of
-/// every projection and pending spec, and the learning state (traces,
-/// eligibility, modulator, spikes in flight) of every built projection.
+/// Format version 2 adds this after the network: the learning rules,
+/// growth and pruning of every projection and pending spec, and the
+/// learning state (traces, eligibility, modulator, spikes in flight,
+/// pruning counters, young synapses) of every built projection.
 #[derive(Serialize, Deserialize, Default)]
 pub(super) struct LearningFile {
-    pub(super) projections: Vec<(Vec<Learning>, Option<Plastic>)>,
-    pub(super) pending: Vec<Vec<Learning>>,
+    pub(super) projections: Vec<(SpecLearning, Option<Plastic>)>,
+    pub(super) pending: Vec<SpecLearning>,
+}
+
+/// The learning part of a projection spec.
+#[derive(Serialize, Deserialize, Default)]
+pub(super) struct SpecLearning {
+    pub(super) rules: Vec<Learning>,
+    pub(super) growth: Option<Growth>,
+    pub(super) pruning: Option<Pruning>,
+}
+
+impl SpecLearning {
+    fn of(s: &ProjectionSpec) -> SpecLearning {
+        SpecLearning {
+            rules: s.learning.clone(),
+            growth: s.growth,
+            pruning: s.pruning,
+        }
+    }
+
+    /// Puts the learning part back into `s`.
+    pub(super) fn into_spec(self, s: &mut ProjectionSpec) {
+        s.learning = self.rules;
+        s.growth = self.growth;
+        s.pruning = self.pruning;
+    }
 }
 
 /// The learning section of `net`.
@@ -134,9 +160,9 @@ pub(super) fn learning_out(net: &Network) -> LearningFile {
         projections: net
             .projections
             .iter()
-            .map(|p| (p.spec.learning.clone(), p.plastic.clone()))
+            .map(|p| (SpecLearning::of(&p.spec), p.plastic.clone()))
             .collect(),
-        pending: net.pending.iter().map(|s| s.learning.clone()).collect(),
+        pending: net.pending.iter().map(SpecLearning::of).collect(),
     }
 }
 
@@ -219,6 +245,8 @@ impl SpecWriter<'_> {
             dale,
             masks,
             learning: _,
+            growth: _,
+            pruning: _,
         } = spec;
         let MaskSpec {
             sparsity,
@@ -356,6 +384,8 @@ impl SpecReader {
             pre: s.pre,
             post: s.post,
             learning: Vec::new(),
+            growth: None,
+            pruning: None,
         })
     }
 }

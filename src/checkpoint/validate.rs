@@ -58,8 +58,8 @@ pub(super) fn into_network(
         let mut spec = reader
             .spec(q.spec)
             .map_err(|m| format!("projection '{}': {m}", q.name))?;
-        let (rules, plastic) = learned.next().unwrap_or_default();
-        spec.learning = rules;
+        let (learning, plastic) = learned.next().unwrap_or_default();
+        learning.into_spec(&mut spec);
         reader.strategy(&q.strategy);
         let proj = Projection {
             name: q.name,
@@ -148,7 +148,7 @@ pub(super) fn into_network(
         ensure(reader.lost.is_empty(), || {
             format!("pending projection '{name}' holds a closure marker")
         })?;
-        spec.learning = pending_rules.next().unwrap_or_default();
+        pending_rules.next().unwrap_or_default().into_spec(&mut spec);
         pending.push(spec);
     }
     Ok(Network {

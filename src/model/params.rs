@@ -26,7 +26,14 @@ pub enum Check {
     Positive,
     /// Zero or positive.
     NonNegative,
+    /// A Poisson rate: from 0 to [`MAX_POISSON_RATE`] Hz.
+    PoissonRate,
 }
+
+/// The highest Poisson source rate (Hz): 1 MHz, 100 spikes per step at
+/// dt = 0.1 ms (an input of many neurons is one source per neuron, or a
+/// few sources, not one of unbounded rate).
+pub const MAX_POISSON_RATE: f64 = 1e6;
 
 const fn p(name: &'static str, default: f64, unit: &'static str, check: Check) -> ParamSpec {
     ParamSpec {
@@ -37,7 +44,7 @@ const fn p(name: &'static str, default: f64, unit: &'static str, check: Check) -
     }
 }
 
-use Check::{Finite, NonNegative, Positive};
+use Check::{Finite, NonNegative, PoissonRate, Positive};
 
 const RATE: &[ParamSpec] = &[
     p("tau", 100.0, "ms", Positive),
@@ -94,7 +101,7 @@ const IZHIKEVICH: &[ParamSpec] = &[
     p("v_init", -65.0, "mV", Finite),
     p("u_init", -13.0, "mV/ms", Finite),
 ];
-const POISSON: &[ParamSpec] = &[p("rate", 10.0, "Hz", NonNegative)];
+const POISSON: &[ParamSpec] = &[p("rate", 10.0, "Hz", PoissonRate)];
 const SPIKE_SOURCE: &[ParamSpec] = &[];
 
 impl ModelKind {
@@ -135,12 +142,14 @@ pub fn check_values(context: &str, spec: &ParamSpec, values: &[f64]) -> Result<(
             Finite => x.is_finite(),
             Positive => x.is_finite() && x > 0.0,
             NonNegative => x.is_finite() && x >= 0.0,
+            PoissonRate => (0.0..=MAX_POISSON_RATE).contains(&x),
         };
         if !ok {
             let need = match spec.check {
                 Finite => "finite",
                 Positive => "> 0",
                 NonNegative => ">= 0",
+                PoissonRate => "in [0, 1e6]",
             };
             return Err(CortecsError::param(
                 format!("{context}.{}", spec.name),

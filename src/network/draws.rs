@@ -3,9 +3,8 @@
 //! Build-time draws are keyed by `(seed, population or projection name,
 //! purpose, chunk)` (see [`crate::rng`]). Run-time draws (a `set` with a
 //! distribution, `adjust` with `Randomize`, `Perturb`, `RandomizeSymmetric`
-//! or `Prune(Fraction)`, `lesion_selection(Fraction)`; any new run-time
-//! draw, such as growth, takes its number from
-//! `Network::next_projection_draw`) are keyed in
+//! or `Prune(Fraction)`, `lesion_selection(Fraction)`; growth keeps its own
+//! per-projection event count, `network/rewire.rs`) are keyed in
 //! the same way with the purpose `"<what>#<n>"`, where `n` counts the random
 //! operations *of that target only*. So inserting a random edit on one
 //! projection never changes the draws of the edits on another, and the

@@ -4,7 +4,7 @@
 
 use super::Network;
 use crate::error::{CortecsError, Result};
-use crate::plasticity::{ErrorSource, Needs, Plastic, Rule};
+use crate::plasticity::{ErrorSource, Needs, Plastic, Rewiring, Rule};
 use crate::population::PopulationState;
 use crate::projection::ProjectionSpec;
 use crate::store::{Column, SynapseStore};
@@ -79,6 +79,7 @@ impl Network {
                 }
             }
         }
+        self.check_rewiring(spec)?;
         if !spec.learning.is_empty()
             && let (PopulationState::Rate(x), PopulationState::Rate(y)) = (&a.state, &b.state)
             && x.batch != y.batch
@@ -103,7 +104,7 @@ impl Network {
         post: usize,
         store: &SynapseStore,
     ) -> Result<Option<Plastic>> {
-        if spec.learning.is_empty() {
+        if spec.learning.is_empty() && spec.growth.is_none() && spec.pruning.is_none() {
             return Ok(None);
         }
         let name = spec.name.as_str();
@@ -120,7 +121,7 @@ impl Network {
                 Column::PerSynapse(_) => {
                     return Err(CortecsError::connection(
                         name,
-                        "a learning spiking projection needs one delay for all its synapses (the pre traces count arrivals); split it into one projection per delay",
+                        "a learning or rewiring spiking projection needs one delay for all its synapses (spikes are delivered when they arrive); split it into one projection per delay",
                     ));
                 }
             }
@@ -130,6 +131,9 @@ impl Network {
             _ => 1,
         };
         let mut plastic = Plastic::new(&spec.learning, a.size, b.size, store.len(), delay, batch);
+        if spec.growth.is_some() || spec.pruning.is_some() {
+            plastic.rewiring = Some(Rewiring::new(store.len(), spec.pruning.is_some()));
+        }
         for l in &spec.learning {
             if let Rule::Pes(p) = &l.rule
                 && let ErrorSource::Population(e) = &p.error

@@ -19,6 +19,7 @@ mod build;
 mod draws;
 mod learning;
 mod matrix_ops;
+mod rewire;
 mod stats;
 mod summary;
 mod weights;
@@ -188,5 +189,6 @@ impl Network {
         }
         crate::kernel::step(&mut self.populations, &mut self.projections, self.step, self.dt);
         self.step += 1;
+        self.rewire_due();
     }
 }

@@ -48,7 +48,11 @@ impl Network {
                     spectral_radius: (s.n_pre == s.n_post && (1..=SUMMARY_RADIUS_MAX).contains(&(s.n_pre as usize)))
                         .then(|| p.spectral_radius(EigenMethod::Dense).ok())
                         .flatten(),
-                    bytes: s.bytes() + p.masks.bytes() + p.dense.as_ref().map_or(0, |d| d.len() * 4),
+                    learning: learning_status(&p.spec),
+                    bytes: s.bytes()
+                        + p.masks.bytes()
+                        + p.dense.as_ref().map_or(0, |d| d.len() * 4)
+                        + p.plastic.as_ref().map_or(0, |q| q.bytes()),
                 }
             })
             .collect();
@@ -112,6 +116,8 @@ pub struct ProjectionSummary {
     pub compact: bool,
     /// Which masks are set.
     pub masks: String,
+    /// Learning rules, growth and pruning (empty when the projection is fixed).
+    pub learning: String,
     /// Bytes of the store, masks and kernel.
     pub bytes: usize,
     /// Spectral radius of the weight matrix (square projections up to
@@ -182,7 +188,29 @@ impl fmt::Display for NetworkSummary {
                 p.masks,
                 human_bytes(p.bytes)
             )?;
+            if !p.learning.is_empty() {
+                writeln!(f, "  {:<12} learns: {}", "", p.learning)?;
+            }
         }
         write!(f, "memory: {} in stores and kernels", human_bytes(self.bytes))
     }
+}
+
+/// The learning rules, growth and pruning of a projection, in words.
+fn learning_status(spec: &crate::projection::ProjectionSpec) -> String {
+    let mut parts: Vec<String> = spec
+        .learning
+        .iter()
+        .map(|l| match l.w_max {
+            Some(hi) => format!("{} in [{}, {hi}]", l.rule.name(), l.w_min),
+            None => format!("{} above {}", l.rule.name(), l.w_min),
+        })
+        .collect();
+    if let Some(g) = &spec.growth {
+        parts.push(format!("growth every {} ms", g.every));
+    }
+    if let Some(p) = &spec.pruning {
+        parts.push(format!("pruning below {} after {} ms", p.threshold, p.after));
+    }
+    parts.join(", ")
 }

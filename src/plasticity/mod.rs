@@ -12,6 +12,8 @@
 //! - `spiking.rs`: trace decay, arrivals (PSP + pre-side update), departures
 //!   (post-side update, the modulated step, scaling); the time convention.
 //! - `rate.rs`: the rate rules, after the step's neuron updates.
+//! - `structural.rs`: growth and pruning ([`Growth`], [`Pruning`], the
+//!   [`Rewiring`] state, growth sampling by geometric skips, pruning counters).
 //!
 //! Every update is scaled by the synapse's learning factor (the plasticity
 //! mask; 0 = fixed: skipped, its weight stays bit-identical), bounded to
@@ -24,8 +26,12 @@ mod rate;
 mod rule;
 mod spiking;
 mod state;
+mod structural;
+#[cfg(test)]
+mod tests;
 
 pub use rate::*;
 pub use rule::*;
 pub use spiking::{arrive, decay, depart};
 pub use state::*;
+pub use structural::*;

@@ -199,7 +199,7 @@ pub enum ErrorSource {
     #[default]
     Host,
     /// The rates of this population (one neuron per post neuron, same batch).
-    Population(String),
+    Population(#[serde(deserialize_with = "crate::io::de_string")] String),
 }
 
 /// Prescribed Error Sensitivity (Nengo's PES): `dw/dt = -eta * e_post * r_pre`,

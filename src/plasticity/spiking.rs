@@ -119,7 +119,49 @@ pub fn arrive(
         return;
     }
     let arrived = std::mem::take(&mut plastic.in_flight[(step % d as u64) as usize]);
+    // young synapses are silent for spikes emitted before they grew
+    let silenced = match &mut plastic.rewiring {
+        Some(r) if !r.young.is_empty() => {
+            let emitted = step.saturating_sub(d as u64);
+            r.young.retain(|&(_, from)| from > emitted);
+            let saved: Vec<(usize, f32, Sign)> = r
+                .young
+                .iter()
+                .map(|&(k, _)| (k, store.weight[k], store.sign[k]))
+                .collect();
+            for &(k, ..) in &saved {
+                store.weight[k] = 0.0;
+                store.sign[k] = REMOVED;
+            }
+            saved
+        }
+        _ => Vec::new(),
+    };
     let dale = store.dale;
+    // one pair-STDP rule with uniform signs and factor: PSP and pre-side update in one pass
+    let fused = match (&plastic.learners[..], &plastic.index) {
+        ([l], Some(index)) => match l.learning.rule {
+            Rule::Stdp(s) => uniform(index, &Synapses::of(store), dale).map(|u| (s, u)),
+            _ => None,
+        },
+        _ => None,
+    };
+    if let Some((s, (sign, f))) = fused {
+        let l = &mut plastic.learners[0];
+        let b = Bounds::of(&l.learning, dale);
+        let mut log = log.then_some(&mut plastic.changed);
+        for &i in &arrived {
+            let row = store.row(i as usize);
+            stdp_row(store, &b, s, row, &l.post[0], sign, f, exc, inh, delta, &mut log);
+            count(&mut l.pre[0][i as usize], s.pairing);
+        }
+        for (k, w, s) in silenced {
+            store.weight[k] = w;
+            store.sign[k] = s;
+        }
+        plastic.in_flight[(step % d as u64) as usize] = arrived;
+        return;
+    }
     for &i in &arrived {
         let row = store.row(i as usize);
         let posts = &store.minor[row.clone()];
@@ -148,7 +190,51 @@ pub fn arrive(
             );
         }
     }
+    for (k, w, s) in silenced {
+        store.weight[k] = w;
+        store.sign[k] = s;
+    }
     plastic.in_flight[(step % d as u64) as usize] = arrived;
+}
+
+/// One arriving pre spike's row under pair STDP with uniform signs and
+/// factor: each synapse's PSP (weight at arrival), then its depression.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn stdp_row(
+    store: &mut SynapseStore,
+    b: &Bounds,
+    s: Stdp,
+    row: std::ops::Range<usize>,
+    y: &[f64],
+    sign: Sign,
+    f: f64,
+    exc: &mut [f64],
+    inh: &mut [f64],
+    delta: bool,
+    log: &mut Option<&mut Vec<usize>>,
+) {
+    let neg = sign < 0;
+    let start = row.start;
+    let posts = &store.minor[row.clone()];
+    let ws = &mut store.weight[row];
+    for (o, (&j, w)) in posts.iter().zip(ws.iter_mut()).enumerate() {
+        let j = j as usize;
+        let wk = *w;
+        if delta || wk >= 0.0 {
+            exc[j] += f64::from(wk);
+        } else {
+            inh[j] -= f64::from(wk);
+        }
+        if f == 0.0 {
+            continue;
+        }
+        let e = if neg { -f64::from(wk) } else { f64::from(wk) };
+        let dw = -f * s.a_minus * y[j] * b.soft(s.dependence, e).1;
+        let e = (e + dw).clamp(b.lo, b.hi);
+        *w = if neg { -e } else { e } as f32;
+        push(log, start + o);
+    }
 }
 
 /// The parts of a store a rule writes, borrowed apart.
@@ -158,6 +244,7 @@ pub(crate) struct Synapses<'a> {
     pub(crate) weight: &'a mut [f32],
     pub(crate) sign: &'a mut [Sign],
     pub(crate) plasticity: &'a crate::store::Column<f32>,
+    pub(crate) removed: u64,
 }
 
 impl<'a> Synapses<'a> {
@@ -168,6 +255,7 @@ impl<'a> Synapses<'a> {
             weight,
             sign,
             plasticity,
+            removed,
             ..
         } = store;
         Synapses {
@@ -176,6 +264,7 @@ impl<'a> Synapses<'a> {
             weight,
             sign,
             plasticity,
+            removed: *removed,
         }
     }
 
@@ -195,6 +284,43 @@ impl<'a> Synapses<'a> {
         let e = b.get(self.weight[k], self.sign[k]);
         b.put(&mut self.weight[k], &mut self.sign[k], e + f(e));
     }
+}
+
+/// How many synapses ahead a column walk prefetches.
+const AHEAD: usize = 64;
+
+/// Asks the cache for the weight and sign of slot `k` (a post spike walks
+/// its column in random slot order: the loads miss without this).
+#[inline(always)]
+fn prefetch(syn: &Synapses<'_>, k: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if k < syn.weight.len() {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        // SAFETY: prefetching is a hint; the addresses lie inside the slices
+        unsafe {
+            _mm_prefetch::<_MM_HINT_T0>(syn.weight.as_ptr().add(k).cast());
+            _mm_prefetch::<_MM_HINT_T0>(syn.sign.as_ptr().add(k).cast());
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (syn, k);
+}
+
+/// Prefetches the first [`AHEAD`] slots of a column.
+#[inline(always)]
+fn warm(syn: &Synapses<'_>, column: &[u32]) {
+    for &k in column.iter().take(AHEAD) {
+        prefetch(syn, k as usize);
+    }
+}
+
+/// Slot `i` of `column` as an index, after prefetching slot `i + AHEAD`.
+#[inline(always)]
+fn slot_ahead(syn: &Synapses<'_>, column: &[u32], i: usize) -> usize {
+    if let Some(&n) = column.get(i + AHEAD) {
+        prefetch(syn, n as usize);
+    }
+    column[i] as usize
 }
 
 fn push(log: &mut Option<&mut Vec<usize>>, k: usize) {
@@ -302,6 +428,60 @@ pub fn depart(
     plastic.index = Some(index);
 }
 
+/// When every synapse of the store has the sign the index saw (Dale's
+/// law, none removed since) and one learning factor: that sign and factor.
+#[inline]
+fn uniform(index: &PostIndex, syn: &Synapses<'_>, dale: bool) -> Option<(Sign, f64)> {
+    match (index.uniform_sign, syn.plasticity) {
+        (Some(s), crate::store::Column::Uniform(f)) if dale && syn.removed == 0 => Some((s, f64::from(*f))),
+        _ => None,
+    }
+}
+
+/// The post-side pair-STDP update of one post neuron's column when signs
+/// and factor are uniform: no sign is read, only weights (prefetched).
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn stdp_column(
+    syn: &mut Synapses<'_>,
+    b: &Bounds,
+    s: Stdp,
+    index: &PostIndex,
+    column: &[u32],
+    x: &[f64],
+    sign: Sign,
+    f: f64,
+    log: &mut Option<&mut Vec<usize>>,
+) {
+    let neg = sign < 0;
+    let w = &mut *syn.weight;
+    let fetch = |w: &[f32], k: u32| {
+        #[cfg(target_arch = "x86_64")]
+        if (k as usize) < w.len() {
+            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+            // SAFETY: prefetching is a hint; the address lies inside the slice
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(w.as_ptr().add(k as usize).cast()) };
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = (w, k);
+    };
+    for &k in column.iter().take(AHEAD) {
+        fetch(w, k);
+    }
+    let gain = f * s.a_plus;
+    for (i, &k) in column.iter().enumerate() {
+        if let Some(&n) = column.get(i + AHEAD) {
+            fetch(w, n);
+        }
+        let k = k as usize;
+        let xi = x[index.row_of(syn.row_ptr, k)];
+        let e = if neg { -f64::from(w[k]) } else { f64::from(w[k]) };
+        let e = (e + gain * xi * b.soft(s.dependence, e).0).clamp(b.lo, b.hi);
+        w[k] = if neg { -e } else { e } as f32;
+        push(log, k);
+    }
+}
+
 fn post_side(
     l: &mut Learner,
     store: &mut SynapseStore,
@@ -315,9 +495,21 @@ fn post_side(
     match l.learning.rule {
         Rule::Stdp(s) => {
             let x = &l.pre[0];
+            if let Some((sign, f)) = uniform(index, &syn, dale) {
+                for &j in post_spikes {
+                    let column = index.column(j as usize);
+                    if f != 0.0 {
+                        stdp_column(&mut syn, &b, s, index, column, x, sign, f, log);
+                    }
+                    count(&mut l.post[0][j as usize], s.pairing);
+                }
+                return;
+            }
             for &j in post_spikes {
-                for &k in index.column(j as usize) {
-                    let k = k as usize;
+                let column = index.column(j as usize);
+                warm(&syn, column);
+                for i in 0..column.len() {
+                    let k = slot_ahead(&syn, column, i);
                     let f = syn.factor(k);
                     if f == 0.0 {
                         continue;
@@ -333,8 +525,10 @@ fn post_side(
             for &j in post_spikes {
                 let o2 = l.post[1][j as usize];
                 let r1 = &l.pre[0];
-                for &k in index.column(j as usize) {
-                    let k = k as usize;
+                let column = index.column(j as usize);
+                warm(&syn, column);
+                for i in 0..column.len() {
+                    let k = slot_ahead(&syn, column, i);
                     let f = syn.factor(k);
                     if f == 0.0 {
                         continue;
@@ -351,8 +545,10 @@ fn post_side(
             let g = l.eligibility_scale;
             for &j in post_spikes {
                 let x = &l.pre[0];
-                for &k in index.column(j as usize) {
-                    let k = k as usize;
+                let column = index.column(j as usize);
+                warm(&syn, column);
+                for i in 0..column.len() {
+                    let k = slot_ahead(&syn, column, i);
                     if syn.factor(k) == 0.0 {
                         continue;
                     }

@@ -102,6 +102,9 @@ pub struct PostIndex {
     pub slots: Vec<u32>,
     /// Row (pre neuron) of slot `b * 256`, for each block `b`.
     block_row: Vec<u32>,
+    /// The sign every slot had when the index was built, if all had one
+    /// and none was removed (lets a post spike skip reading signs).
+    pub uniform_sign: Option<crate::store::Sign>,
 }
 
 impl PostIndex {
@@ -128,10 +131,17 @@ impl PostIndex {
                 next[j] += 1;
             }
         }
+        let uniform_sign = match store.sign.first() {
+            Some(&s0) if store.removed == 0 && s0 != crate::store::REMOVED && store.sign.iter().all(|&s| s == s0) => {
+                Some(s0)
+            }
+            _ => None,
+        };
         PostIndex {
             col_ptr,
             slots,
             block_row,
+            uniform_sign,
         }
     }
 
@@ -167,6 +177,8 @@ pub struct Plastic {
     pub in_flight: Vec<Vec<u32>>,
     /// Index of the population whose rates are the error (PES), if any.
     pub error_population: Option<usize>,
+    /// Growth and pruning state (`None`: the structure is fixed).
+    pub rewiring: Option<super::Rewiring>,
     /// The post-major index (rebuilt after a layout change; not saved).
     #[serde(skip)]
     pub(crate) index: Option<PostIndex>,
@@ -187,6 +199,7 @@ impl Plastic {
                 .collect(),
             in_flight: vec![Vec::new(); usize::from(delay)],
             error_population: None,
+            rewiring: None,
             index: None,
             changed: Vec::new(),
         }
@@ -196,6 +209,9 @@ impl Plastic {
     /// removed; new slots start with eligibility 0); the index is rebuilt.
     pub(crate) fn relayout(&mut self, map: &[usize], new_len: usize) {
         self.index = None;
+        if let Some(r) = &mut self.rewiring {
+            r.relayout(map, new_len);
+        }
         for l in &mut self.learners {
             if l.eligibility.is_empty() && !matches!(l.learning.rule, Rule::RewardStdp(_)) {
                 continue;
@@ -212,9 +228,13 @@ impl Plastic {
         }
     }
 
-    /// Bytes held (traces, eligibility, spikes in flight, index).
+    /// Bytes held (traces, eligibility, spikes in flight, index, pruning counters).
     pub fn bytes(&self) -> usize {
         self.learners.iter().map(Learner::bytes).sum::<usize>()
+            + self
+                .rewiring
+                .as_ref()
+                .map_or(0, |r| r.small.capacity() * 2 + r.young.capacity() * 16)
             + self.in_flight.iter().map(|v| v.capacity() * 4).sum::<usize>()
             + self.index.as_ref().map_or(0, PostIndex::bytes)
     }
@@ -264,6 +284,14 @@ impl Plastic {
         len("spikes in flight", self.in_flight.len(), delay)?;
         if self.in_flight.iter().flatten().any(|&i| i as usize >= n_pre) {
             return Err("learning state: a spike in flight names a neuron beyond the pre population".into());
+        }
+        if let Some(r) = &self.rewiring {
+            if r.counting {
+                len("small-weight counters", r.small.len(), synapses)?;
+            }
+            if r.young.iter().any(|&(k, _)| k >= synapses) {
+                return Err("learning state: a young synapse is beyond the store".into());
+            }
         }
         if self.error_population.is_some_and(|e| e >= populations) {
             return Err("learning state: the error population index is out of range".into());

@@ -37,7 +37,7 @@ pub use adjust::*;
 pub use changes::*;
 pub use error::*;
 pub use matrix::{Coo, Csr, Written};
-pub(crate) use matrix::{admit, check_finite, dense_entries, no_synapse};
+pub(crate) use matrix::{admit, check_finite, dense_entries, new_sign, no_synapse};
 pub use matrix_ops::{DENSE_ALL_MAX, DENSE_EIGEN_MAX, EigenMethod, eigenvalues, spectral_radius};
 pub use projection::{DENSE_MIN_DENSITY, Projection};
 pub use slot::*;

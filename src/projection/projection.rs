@@ -151,6 +151,10 @@ impl Projection {
             }
             Touched::All => {
                 self.constrain_pending = false;
+                // signs may have changed everywhere: the post index sees them again
+                if let Some(p) = &mut self.plastic {
+                    p.index = None;
+                }
                 (
                     mask::enforce(&mut self.store, &self.masks, self.recurrent, Scope::All),
                     Vec::new(),

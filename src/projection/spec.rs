@@ -44,6 +44,10 @@ pub struct ProjectionSpec {
     pub masks: MaskSpec,
     /// Local learning rules, applied in order every step (see `plasticity`).
     pub learning: Vec<crate::plasticity::Learning>,
+    /// Synapse growth (see `plasticity::Growth`), if any.
+    pub growth: Option<crate::plasticity::Growth>,
+    /// Synapse pruning (see `plasticity::Pruning`), if any.
+    pub pruning: Option<crate::plasticity::Pruning>,
 }
 
 /// Where a mask comes from: an array (API), rows (scene), or a `.npy` file.
@@ -99,6 +103,8 @@ impl ProjectionSpec {
             dale: None,
             masks: MaskSpec::default(),
             learning: Vec::new(),
+            growth: None,
+            pruning: None,
         }
     }
 
@@ -110,6 +116,22 @@ impl ProjectionSpec {
             self.plasticity = 1.0;
         }
         self.learning.push(learning);
+        self
+    }
+
+    /// Lets synapses grow (structural plasticity).
+    pub fn grow(mut self, growth: crate::plasticity::Growth) -> Self {
+        self.growth = Some(growth);
+        self
+    }
+
+    /// Prunes synapses whose weight stays small (structural plasticity;
+    /// sets the learning factor to 1 if it was 0, as [`Self::learn`] does).
+    pub fn prune(mut self, pruning: crate::plasticity::Pruning) -> Self {
+        if self.learning.is_empty() && self.pruning.is_none() && self.plasticity == 0.0 {
+            self.plasticity = 1.0;
+        }
+        self.pruning = Some(pruning);
         self
     }
 

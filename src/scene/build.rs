@@ -38,7 +38,11 @@ pub fn build(scene: &Scene, path: &Path, text: &str) -> Result<Simulation> {
         spec.weight_inh = q.weight_inh.as_ref().map(ValueDef::to_value);
         spec.delay = q.delay.as_ref().map(ValueDef::to_value);
         spec.excitatory_ratio = q.excitatory_ratio;
-        spec.plasticity = q.plasticity;
+        let learns = !q.learning.is_empty() || q.pruning.is_some();
+        spec.plasticity = q.plasticity.unwrap_or(if learns { 1.0 } else { 0.0 });
+        spec.learning = q.learning.clone();
+        spec.growth = q.growth;
+        spec.pruning = q.pruning;
         spec.dale = q.dale;
         spec.masks = q.masks.clone();
         if let Some(ext) = q.periodic {

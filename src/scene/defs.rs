@@ -139,9 +139,19 @@ pub struct ProjectionDef {
     /// No mirror entities.
     #[serde(default)]
     pub compact: bool,
-    /// Learning-rate factor of every synapse.
+    /// Learning factor of every synapse, in [0, 1] (default: 1 when the
+    /// projection learns or prunes, else 0 = fixed).
     #[serde(default)]
-    pub plasticity: f64,
+    pub plasticity: Option<f64>,
+    /// Local learning rules, e.g. `[(rule: Stdp(a_plus: 0.001, a_minus: 0.00105), w_max: 0.2)]`.
+    #[serde(default)]
+    pub learning: Vec<crate::plasticity::Learning>,
+    /// Synapse growth, e.g. `(every: 100.0, probability: Constant(0.001), weight: 0.1)`.
+    #[serde(default)]
+    pub growth: Option<crate::plasticity::Growth>,
+    /// Synapse pruning, e.g. `(every: 10.0, threshold: 0.01, after: 100.0)`.
+    #[serde(default)]
+    pub pruning: Option<crate::plasticity::Pruning>,
     /// Periodic boundary extents per axis (µm; 0 = open).
     #[serde(default)]
     pub periodic: Option<[f64; 3]>,
@@ -262,6 +272,36 @@ pub enum Action {
     },
     /// Write the network summary (populations, projections, weight statistics, masks) to `summary.txt`.
     Summary,
+    /// Set the modulator (reward, dopamine) of a projection's reward-modulated STDP.
+    Modulate {
+        /// Projection.
+        projection: String,
+        /// The modulator.
+        value: f64,
+    },
+    /// Set the error of a projection's PES rule: one value per post neuron.
+    SetError {
+        /// Projection.
+        projection: String,
+        /// The error per post neuron (or per post neuron and trial).
+        error: Vec<f64>,
+    },
+    /// Run one growth event on a projection now.
+    Grow {
+        /// Projection.
+        projection: String,
+    },
+    /// Run one pruning check on a projection now.
+    Prune {
+        /// Projection.
+        projection: String,
+    },
+    /// Write a projection's weights now, as a post x pre float32 matrix
+    /// `<projection>_weights_<t>ms.npy` in the output folder (0 where no synapse is).
+    RecordWeights {
+        /// Projection.
+        projection: String,
+    },
     /// Save the whole network to a checkpoint file in the output folder.
     Save {
         /// File name (relative to the output folder).

@@ -116,7 +116,9 @@ impl Located<'_> {
 
 /// Parses a scene from text; `path` is used in messages.
 pub fn parse(path: &Path, text: &str) -> Result<Scene> {
-    let options = ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
+    let options = ron::Options::default()
+        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+        .with_default_extension(ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES);
     options.from_str::<Scene>(text).map_err(|e| CortecsError::Scene {
         path: path.to_path_buf(),
         line: e.span.start.line,

@@ -187,6 +187,44 @@ pub fn run_scene(scene: &Scene, path: &Path, text: &str, out: &Path) -> Result<S
                 files_saved.push(path);
                 None
             }
+            Action::Modulate { projection, value } => {
+                let net = sim.network_mut()?;
+                net.set_modulator(projection, *value)
+                    .map_err(|e| loc.at(projection, e))?;
+                None
+            }
+            Action::SetError { projection, error } => {
+                let net = sim.network_mut()?;
+                net.set_error(projection, error).map_err(|e| loc.at(projection, e))?;
+                None
+            }
+            Action::Grow { projection } => {
+                sim.network_mut()?.grow(projection).map_err(|e| loc.at(projection, e))?;
+                None
+            }
+            Action::Prune { projection } => {
+                sim.network_mut()?
+                    .prune(projection)
+                    .map_err(|e| loc.at(projection, e))?;
+                None
+            }
+            Action::RecordWeights { projection } => {
+                let net = sim.network()?;
+                let dense = net
+                    .projection(projection)
+                    .map_err(|e| loc.at(projection, e))?
+                    .store
+                    .to_dense();
+                let ms = net.time();
+                let file = out.join(format!("{projection}_weights_{ms}ms.npy"));
+                crate::record::write_npy_atomic(
+                    &file,
+                    &[dense.nrows(), dense.ncols()],
+                    dense.as_slice().unwrap_or(&[]),
+                )?;
+                files_saved.push(file);
+                None
+            }
             Action::Statistics {
                 projection,
                 eigenvalues,
