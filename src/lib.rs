@@ -30,6 +30,7 @@ pub mod rng;
 pub mod scene;
 pub mod space;
 pub mod store;
+pub mod train;
 #[path = "../systems/mod.rs"]
 pub mod systems;
 pub mod workloads;
