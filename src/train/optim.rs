@@ -112,10 +112,10 @@ pub struct Optimizer {
     pub clip_norm: Option<f64>,
     /// Steps taken.
     pub steps: u64,
-    /// First moments (or momentum buffers), one per parameter array.
-    pub m: Vec<Vec<f32>>,
+    /// First moments (or momentum buffers), one per parameter array (values of the run's float type, kept as f64).
+    pub m: Vec<Vec<f64>>,
     /// Second moments, one per parameter array.
-    pub v: Vec<Vec<f32>>,
+    pub v: Vec<Vec<f64>>,
 }
 
 impl Optimizer {
@@ -193,24 +193,24 @@ impl Optimizer {
                 let decoupled = matches!(self.kind, OptimizerKind::AdamW { .. });
                 let bc1 = 1.0 - beta1.powi(k);
                 let bc2_sqrt = (1.0 - beta2.powi(k)).sqrt();
-                let step_size = (lr / bc1) as f32;
-                let (b1, b2, eps, wd) = (beta1 as f32, beta2 as f32, eps as f32, weight_decay as f32);
-                let (bc2_sqrt, lr32) = (bc2_sqrt as f32, lr as f32);
+                let step_size = F::of(lr / bc1);
+                let (b1, b2, eps, wd) = (F::of(beta1), F::of(beta2), F::of(eps), F::of(weight_decay));
+                let (bc2_sqrt, lr_f) = (F::of(bc2_sqrt), F::of(lr));
+                let one = F::one();
                 for (((p, g), m), v) in params.iter_mut().zip(grads.iter()).zip(&mut self.m).zip(&mut self.v) {
-                    for (((p, &g), m), v) in p.iter_mut().zip(g.iter()).zip(m.iter_mut()).zip(v.iter_mut()) {
-                        let mut x = p.f64() as f32;
-                        let mut g = g.f64() as f32;
+                    for (((x, &g), m64), v64) in p.iter_mut().zip(g.iter()).zip(m.iter_mut()).zip(v.iter_mut()) {
+                        let (mut m, mut v, mut g) = (F::of(*m64), F::of(*v64), g);
                         if decoupled {
-                            x *= 1.0 - lr32 * wd;
-                        } else if wd != 0.0 {
-                            g += wd * x;
+                            *x *= one - lr_f * wd;
+                        } else if wd != F::zero() {
+                            g += wd * *x;
                         }
                         // torch: exp_avg.lerp_(grad, 1 - beta1); exp_avg_sq.mul_(beta2).addcmul_(grad, grad, 1 - beta2)
-                        *m += (g - *m) * (1.0 - b1);
-                        *v = *v * b2 + (1.0 - b2) * g * g;
+                        m += (g - m) * (one - b1);
+                        v = v * b2 + (one - b2) * g * g;
                         let denom = v.sqrt() / bc2_sqrt + eps;
-                        x += -step_size * (*m / denom);
-                        *p = F::of(f64::from(x));
+                        *x += F::zero() - step_size * (m / denom);
+                        (*m64, *v64) = (m.f64(), v.f64());
                     }
                 }
             }
@@ -219,16 +219,16 @@ impl Optimizer {
                 nesterov,
                 weight_decay,
             } => {
-                let (mu, wd, lr32) = (momentum as f32, weight_decay as f32, lr as f32);
+                let (mu, wd, lr_f) = (F::of(momentum), F::of(weight_decay), F::of(lr));
                 for ((p, g), buf) in params.iter_mut().zip(grads.iter()).zip(&mut self.m) {
-                    for ((p, &g), b) in p.iter_mut().zip(g.iter()).zip(buf.iter_mut()) {
-                        let x = p.f64() as f32;
-                        let mut g = g.f64() as f32 + wd * x;
-                        if mu != 0.0 {
-                            *b = if k == 1 { g } else { mu * *b + g };
-                            g = if nesterov { g + mu * *b } else { *b };
+                    for ((x, &g), b64) in p.iter_mut().zip(g.iter()).zip(buf.iter_mut()) {
+                        let mut g = g + wd * *x;
+                        if mu != F::zero() {
+                            let b = if k == 1 { g } else { mu * F::of(*b64) + g };
+                            *b64 = b.f64();
+                            g = if nesterov { g + mu * b } else { b };
                         }
-                        *p = F::of(f64::from(x - lr32 * g));
+                        *x -= lr_f * g;
                     }
                 }
             }
