@@ -30,9 +30,9 @@ pub mod rng;
 pub mod scene;
 pub mod space;
 pub mod store;
-pub mod train;
 #[path = "../systems/mod.rs"]
 pub mod systems;
+pub mod train;
 pub mod workloads;
 
 pub use error::{CortecsError, Result};

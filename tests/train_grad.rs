@@ -33,7 +33,9 @@ fn graph(seed: u64) -> RateGraph<f64> {
     let sign = [1.0, 1.0, 1.0, 1.0, -1.0, -1.0];
     g.add_proj(TrainProj::new("in_a", i, a, rand2(&mut rng, (6, 3), 0.8)));
     let mut aa = TrainProj::new("a_a", a, a, rand2(&mut rng, (6, 6), 0.6)).dale_by_pre(&sign);
-    aa.sparsity = Some(Array2::from_shape_fn((6, 6), |(p, q)| f64::from(u8::from((p + 2 * q) % 3 != 0))));
+    aa.sparsity = Some(Array2::from_shape_fn((6, 6), |(p, q)| {
+        f64::from(u8::from((p + 2 * q) % 3 != 0))
+    }));
     aa.plasticity = Some(Array2::from_shape_fn((6, 6), |(p, q)| [1.0, 0.5, 0.0][(p * q) % 3]));
     g.add_proj(aa);
     g.add_proj(TrainProj::new("a_b", a, b, rand2(&mut rng, (4, 6), 0.7)).dale_by_pre(&sign));
@@ -45,11 +47,17 @@ fn graph(seed: u64) -> RateGraph<f64> {
     g
 }
 
-fn data(seed: u64, steps: usize, batch: usize) -> (Array3<f64>, Array3<f64>, Array3<f64>, Array2<usize>, Array2<f64>) {
+/// Input, MSE target, MSE mask, class labels, class mask.
+type Data = (Array3<f64>, Array3<f64>, Array3<f64>, Array2<usize>, Array2<f64>);
+
+fn data(seed: u64, steps: usize, batch: usize) -> Data {
     let mut rng = Stream::keyed(seed, "test", "data", 0);
     let u = Array3::from_shape_simple_fn((steps, batch, 3), || cortecs::rng::standard_normal(&mut rng));
     let target = Array3::from_shape_simple_fn((steps, batch, 4), || rng.uniform());
-    let mask = Array3::from_shape_fn((steps, batch, 4), |(t, _, o)| if t < 2 { 0.0 } else { 1.0 + 0.5 * o as f64 });
+    let mask = Array3::from_shape_fn(
+        (steps, batch, 4),
+        |(t, _, o)| if t < 2 { 0.0 } else { 1.0 + 0.5 * o as f64 },
+    );
     let labels = Array2::from_shape_simple_fn((steps, batch), || rng.below(4) as usize);
     let cmask = Array2::from_shape_fn((steps, batch), |(t, b)| if t < 3 { 0.0 } else { 1.0 + (b % 2) as f64 });
     (u, target, mask, labels, cmask)
@@ -108,7 +116,11 @@ fn check(objective: &Objective<f64>, regs: &[Regularizer], noise: Noise) -> f64 
     };
     let h = 1e-6;
     let mut worst = 0.0f64;
-    assert_eq!(analytic.len(), 6 + 4 + 2 + 1, "6 projections, 4 biases, 2 alphas, 1 initial state");
+    assert_eq!(
+        analytic.len(),
+        6 + 4 + 2 + 1,
+        "6 projections, 4 biases, 2 alphas, 1 initial state"
+    );
     for (k, a) in analytic.iter().enumerate() {
         for j in 0..a.len() {
             let fd = factor[k][j] * (loss_at(k, j, h) - loss_at(k, j, -h)) / (2.0 * h);
@@ -128,7 +140,14 @@ fn check(objective: &Objective<f64>, regs: &[Regularizer], noise: Noise) -> f64 
 fn mse_with_mask_and_noise_equals_finite_differences() {
     let (_, target, mask, ..) = data(2, 7, 3);
     let noise = Noise::On { seed: 5, iteration: 3 };
-    let worst = check(&Objective::Mse { target, mask: Some(mask) }, &[], noise);
+    let worst = check(
+        &Objective::Mse {
+            target,
+            mask: Some(mask),
+        },
+        &[],
+        noise,
+    );
     assert!(worst < 1e-6, "{worst}");
 }
 
@@ -154,7 +173,11 @@ fn every_regularizer_equals_finite_differences() {
             target: target.clone(),
             mask: None,
         };
-        let worst = check(&objective, std::slice::from_ref(&reg), Noise::On { seed: 9, iteration: 0 });
+        let worst = check(
+            &objective,
+            std::slice::from_ref(&reg),
+            Noise::On { seed: 9, iteration: 0 },
+        );
         assert!(worst < 1e-6, "{reg:?}: {worst}");
     }
 }
@@ -164,7 +187,9 @@ fn regularizer_values_equal_hand_computed_ones() {
     let mut g = graph(1);
     let (u, target, ..) = data(2, 7, 3);
     let objective = Objective::Mse { target, mask: None };
-    let base = loss_and_grad(&mut g.clone(), &u, &objective, &[], Noise::Off).unwrap().0;
+    let base = loss_and_grad(&mut g.clone(), &u, &objective, &[], Noise::Off)
+        .unwrap()
+        .0;
     assert_eq!(base.regularizers, 0.0);
     let tape = forward(&mut g, &u, Noise::Off).unwrap();
     let w = &g.projs[g.proj("a_a").unwrap()].w;
@@ -192,12 +217,31 @@ fn masks_and_dale_hold_after_every_step() {
         let mut g = graph(seed);
         let before = g.clone();
         let (u, target, mask, ..) = data(seed + 10, 6, 4);
-        let objective = Objective::Mse { target, mask: Some(mask) };
-        let kinds = [OptimizerKind::adam(), OptimizerKind::adamw(), OptimizerKind::Sgd { momentum: 0.9, nesterov: true, weight_decay: 0.01 }];
+        let objective = Objective::Mse {
+            target,
+            mask: Some(mask),
+        };
+        let kinds = [
+            OptimizerKind::adam(),
+            OptimizerKind::adamw(),
+            OptimizerKind::Sgd {
+                momentum: 0.9,
+                nesterov: true,
+                weight_decay: 0.01,
+            },
+        ];
         let mut opt = Optimizer::new(kinds[seed as usize % 3].clone(), 0.05).unwrap();
         opt.clip_norm = Some(1.0);
         for it in 0..25 {
-            train_step(&mut g, &mut opt, &u, &objective, &all_regs(), Noise::On { seed, iteration: it }).unwrap();
+            train_step(
+                &mut g,
+                &mut opt,
+                &u,
+                &objective,
+                &all_regs(),
+                Noise::On { seed, iteration: it },
+            )
+            .unwrap();
             assert_eq!(violation(&g), None, "seed {seed} step {it}");
             let aa = g.proj("a_a").unwrap();
             let (w0, w) = (&before.projs[aa].w, &g.projs[aa].w);
@@ -232,16 +276,28 @@ fn bad_input_is_refused_with_names() {
     let mut g = graph(1);
     let u = Array3::<f64>::zeros((4, 2, 5));
     let e = forward(&mut g, &u, Noise::Off).unwrap_err().to_string();
-    assert_eq!(e, "train: input u (steps, batch, n_in) channels: array has length 5, expected 3");
+    assert_eq!(
+        e,
+        "train: input u (steps, batch, n_in) channels: array has length 5, expected 3"
+    );
     let mut g2 = graph(1);
     g2.projs[1].sparsity = Some(Array2::from_elem((6, 6), 2.0));
     let e = g2.validate().unwrap_err().to_string();
-    assert_eq!(e, "train: projection 'a_a' (index 1): sparsity mask[0, 0] = 2 is not allowed");
+    assert_eq!(
+        e,
+        "train: projection 'a_a' (index 1): sparsity mask[0, 0] = 2 is not allowed"
+    );
     let mut g3 = graph(1);
     g3.pops[1].alpha[2] = 1.5;
     let e = g3.validate().unwrap_err().to_string();
     assert_eq!(e, "train: population 'a' (index 1): alpha[2] = 1.5 is outside (0, 1]");
     let y = Array3::<f64>::zeros((4, 2, 4));
-    let ce = Objective::CrossEntropy { labels: Array2::from_elem((4, 2), 7), mask: None };
-    assert_eq!(ce.value_grad(&y).unwrap_err().to_string(), "train: label[0, 0] = 7 but the output has 4 classes");
+    let ce = Objective::CrossEntropy {
+        labels: Array2::from_elem((4, 2), 7),
+        mask: None,
+    };
+    assert_eq!(
+        ce.value_grad(&y).unwrap_err().to_string(),
+        "train: label[0, 0] = 7 but the output has 4 classes"
+    );
 }

@@ -18,7 +18,11 @@ fn load1(name: &str) -> Array1<f32> {
 
 fn max_rel(a: &[f32], b: &[f32]) -> f64 {
     let scale = b.iter().map(|x| x.abs()).fold(0.0f32, f32::max) as f64;
-    a.iter().zip(b).map(|(x, y)| f64::from((x - y).abs())).fold(0.0, f64::max) / scale
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| f64::from((x - y).abs()))
+        .fold(0.0, f64::max)
+        / scale
 }
 
 #[test]
@@ -37,7 +41,11 @@ fn first_35_adam_losses_and_weights_equal_torch() {
     let y0: Array3<f32> = read_npy("tests/data/w4/y0.npy").unwrap();
     let tape = forward(&mut g, &u, Noise::Off).unwrap();
     let y = output(&g, &tape);
-    let d = y.iter().zip(y0.iter()).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    let d = y
+        .iter()
+        .zip(y0.iter())
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
     assert!(d < 1e-5, "forward vs torch y0: {d}");
     let mut opt = Optimizer::new(OptimizerKind::adam(), 1e-3).unwrap();
     let objective = Objective::Mse { target, mask: None };
@@ -45,7 +53,11 @@ fn first_35_adam_losses_and_weights_equal_torch() {
     for (k, &want) in reference.iter().enumerate() {
         let (loss, _) = train_step(&mut g, &mut opt, &u, &objective, &[], Noise::Off).unwrap();
         let rel = (loss.total() - want).abs() / want;
-        assert!(rel < 1e-4, "loss {k}: {} vs torch {want} (relative {rel:e})", loss.total());
+        assert!(
+            rel < 1e-4,
+            "loss {k}: {} vs torch {want} (relative {rel:e})",
+            loss.total()
+        );
         worst = worst.max(rel);
     }
     eprintln!("worst relative loss difference over 35 steps: {worst:e}");
@@ -65,6 +77,9 @@ fn first_35_adam_losses_and_weights_equal_torch() {
         };
         let rel = max_rel(&got, &want);
         eprintln!("{name} after 35 steps: max |diff| / max |w| = {rel:e}");
-        assert!(rel < 1e-4, "{name} after 35 steps differs from torch by {rel:e} (relative to its largest entry)");
+        assert!(
+            rel < 1e-4,
+            "{name} after 35 steps differs from torch by {rel:e} (relative to its largest entry)"
+        );
     }
 }

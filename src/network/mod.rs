@@ -16,6 +16,7 @@ mod budget;
 mod build;
 mod learning;
 mod summary;
+mod trained;
 mod weights;
 
 pub use budget::*;

@@ -24,7 +24,10 @@ impl<F: Real> Grads<F> {
     pub fn zeros(g: &RateGraph<F>) -> Self {
         let trainable_pop = |p: &super::TrainPop<F>| !p.input;
         Grads {
-            w: g.projs.iter().map(|q| q.trainable.then(|| Array2::zeros(q.w.dim()))).collect(),
+            w: g.projs
+                .iter()
+                .map(|q| q.trainable.then(|| Array2::zeros(q.w.dim())))
+                .collect(),
             bias: g
                 .pops
                 .iter()
@@ -56,9 +59,18 @@ impl<F: Real> Grads<F> {
     /// Mutable version of [`Grads::slices`].
     pub fn slices_mut(&mut self) -> Vec<&mut [F]> {
         let mut out: Vec<&mut [F]> = Vec::new();
-        out.extend(self.w.iter_mut().flatten().map(|a| a.as_slice_mut().expect("standard layout")));
+        out.extend(
+            self.w
+                .iter_mut()
+                .flatten()
+                .map(|a| a.as_slice_mut().expect("standard layout")),
+        );
         for v in [&mut self.bias, &mut self.alpha, &mut self.v0] {
-            out.extend(v.iter_mut().flatten().map(|a| a.as_slice_mut().expect("standard layout")));
+            out.extend(
+                v.iter_mut()
+                    .flatten()
+                    .map(|a| a.as_slice_mut().expect("standard layout")),
+            );
         }
         out
     }
@@ -76,7 +88,13 @@ pub fn backward<F: Real>(g: &RateGraph<F>, tape: &Tape<F>, gr: &[Option<Array3<F
     let mut ga: Vec<Array3<F>> = g
         .pops
         .iter()
-        .map(|p| if p.input { Array3::zeros((0, t1, batch)) } else { Array3::zeros((p.size, t1, batch)) })
+        .map(|p| {
+            if p.input {
+                Array3::zeros((0, t1, batch))
+            } else {
+                Array3::zeros((p.size, t1, batch))
+            }
+        })
         .collect();
     let zeros = |p: &super::TrainPop<F>| Array2::<F>::zeros((p.size, batch));
     let mut gr_cur: Vec<Array2<F>> = g.pops.iter().map(zeros).collect();
@@ -118,11 +136,11 @@ pub fn backward<F: Real>(g: &RateGraph<F>, tape: &Tape<F>, gr: &[Option<Array3<F
                     carry[p][[i, b]] = keep * x;
                     if pop.train_alpha {
                         let vprev = v.as_slice().expect("layout")[k - batch];
-                        galpha = galpha + x * (vv - vprev) / al;
+                        galpha += x * (vv - vprev) / al;
                     }
                 }
                 if let Some(ga) = grads.alpha[p].as_mut() {
-                    ga[i] = ga[i] + galpha;
+                    ga[i] += galpha;
                 }
             }
             // dL/dr of pre populations: W^T ga into this step (earlier population) or the previous one
@@ -131,7 +149,11 @@ pub fn backward<F: Real>(g: &RateGraph<F>, tape: &Tape<F>, gr: &[Option<Array3<F
                     continue;
                 }
                 let ga_view = ga[p].slice(ndarray::s![.., t, ..]);
-                let target = if lag(q.pre, p) == 0 { &mut gr_cur[q.pre] } else { &mut gr_prev[q.pre] };
+                let target = if lag(q.pre, p) == 0 {
+                    &mut gr_cur[q.pre]
+                } else {
+                    &mut gr_prev[q.pre]
+                };
                 ndarray::linalg::general_mat_mul(F::one(), &q.w.t(), &ga_view, F::one(), target);
             }
         }

@@ -35,7 +35,10 @@ pub fn enforce<F: Real>(g: &mut RateGraph<F>) {
 pub fn violation<F: Real>(g: &RateGraph<F>) -> Option<(String, usize, usize)> {
     for q in &g.projs {
         for ((post, pre), &w) in q.w.indexed_iter() {
-            let sparse = q.sparsity.as_ref().is_some_and(|m| m[[post, pre]] == F::zero() && w != F::zero());
+            let sparse = q
+                .sparsity
+                .as_ref()
+                .is_some_and(|m| m[[post, pre]] == F::zero() && w != F::zero());
             let sign = q.sign.as_ref().is_some_and(|s| {
                 let s = s[[post, pre]];
                 s > F::zero() && w < F::zero() || s < F::zero() && w > F::zero()

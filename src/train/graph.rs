@@ -239,7 +239,10 @@ impl<F: Real> RateGraph<F> {
     /// population or projection and what is wrong.
     pub fn validate(&self) -> Result<()> {
         if !(self.dt > 0.0 && self.dt.is_finite()) {
-            return Err(invalid("train: graph".into(), format!("dt must be > 0 ms, got {}", self.dt)));
+            return Err(invalid(
+                "train: graph".into(),
+                format!("dt must be > 0 ms, got {}", self.dt),
+            ));
         }
         for (i, p) in self.pops.iter().enumerate() {
             let ctx = format!("train: population '{}' (index {i})", p.name);
@@ -277,37 +280,59 @@ impl<F: Real> RateGraph<F> {
             }
             let n = self.pops.len();
             if q.pre >= n || q.post >= n {
-                return Err(invalid(ctx, format!("pre {} / post {} out of range ({n} populations)", q.pre, q.post)));
+                return Err(invalid(
+                    ctx,
+                    format!("pre {} / post {} out of range ({n} populations)", q.pre, q.post),
+                ));
             }
             if self.pops[q.post].input {
-                return Err(invalid(ctx, format!("targets input population '{}'", self.pops[q.post].name)));
+                return Err(invalid(
+                    ctx,
+                    format!("targets input population '{}'", self.pops[q.post].name),
+                ));
             }
             let shape = (self.pops[q.post].size, self.pops[q.pre].size);
-            let masks = [("weights", Some(&q.w)), ("sparsity mask", q.sparsity.as_ref()), ("E/I mask", q.sign.as_ref()), ("plasticity mask", q.plasticity.as_ref())];
+            let masks = [
+                ("weights", Some(&q.w)),
+                ("sparsity mask", q.sparsity.as_ref()),
+                ("E/I mask", q.sign.as_ref()),
+                ("plasticity mask", q.plasticity.as_ref()),
+            ];
             for (what, m) in masks {
                 if let Some(m) = m
                     && m.dim() != shape
                 {
-                    return Err(invalid(ctx, format!("{what} is {:?}, expected post x pre {:?}", m.dim(), shape)));
+                    return Err(invalid(
+                        ctx,
+                        format!("{what} is {:?}, expected post x pre {:?}", m.dim(), shape),
+                    ));
                 }
             }
             let check = |m: &Option<Array2<F>>, what: &str, ok: &dyn Fn(F) -> bool| -> Result<()> {
                 if let Some(m) = m
                     && let Some(((post, pre), x)) = m.indexed_iter().find(|(_, x)| !ok(**x))
                 {
-                    return Err(invalid(ctx.clone(), format!("{what}[{post}, {pre}] = {x} is not allowed")));
+                    return Err(invalid(
+                        ctx.clone(),
+                        format!("{what}[{post}, {pre}] = {x} is not allowed"),
+                    ));
                 }
                 Ok(())
             };
             check(&q.sparsity, "sparsity mask", &|x| x == F::zero() || x == F::one())?;
-            check(&q.sign, "E/I mask", &|x| x == F::zero() || x == F::one() || x == F::zero() - F::one())?;
+            check(&q.sign, "E/I mask", &|x| {
+                x == F::zero() || x == F::one() || x == F::zero() - F::one()
+            })?;
             check(&q.plasticity, "plasticity mask", &|x| x >= F::zero() && x <= F::one())?;
         }
         if self.readout.is_empty() {
             return Err(invalid("train: graph".into(), "no readout population"));
         }
         if let Some(&r) = self.readout.iter().find(|&&r| r >= self.pops.len()) {
-            return Err(invalid("train: graph".into(), format!("readout index {r} out of range")));
+            return Err(invalid(
+                "train: graph".into(),
+                format!("readout index {r} out of range"),
+            ));
         }
         Ok(())
     }
@@ -321,7 +346,11 @@ impl<F: Real> RateGraph<F> {
         let (hidden, n_in) = w.w_in.dim();
         let mut g = RateGraph::new(dt);
         let i = g.add_pop(TrainPop::input("input", n_in));
-        let h = g.add_pop(TrainPop::new("hidden", hidden, activation).tau(dt, tau).bias(c1(&w.b_hid)));
+        let h = g.add_pop(
+            TrainPop::new("hidden", hidden, activation)
+                .tau(dt, tau)
+                .bias(c1(&w.b_hid)),
+        );
         let o = g.add_pop(TrainPop::new("output", w.w_out.nrows(), Activation::Identity).bias(c1(&w.b_out)));
         g.add_proj(TrainProj::new("w_in", i, h, c2(&w.w_in)));
         g.add_proj(TrainProj::new("w_hid", h, h, c2(&w.w_hid)));

@@ -59,7 +59,7 @@ impl<F: Real> Objective<F> {
                 ndarray::Zip::indexed(&mut grad).for_each(|ix, g| {
                     let m = mask.as_ref().map_or(F::one(), |m| m[ix]);
                     let d = y[ix] - target[ix];
-                    sum = sum + m * d * d;
+                    sum += m * d * d;
                     *g = two * m * d / total;
                 });
                 Ok((sum / total, grad))
@@ -97,7 +97,7 @@ impl<F: Real> Objective<F> {
                         let mx = (0..n_out).map(|o| y[[t, b, o]]).fold(y[[t, b, 0]], |a, x| a.max(x));
                         let z: F = (0..n_out).map(|o| (y[[t, b, o]] - mx).exp()).sum();
                         let l = labels[[t, b]];
-                        sum = sum + m * (z.ln() + mx - y[[t, b, l]]);
+                        sum += m * (z.ln() + mx - y[[t, b, l]]);
                         for o in 0..n_out {
                             let p = (y[[t, b, o]] - mx).exp() / z;
                             let hot = if o == l { F::one() } else { F::zero() };
@@ -179,7 +179,11 @@ pub fn regularize<F: Real>(
                 let n = F::of(w.len().max(1) as f64);
                 let l = F::of(*lambda);
                 let l1 = matches!(reg, Regularizer::WeightL1 { .. });
-                let value: F = if l1 { w.iter().map(|x| x.abs()).sum() } else { w.iter().map(|&x| x * x).sum() };
+                let value: F = if l1 {
+                    w.iter().map(|x| x.abs()).sum()
+                } else {
+                    w.iter().map(|&x| x * x).sum()
+                };
                 total += (l * value / n).f64();
                 if let Some(gw) = grads.w[q].as_mut() {
                     ndarray::Zip::from(gw).and(w).for_each(|gw, &x| {
@@ -194,7 +198,7 @@ pub fn regularize<F: Real>(
                         } else {
                             F::of(2.0) * x
                         };
-                        *gw = *gw + l * d / n;
+                        *gw += l * d / n;
                     });
                 }
             }
@@ -216,7 +220,9 @@ pub fn regularize<F: Real>(
                 } else {
                     let value: F = live.iter().map(|&x| x * x).sum();
                     total += (l * value / count).f64();
-                    ndarray::Zip::from(&mut ge).and(&live).for_each(|e, &x| *e = *e + F::of(2.0) * l * x / count);
+                    ndarray::Zip::from(&mut ge)
+                        .and(&live)
+                        .for_each(|e, &x| *e += F::of(2.0) * l * x / count);
                 }
             }
             Regularizer::RateStd { population, lambda } | Regularizer::RateCv { population, lambda } => {

@@ -73,7 +73,7 @@ pub fn loss_and_grad<F: Real>(
         for i in 0..n {
             for t in 0..tape.steps {
                 for b in 0..tape.batch {
-                    e[[i, t + 1, b]] = e[[i, t + 1, b]] + dy[[t, b, col + i]];
+                    e[[i, t + 1, b]] += dy[[t, b, col + i]];
                 }
             }
         }
@@ -84,7 +84,7 @@ pub fn loss_and_grad<F: Real>(
     let mut grads = backward(g, &tape, &gr);
     for (a, b) in grads.slices_mut().into_iter().zip(extra.slices()) {
         for (x, &y) in a.iter_mut().zip(b) {
-            *x = *x + y;
+            *x += y;
         }
     }
     let parts = LossParts {

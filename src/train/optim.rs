@@ -170,7 +170,7 @@ impl Optimizer {
             if coef < 1.0 {
                 let c = F::of(coef);
                 for g in grads.iter_mut() {
-                    g.iter_mut().for_each(|x| *x = *x * c);
+                    g.iter_mut().for_each(|x| *x *= c);
                 }
             }
         }

@@ -11,7 +11,13 @@ pub trait Real:
     + std::ops::AddAssign
     + std::ops::SubAssign
     + std::ops::MulAssign
-    + PartialOrd + std::fmt::Debug + std::fmt::Display + Send + Sync + std::iter::Sum + 'static
+    + PartialOrd
+    + std::fmt::Debug
+    + std::fmt::Display
+    + Send
+    + Sync
+    + std::iter::Sum
+    + 'static
 {
     /// From an f64 (rounded for f32).
     fn of(x: f64) -> Self;

@@ -180,7 +180,8 @@ pub fn forward<F: Real>(g: &mut RateGraph<F>, u: &Array3<F>, noise: Noise) -> Re
         if pop.sigma_post > 0.0 && noise != Noise::Off {
             r_noisy[p] = Some(Array3::zeros((pop.size, t1, batch)));
             if let Some(r) = r_noisy[p].as_mut() {
-                r.slice_mut(ndarray::s![.., 0, ..]).assign(&fv[p].slice(ndarray::s![.., 0, ..]));
+                r.slice_mut(ndarray::s![.., 0, ..])
+                    .assign(&fv[p].slice(ndarray::s![.., 0, ..]));
             }
         }
     }
@@ -246,7 +247,7 @@ pub fn forward<F: Real>(g: &mut RateGraph<F>, u: &Array3<F>, noise: Noise) -> Re
                 for b in 0..batch {
                     let mut x = keep * prev[b] + al * (a[[i, b]] + b_i);
                     if sig_pre > 0.0 {
-                        x = x + al * F::of(sig_pre * standard_normal(pre_rng));
+                        x += al * F::of(sig_pre * standard_normal(pre_rng));
                     }
                     cur[b] = x;
                     let f = activate(pop.activation, x);

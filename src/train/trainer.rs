@@ -4,8 +4,8 @@
 //! by (seed, name, iteration), so the iteration count is the whole RNG state.
 
 use super::{
-    InitState, Noise, Optimizer, PerceptualDecision, RateGraph, Regularizer, TaskBatch, TrainPop, TrainProj,
-    forward, output, train_step,
+    InitState, Noise, Optimizer, PerceptualDecision, RateGraph, Regularizer, TaskBatch, TrainPop, TrainProj, forward,
+    output, train_step,
 };
 use crate::error::{CortecsError, Result};
 use crate::model::Activation;
@@ -65,7 +65,9 @@ const MAGIC: &[u8; 8] = b"CTXTRN01";
 impl Trainer {
     /// One iteration on a fresh training batch (keyed by the iteration); returns its log row.
     pub fn step(&mut self) -> Result<LogRow> {
-        let tb = self.task.batch(self.batch, self.graph.dt, self.seed, "train", self.iteration)?;
+        let tb = self
+            .task
+            .batch(self.batch, self.graph.dt, self.seed, "train", self.iteration)?;
         let objective = match self.loss {
             LossKind::CrossEntropy => tb.cross_entropy(),
             LossKind::Mse => tb.mse_one_hot(self.graph.n_out()),
@@ -106,10 +108,11 @@ impl Trainer {
     /// Writes the run (network, optimizer moments, iteration, log) to `path`
     /// through a temporary file and a rename.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let body = bincode::serde::encode_to_vec(self, bincode::config::standard()).map_err(|e| CortecsError::File {
-            path: path.into(),
-            message: format!("cannot encode training checkpoint: {e}"),
-        })?;
+        let body =
+            bincode::serde::encode_to_vec(self, bincode::config::standard()).map_err(|e| CortecsError::File {
+                path: path.into(),
+                message: format!("cannot encode training checkpoint: {e}"),
+            })?;
         let mut bytes = MAGIC.to_vec();
         bytes.extend_from_slice(&body);
         let file_err = |e: crate::io::AtomicError| CortecsError::File {
@@ -134,10 +137,12 @@ impl Trainer {
                 message: "not a cortecs training checkpoint".into(),
             });
         }
-        let (t, _): (Trainer, usize) = bincode::serde::decode_from_slice(&bytes[MAGIC.len()..], bincode::config::standard())
-            .map_err(|e| CortecsError::File {
-                path: path.into(),
-                message: format!("corrupt training checkpoint: {e}"),
+        let (t, _): (Trainer, usize) =
+            bincode::serde::decode_from_slice(&bytes[MAGIC.len()..], bincode::config::standard()).map_err(|e| {
+                CortecsError::File {
+                    path: path.into(),
+                    message: format!("corrupt training checkpoint: {e}"),
+                }
             })?;
         t.graph.validate()?;
         Ok(t)
@@ -316,4 +321,35 @@ mod graph_serde {
         }
         Ok(out)
     }
+}
+
+/// The perceptual-decision run of the tests and the example: [`ei_ctrnn`]
+/// (100 units, 80 % E, recurrent density 0.5) at dt = 20 ms, tau = 100 ms,
+/// pre-activation noise 0.1, neurogym's default timing, cross-entropy, Adam
+/// with learning rate `lr` decaying by a cosine to `lr / 100` over
+/// `iterations`, `batch` trials per iteration, clipping at norm 1, decision
+/// steps weighted 5 in the loss.
+pub fn pdm_trainer(batch: usize, lr: f64, iterations: u64, seed: u64) -> Result<Trainer> {
+    let mut graph = ei_ctrnn(100, 0.8, 0.5, 20.0, 100.0, seed);
+    graph.pops[1].sigma_pre = 0.1;
+    let mut optimizer = Optimizer::new(super::OptimizerKind::adam(), lr)?;
+    optimizer.clip_norm = Some(1.0);
+    optimizer.schedule = super::Schedule::Cosine {
+        t_max: iterations,
+        eta_min: lr / 100.0,
+    };
+    Ok(Trainer {
+        graph,
+        optimizer,
+        task: PerceptualDecision {
+            decision_weight: 5.0,
+            ..PerceptualDecision::default()
+        },
+        loss: LossKind::CrossEntropy,
+        regularizers: Vec::new(),
+        batch,
+        seed,
+        iteration: 0,
+        log: Vec::new(),
+    })
 }
