@@ -12,14 +12,18 @@
 //! Files: [`Real`] (`real.rs`), [`RateGraph`] (`graph.rs`), [`forward`],
 //! [`Tape`] (`tape.rs`), [`backward`], [`Grads`] (`backward.rs`),
 //! [`Objective`], [`Regularizer`] (`loss.rs`), [`Optimizer`] (`optim.rs`),
-//! [`PerceptualDecision`] (`task.rs`), [`Trainer`] (`trainer.rs`).
+//! [`PerceptualDecision`] (`task.rs`), [`Trainer`] (`trainer.rs`), the
+//! `cortecs train` scene and run ([`TrainScene`], [`run_training`], `run.rs`),
+//! PNG line charts (`plot.rs`).
 
 mod backward;
 mod constrain;
 mod graph;
 mod loss;
 mod optim;
+mod plot;
 mod real;
+mod run;
 mod tape;
 mod task;
 mod trainer;
@@ -29,7 +33,9 @@ pub use constrain::*;
 pub use graph::*;
 pub use loss::*;
 pub use optim::*;
+pub use plot::*;
 pub use real::*;
+pub use run::*;
 pub use tape::{Noise, Tape, activate, derivative, forward, output};
 pub use task::*;
 pub use trainer::*;

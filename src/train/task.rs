@@ -91,6 +91,7 @@ impl TaskBatch {
 /// choice 0, choice 1); the label is "fixate" until the decision period and
 /// the correct choice in it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct PerceptualDecision {
     /// Fixation period (ms).
     pub fixation: f64,
