@@ -100,7 +100,6 @@ pub fn backward<F: Real>(g: &RateGraph<F>, tape: &Tape<F>, gr: &[Option<Array3<F
     let mut gr_cur: Vec<Array2<F>> = g.pops.iter().map(zeros).collect();
     let mut gr_prev: Vec<Array2<F>> = g.pops.iter().map(zeros).collect();
     let mut carry: Vec<Array2<F>> = g.pops.iter().map(zeros).collect();
-    let mut gv = Array2::<F>::zeros((0, 0));
     // which projections need dL/dr of their pre population
     let back: Vec<bool> = g.projs.iter().map(|q| !g.pops[q.pre].input).collect();
     let add_ext = |gr_cur: &mut [Array2<F>], t: usize| {
@@ -119,28 +118,31 @@ pub fn backward<F: Real>(g: &RateGraph<F>, tape: &Tape<F>, gr: &[Option<Array3<F
             }
             // gv = dL/dr * f'(v) + (1 - alpha) gv(t + 1); ga = alpha gv
             let (v, fv) = (&tape.v[p], &tape.fv[p]);
-            if gv.dim() != (pop.size, batch) {
-                gv = Array2::zeros((pop.size, batch));
-            }
             let ga_t = ga[p].as_slice_mut().expect("standard layout");
+            let (vs, fs) = (v.as_slice().expect("layout"), fv.as_slice().expect("layout"));
+            let grs = gr_cur[p].as_slice().expect("layout");
+            let cs = carry[p].as_slice_mut().expect("layout");
+            let act = pop.activation;
             for i in 0..pop.size {
                 let al = pop.alpha[i];
                 let keep = F::one() - al;
-                let mut galpha = F::zero();
+                let k0 = (i * t1 + t) * batch;
+                let (vv, ff) = (&vs[k0..k0 + batch], &fs[k0..k0 + batch]);
+                let (gr_i, c_i) = (&grs[i * batch..(i + 1) * batch], &mut cs[i * batch..(i + 1) * batch]);
+                let ga_i = &mut ga_t[k0..k0 + batch];
                 for b in 0..batch {
-                    let k = (i * t1 + t) * batch + b;
-                    let (vv, ff) = (v.as_slice().expect("layout")[k], fv.as_slice().expect("layout")[k]);
-                    let x = gr_cur[p][[i, b]] * derivative(pop.activation, vv, ff) + carry[p][[i, b]];
-                    gv[[i, b]] = x;
-                    ga_t[k] = al * x;
-                    carry[p][[i, b]] = keep * x;
-                    if pop.train_alpha {
-                        let vprev = v.as_slice().expect("layout")[k - batch];
-                        galpha += x * (vv - vprev) / al;
-                    }
+                    let x = gr_i[b] * derivative(act, vv[b], ff[b]) + c_i[b];
+                    ga_i[b] = al * x;
+                    c_i[b] = keep * x;
                 }
-                if let Some(ga) = grads.alpha[p].as_mut() {
-                    ga[i] += galpha;
+                if let Some(galpha) = grads.alpha[p].as_mut() {
+                    // dv_t/dalpha = (v_t - v_{t-1}) / alpha; x = ga / alpha
+                    let vprev = &vs[k0 - batch..k0];
+                    let mut s = F::zero();
+                    for b in 0..batch {
+                        s += ga_i[b] / al * (vv[b] - vprev[b]) / al;
+                    }
+                    galpha[i] += s;
                 }
             }
             // dL/dr of pre populations: W^T ga into this step (earlier population) or the previous one

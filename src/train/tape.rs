@@ -238,22 +238,30 @@ pub fn forward<F: Real>(g: &mut RateGraph<F>, u: &Array3<F>, noise: Noise) -> Re
             let vp = v[p].as_slice_mut().expect("standard layout");
             let fp = fv[p].as_slice_mut().expect("standard layout");
             let mut rp = r_noisy[p].as_mut().map(|r| r.as_slice_mut().expect("standard layout"));
+            let a_s = a.as_slice().expect("standard layout");
             for i in 0..pop.size {
                 let al = pop.alpha[i];
                 let keep = F::one() - al;
                 let b_i = pop.bias[i];
                 let base = i * t1 * batch;
                 let (prev, cur) = vp[base + (t - 1) * batch..base + (t + 1) * batch].split_at_mut(batch);
+                let a_i = &a_s[i * batch..(i + 1) * batch];
                 for b in 0..batch {
-                    let mut x = keep * prev[b] + al * (a[[i, b]] + b_i);
-                    if sig_pre > 0.0 {
-                        x += al * F::of(sig_pre * standard_normal(pre_rng));
+                    cur[b] = keep * prev[b] + al * (a_i[b] + b_i);
+                }
+                if sig_pre > 0.0 {
+                    for x in cur.iter_mut() {
+                        *x += al * F::of(sig_pre * standard_normal(pre_rng));
                     }
-                    cur[b] = x;
-                    let f = activate(pop.activation, x);
-                    fp[base + t * batch + b] = f;
-                    if let Some(r) = rp.as_mut() {
-                        r[base + t * batch + b] = f + F::of(sig_post * standard_normal(post_rng));
+                }
+                let f_i = &mut fp[base + t * batch..base + (t + 1) * batch];
+                for (f, &x) in f_i.iter_mut().zip(cur.iter()) {
+                    *f = activate(pop.activation, x);
+                }
+                if let Some(r) = rp.as_mut() {
+                    let r_i = &mut r[base + t * batch..base + (t + 1) * batch];
+                    for (r, &f) in r_i.iter_mut().zip(f_i.iter()) {
+                        *r = f + F::of(sig_post * standard_normal(post_rng));
                     }
                 }
             }
