@@ -19,7 +19,7 @@ fn adam_first_two_steps_equal_hand_computation() {
     one_step(OptimizerKind::adam(), 0.1, &mut p, &[1.0, 0.0], &mut opt);
     let (m, v) = (0.9 * 0.05 + 0.1 * 1.0, 0.999 * 0.001 * 0.25 + 0.001 * 1.0);
     let (bc1, bc2) = (1.0 - 0.9f64.powi(2), 1.0 - 0.999f64.powi(2));
-    let want0 = p1[0] - 0.1 / bc1 * m / ((v as f64).sqrt() / bc2.sqrt() + 1e-8);
+    let want0 = p1[0] - 0.1 / bc1 * m / (v.sqrt() / bc2.sqrt() + 1e-8);
     assert!((p[0] - want0).abs() < 1e-12, "{} vs {want0}", p[0]);
 }
 
