@@ -131,3 +131,21 @@ fn task_statistics_match_neurogym() {
         task.batch(5, 20.0, 1, "stats", 0).unwrap().u
     );
 }
+
+#[test]
+fn rate_state_r_can_be_set_for_every_trial_and_reset() {
+    use cortecs::population::View;
+    let t = pdm_trainer(2, 0.01, 1, 3).unwrap();
+    let mut net = Network::from_trained(&t.graph, 3, 1).unwrap();
+    net.set("hidden", "r", &View::Range(0..4), 0.25).unwrap();
+    let r = net.get("hidden", "r", &View::Range(0..5)).unwrap();
+    assert_eq!(r.to_vec(), vec![0.25, 0.25, 0.25, 0.25, 0.0]);
+    if let cortecs::population::PopulationState::Rate(s) = &net.population("hidden").unwrap().state {
+        // every trial of unit 0 (trials side by side)
+        assert_eq!(&s.r[..3], &[0.25, 0.25, 0.25]);
+    }
+    net.reset_rates();
+    assert!(net.get("hidden", "r", &View::All).unwrap().iter().all(|&x| x == 0.0));
+    let e = net.set("hidden", "q", &View::All, 1.0).unwrap_err().to_string();
+    assert!(e.starts_with("unknown parameter or state variable 'hidden.q'"), "{e}");
+}

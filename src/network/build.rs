@@ -420,6 +420,7 @@ impl Network {
         });
         let has_polarity = input.pre_polarity.iter().any(|p| *p != Polarity::None);
         let signed_by_rule = has_polarity || spec.excitatory_ratio.is_some() || sign_mask.is_some();
+        let explicit = conn.weight.is_some();
         let magnitude = match &conn.weight {
             Some(w) => w.clone(),
             None => spec.weight.synapse_values_n(&self.owner(name, "weight"), n, pairs)?,
@@ -450,7 +451,10 @@ impl Network {
                     _ => magnitude[k],
                 };
                 (if signed_by_rule {
-                    f64::from(signs[k]) * m.abs()
+                    let s = f64::from(signs[k]);
+                    // an explicit weight (matrix, list) of the wrong sign becomes 0, as
+                    // nn4n and set_weights_dense do; drawn values are magnitudes
+                    if explicit && m * s < 0.0 { 0.0 } else { s * m.abs() }
                 } else {
                     m
                 }) as f32
