@@ -8,7 +8,7 @@ use std::path::Path;
 const SCENE: &str = r#"(
     dt: 20.0,
     network: EiCtrnn(hidden: 20, exc_fraction: 0.8, density: 0.5, tau: 100.0, sigma_pre: 0.1, sigma_post: 0.01),
-    task: (stimulus: 200.0, decision_weight: 5.0),
+    task: PerceptualDecision(stimulus: 200.0, decision_weight: 5.0),
     regularizers: [RateL2(population: "hidden", lambda: 1e-3), WeightL2(projection: "w_hid", lambda: 1e-3)],
     optimizer: (kind: AdamW(beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.01), lr: 0.01,
                 schedule: Step(step_size: 5, gamma: 0.5), clip_norm: 1.0),

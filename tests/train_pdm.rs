@@ -42,7 +42,9 @@ fn a_resumed_run_equals_an_uninterrupted_one_bit_for_bit() {
     std::fs::create_dir_all(&dir).unwrap();
     let ckpt = dir.join("run.ckpt");
     let mut small = pdm_trainer(4, 0.01, 6, 7).unwrap();
-    small.task.stimulus = 200.0;
+    if let Task::PerceptualDecision(p) = &mut small.task {
+        p.stimulus = 200.0;
+    }
     let mut whole = small.clone();
     for _ in 0..6 {
         whole.step().unwrap();
@@ -72,7 +74,9 @@ fn a_resumed_run_equals_an_uninterrupted_one_bit_for_bit() {
 #[test]
 fn the_trained_network_runs_in_the_engine_with_the_same_output() {
     let mut t = pdm_trainer(8, 0.01, 5, 3).unwrap();
-    t.task.stimulus = 300.0;
+    if let Task::PerceptualDecision(p) = &mut t.task {
+        p.stimulus = 300.0;
+    }
     for _ in 0..5 {
         t.step().unwrap();
     }

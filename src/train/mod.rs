@@ -26,6 +26,7 @@ mod real;
 mod run;
 mod tape;
 mod task;
+mod tasks;
 mod trainer;
 
 pub use backward::*;
@@ -38,6 +39,7 @@ pub use real::*;
 pub use run::*;
 pub use tape::{Noise, Tape, activate, derivative, forward, output};
 pub use task::*;
+pub use tasks::*;
 pub use trainer::*;
 
 use crate::error::Result;

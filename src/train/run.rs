@@ -3,10 +3,7 @@
 //! resume bit-identically, a learning curve and a psychometric curve (PNG),
 //! and a held-out evaluation in `summary.json`.
 
-use super::{
-    InitState, LossKind, Optimizer, OptimizerKind, PerceptualDecision, RateGraph, Regularizer, Schedule, Trainer,
-    ei_ctrnn,
-};
+use super::{InitState, LossKind, Optimizer, OptimizerKind, RateGraph, Regularizer, Schedule, Task, Trainer, ei_ctrnn};
 use crate::error::{CortecsError, Result};
 use crate::model::Activation;
 use serde::{Deserialize, Serialize};
@@ -80,9 +77,10 @@ pub struct TrainScene {
     pub dt: f64,
     /// The network.
     pub network: NetworkDef,
-    /// The task (perceptual decision making; fields as [`PerceptualDecision`]).
+    /// The task: `PerceptualDecision(..)`, `GoNoGo(..)`, `DelayedMatch(..)`,
+    /// `ContextDecision(..)` or `ParametricWm(..)` (fields as [`Task`]'s variants, each defaulted).
     #[serde(default)]
-    pub task: PerceptualDecision,
+    pub task: Task,
     /// `CrossEntropy` or `Mse`.
     #[serde(default)]
     pub loss: LossKind,
@@ -131,7 +129,9 @@ fn scene_err(path: &Path, text: &str, key: &str, message: String) -> CortecsErro
 
 /// Parses a training scene; syntax errors and bad values name file:line:column.
 pub fn parse_scene(path: &Path, text: &str) -> Result<TrainScene> {
-    let options = ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
+    let options = ron::Options::default().with_default_extension(
+        ron::extensions::Extensions::IMPLICIT_SOME | ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES,
+    );
     let s: TrainScene = options.from_str(text).map_err(|e| CortecsError::Scene {
         path: path.to_path_buf(),
         line: e.span.start.line,
@@ -151,7 +151,7 @@ pub fn parse_scene(path: &Path, text: &str) -> Result<TrainScene> {
     if !(s.dt > 0.0 && s.dt.is_finite()) {
         return bad("dt", format!("dt must be > 0 ms, got {}", s.dt));
     }
-    if let Err(e) = s.task.periods(s.dt) {
+    if let Err(e) = s.task.batch(1, s.dt, 0, "check", 0) {
         return bad("task", e.to_string());
     }
     if let Err(e) = Optimizer::new(s.optimizer.kind.clone(), s.optimizer.lr) {
@@ -178,7 +178,7 @@ pub fn parse_scene(path: &Path, text: &str) -> Result<TrainScene> {
 
 /// A fresh run of a scene.
 pub fn trainer_of(s: &TrainScene) -> Result<Trainer> {
-    let (n_in, n_out) = (PerceptualDecision::N_IN, PerceptualDecision::N_OUT);
+    let (n_in, n_out) = (s.task.n_in(), s.task.n_out());
     let graph = match &s.network {
         NetworkDef::Ctrnn {
             hidden,
@@ -203,7 +203,7 @@ pub fn trainer_of(s: &TrainScene) -> Result<Trainer> {
             sigma_pre,
             sigma_post,
         } => {
-            let mut g = ei_ctrnn(*hidden, *exc_fraction, *density, s.dt, *tau, s.seed);
+            let mut g = ei_ctrnn([n_in, *hidden, n_out], *exc_fraction, *density, s.dt, *tau, s.seed);
             g.pops[1].sigma_pre = *sigma_pre;
             g.pops[1].sigma_post = *sigma_post;
             g

@@ -4,8 +4,8 @@
 //! by (seed, name, iteration), so the iteration count is the whole RNG state.
 
 use super::{
-    InitState, Noise, Optimizer, PerceptualDecision, RateGraph, Regularizer, TaskBatch, TrainPop, TrainProj, forward,
-    output, train_step,
+    InitState, Noise, Optimizer, PerceptualDecision, RateGraph, Regularizer, Task, TaskBatch, TrainPop, TrainProj,
+    forward, output, train_step,
 };
 use crate::error::{CortecsError, Result};
 use crate::model::Activation;
@@ -45,7 +45,7 @@ pub struct Trainer {
     /// The optimizer and its state.
     pub optimizer: Optimizer,
     /// The task.
-    pub task: PerceptualDecision,
+    pub task: Task,
     /// Which loss.
     pub loss: LossKind,
     /// Regularizers.
@@ -153,13 +153,14 @@ impl Trainer {
 /// (Song et al. 2016): `hidden` ReLU units, `exc_fraction` of them
 /// excitatory, a random sparsity mask of density `p` on the recurrent
 /// weights (no self-connections), readout from the excitatory units only,
-/// inputs to all; `alpha = dt / tau`; weights from a keyed stream of `seed`.
-pub fn ei_ctrnn(hidden: usize, exc_fraction: f64, p: f64, dt: f64, tau: f64, seed: u64) -> RateGraph<f32> {
+/// inputs to all; `dims = [n_in, hidden, n_out]`; `alpha = dt / tau`;
+/// weights from a keyed stream of `seed`.
+pub fn ei_ctrnn(dims: [usize; 3], exc_fraction: f64, p: f64, dt: f64, tau: f64, seed: u64) -> RateGraph<f32> {
+    let [n_in, hidden, n_out] = dims;
     let mut rng = crate::rng::Stream::keyed(seed, "ei_ctrnn", "init", 0);
     let n_exc = ((hidden as f64) * exc_fraction).round() as usize;
     let sign: Vec<f64> = (0..hidden).map(|k| if k < n_exc { 1.0 } else { -1.0 }).collect();
     let mut g = RateGraph::new(dt);
-    let (n_in, n_out) = (PerceptualDecision::N_IN, PerceptualDecision::N_OUT);
     let i = g.add_pop(TrainPop::input("input", n_in));
     let h = g.add_pop(TrainPop::new("hidden", hidden, Activation::Relu).tau(dt, tau));
     let o = g.add_pop(TrainPop::new("output", n_out, Activation::Identity));
@@ -324,13 +325,13 @@ mod graph_serde {
 }
 
 /// The perceptual-decision run of the tests and the example: [`ei_ctrnn`]
-/// (100 units, 80 % E, recurrent density 0.5) at dt = 20 ms, tau = 100 ms,
+/// (dims [3, 100, 3], 80 % E, recurrent density 0.5) at dt = 20 ms, tau = 100 ms,
 /// pre-activation noise 0.1, neurogym's default timing, cross-entropy, Adam
 /// with learning rate `lr` decaying by a cosine to `lr / 100` over
 /// `iterations`, `batch` trials per iteration, clipping at norm 1, decision
 /// steps weighted 5 in the loss.
 pub fn pdm_trainer(batch: usize, lr: f64, iterations: u64, seed: u64) -> Result<Trainer> {
-    let mut graph = ei_ctrnn(100, 0.8, 0.5, 20.0, 100.0, seed);
+    let mut graph = ei_ctrnn([3, 100, 3], 0.8, 0.5, 20.0, 100.0, seed);
     graph.pops[1].sigma_pre = 0.1;
     let mut optimizer = Optimizer::new(super::OptimizerKind::adam(), lr)?;
     optimizer.clip_norm = Some(1.0);
@@ -341,10 +342,10 @@ pub fn pdm_trainer(batch: usize, lr: f64, iterations: u64, seed: u64) -> Result<
     Ok(Trainer {
         graph,
         optimizer,
-        task: PerceptualDecision {
+        task: Task::PerceptualDecision(PerceptualDecision {
             decision_weight: 5.0,
             ..PerceptualDecision::default()
-        },
+        }),
         loss: LossKind::CrossEntropy,
         regularizers: Vec::new(),
         batch,
