@@ -83,3 +83,44 @@ fn scene_errors_name_file_line_and_column() {
     let e = t.step().unwrap_err().to_string();
     assert_eq!(e, "unknown projection 'w_hidden' (known: w_in, w_hid, w_out)");
 }
+
+#[test]
+fn a_ctrnn_scene_trains_on_go_no_go_and_keeps_state_when_asked() {
+    let d = dir("ctrnn");
+    let scene = d.join("gng.ron");
+    let text = r#"(
+        dt: 100.0,
+        network: Ctrnn(hidden: 16, activation: Tanh, tau: 200.0, init_state: Learn),
+        task: GoNoGo(decision_weight: 5.0),
+        loss: Mse,
+        optimizer: (kind: Sgd(momentum: 0.9, nesterov: false, weight_decay: 0.0), lr: 0.05),
+        iterations: 3,
+        batch: 8,
+    )"#;
+    std::fs::write(&scene, text).unwrap();
+    let s = parse_scene(&scene, text).unwrap();
+    let t = trainer_of(&s).unwrap();
+    assert_eq!((t.graph.n_in(), t.graph.n_out()), (3, 2));
+    let out = d.join("out");
+    let summary = run_training(&scene, &out, false, None).unwrap();
+    assert_eq!(summary.iterations, 3);
+    // the learned initial state moved (it is trained)
+    let t = Trainer::load(&out.join("checkpoint.ckpt")).unwrap();
+    assert!(t.graph.pops[1].v0.iter().any(|&x| x != 0.0));
+    // Keep: the next pass starts where each trial ended
+    let mut g = t.graph.clone();
+    g.pops[1].init = InitState::Keep;
+    let tb = t.task.batch(8, 100.0, 1, "keep", 0).unwrap();
+    let first = forward(&mut g, &tb.u, Noise::Off).unwrap();
+    let second = forward(&mut g, &tb.u, Noise::Off).unwrap();
+    let end = first.v[1].slice(ndarray::s![.., tb.u.dim().0, ..]).to_owned();
+    assert_eq!(second.v[1].slice(ndarray::s![.., 0, ..]), end);
+    let e = forward(&mut g, &t.task.batch(3, 100.0, 1, "keep", 0).unwrap().u, Noise::Off)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "train: population 'hidden' keeps the state of 8 trials, the input has 3"
+    );
+    std::fs::remove_dir_all(&d).ok();
+}
