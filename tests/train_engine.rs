@@ -46,3 +46,76 @@ fn from_matrix_under_polarity_zeroes_wrong_sign_weights() {
     // no polarity: the matrix as given
     assert_eq!(dense("cc"), m);
 }
+
+#[test]
+fn a_scene_style_network_trains_and_runs_again_in_the_engine() {
+    use cortecs::train::*;
+    let mut net = Network::new(10.0, 4).unwrap();
+    let rate = |a| ModelKind::Rate { activation: a };
+    net.add_population(PopulationSpec::new("in", 3, rate(Activation::Identity)).param("tau", 10.0))
+        .unwrap();
+    net.add_population(
+        PopulationSpec::new("h", 20, rate(Activation::Relu))
+            .param("tau", 50.0)
+            .param("bias", 0.1)
+            .polarity(PolaritySpec::ExcitatoryFraction(0.8)),
+    )
+    .unwrap();
+    net.add_population(PopulationSpec::new("out", 2, rate(Activation::Identity)).param("tau", 10.0))
+        .unwrap();
+    let uniform = Distribution::Uniform { low: -0.5, high: 0.5 };
+    net.connect(ProjectionSpec::new("in_h", "in", "h", Strategy::AllToAll).weight(uniform.clone()))
+        .unwrap();
+    let sparsity = Array2::from_shape_fn((20, 20), |(post, pre)| f32::from(u8::from((post + pre) % 3 != 0)));
+    net.connect(
+        ProjectionSpec::new("hh", "h", "h", Strategy::AllToAll)
+            .weight(Distribution::Uniform { low: 0.0, high: 0.2 })
+            .sparsity_mask(sparsity.clone()),
+    )
+    .unwrap();
+    net.connect(ProjectionSpec::new("h_out", "h", "out", Strategy::AllToAll).weight(uniform))
+        .unwrap();
+    net.build_pending().unwrap();
+    let mut g = net.to_rate_graph(&["in"], &["out"]).unwrap();
+    let hh = g.proj("hh").unwrap();
+    assert_eq!(g.projs[hh].w, net.weights_dense("hh").unwrap());
+    assert_eq!(g.projs[hh].sparsity.as_ref().unwrap(), &sparsity);
+    let sign = g.projs[hh].sign.as_ref().unwrap();
+    assert_eq!(
+        sign.iter().filter(|&&s| s < 0.0).count(),
+        4 * 20,
+        "4 inhibitory pre neurons"
+    );
+    assert!((g.pops[1].alpha[0] - 0.2).abs() < 1e-7 && g.pops[1].bias[0] == 0.1);
+    // train it a little
+    let u = cortecs::workloads::Ctrnn::gaussian_input(30, 4, 3, 1);
+    let target = cortecs::workloads::Ctrnn::gaussian_input(30, 4, 2, 2);
+    let objective = Objective::Mse { target, mask: None };
+    let mut opt = Optimizer::new(OptimizerKind::adam(), 0.01).unwrap();
+    let first = train_step(&mut g, &mut opt, &u, &objective, &[], Noise::Off)
+        .unwrap()
+        .0
+        .total();
+    let mut last = first;
+    for _ in 0..30 {
+        last = train_step(&mut g, &mut opt, &u, &objective, &[], Noise::Off)
+            .unwrap()
+            .0
+            .total();
+        assert_eq!(violation(&g), None);
+    }
+    assert!(last < first, "{last} >= {first}");
+    // back into the engine: the same outputs
+    let tape = forward(&mut g, &u, Noise::Off).unwrap();
+    let y = output(&g, &tape);
+    let mut back = Network::from_trained(&g, 4, 1).unwrap();
+    let engine = back.run_trials(&["in"], &["out"], &u).unwrap();
+    let d = engine
+        .iter()
+        .zip(y.iter())
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(d < 1e-5, "{d}");
+    let e = net.to_rate_graph(&["in"], &["nope"]).unwrap_err().to_string();
+    assert!(e.starts_with("unknown population 'nope'"), "{e}");
+}

@@ -2,13 +2,15 @@
 //! trials through the engine: the bridge from `train/` to simulation.
 
 use super::Network;
+use crate::connect::Polarity;
 use crate::connect::Strategy;
 use crate::error::{CortecsError, Result};
+use crate::mask::SignMask;
 use crate::model::{Activation, ModelKind};
 use crate::param::Value;
 use crate::population::{PopulationSpec, PopulationState};
 use crate::projection::ProjectionSpec;
-use crate::train::{InitState, RateGraph};
+use crate::train::{InitState, RateGraph, TrainPop, TrainProj};
 use ndarray::Array3;
 
 impl Network {
@@ -57,6 +59,78 @@ impl Network {
         }
         net.build_pending()?;
         Ok(net)
+    }
+
+    /// This network as a trainable graph: every population must be a rate
+    /// population; those named in `inputs` become input populations (their
+    /// rates are the input's channels, in order), `readout` names the output.
+    /// Each projection becomes a dense trainable projection with its
+    /// sparsity, E/I (the projection's sign mask, else the pre population's
+    /// polarity) and plasticity masks; `alpha = dt / tau`, the bias, noise
+    /// `sigma_pre = pre_noise / alpha`; a non-zero `v_init` becomes a learned initial state.
+    pub fn to_rate_graph(&self, inputs: &[&str], readout: &[&str]) -> Result<RateGraph<f32>> {
+        let mut g = RateGraph::new(self.dt);
+        for (i, p) in self.populations.iter().enumerate() {
+            let ModelKind::Rate { activation } = p.model else {
+                return Err(CortecsError::InvalidRequest(format!(
+                    "population '{}' (index {i}) is {}, only rate populations train",
+                    p.name,
+                    p.model.name()
+                )));
+            };
+            if inputs.contains(&p.name.as_str()) {
+                g.add_pop(TrainPop::input(&p.name, p.size));
+                continue;
+            }
+            let at = |name: &str| p.model.param_position(name).map(|k| p.params[k].clone());
+            let mut pop = TrainPop::new(&p.name, p.size, activation);
+            if let Some(tau) = at("tau") {
+                pop.alpha = tau.iter().map(|&t| (self.dt / t) as f32).collect();
+            }
+            if let Some(b) = at("bias") {
+                pop.bias = b.iter().map(|&x| x as f32).collect();
+            }
+            if let Some(v0) = at("v_init")
+                && v0.iter().any(|&x| x != 0.0)
+            {
+                pop.v0 = v0.iter().map(|&x| x as f32).collect();
+                pop.init = InitState::Learn;
+            }
+            let a0 = f64::from(pop.alpha.first().copied().unwrap_or(1.0));
+            pop.sigma_pre = p.pre_noise / a0;
+            pop.sigma_post = p.post_noise;
+            g.add_pop(pop);
+        }
+        for q in &self.projections {
+            let mut t = TrainProj::new(&q.spec.name, q.pre, q.post, q.store.to_dense());
+            let m = q.masks();
+            t.sparsity = m.sparsity.as_ref().map(|b| b.to_array());
+            t.plasticity = m.plasticity.as_ref().map(|x| x.to_array());
+            let (n_post, n_pre) = t.w.dim();
+            t.sign = match &m.signs {
+                Some(SignMask::PerPre(s)) => Some(ndarray::Array2::from_shape_fn((n_post, n_pre), |(_, k)| {
+                    f32::from(s[k])
+                })),
+                Some(SignMask::PerSynapse(x)) => Some(x.to_array().mapv(f32::from)),
+                None => {
+                    let pol = &self.populations[q.pre].polarity;
+                    pol.iter().any(|p| *p != Polarity::None).then(|| {
+                        ndarray::Array2::from_shape_fn((n_post, n_pre), |(_, k)| match pol.get(k) {
+                            Some(Polarity::Excitatory) => 1.0,
+                            Some(Polarity::Inhibitory) => -1.0,
+                            _ => 0.0,
+                        })
+                    })
+                }
+            };
+            g.add_proj(t);
+        }
+        for name in inputs {
+            g.pop(name)?;
+        }
+        g.readout = readout.iter().map(|n| g.pop(n)).collect::<Result<Vec<usize>>>()?;
+        g.validate()?;
+        Ok(g)
     }
 
     /// Runs batched trials through rate populations: resets every rate
