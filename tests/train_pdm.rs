@@ -95,6 +95,17 @@ fn the_trained_network_runs_in_the_engine_with_the_same_output() {
         .fold(0.0f32, f32::max);
     assert!(d < 1e-4, "engine vs training forward: {d}");
     assert_eq!(tb.choices(&engine), tb.choices(&y));
+    // one trial of the engine's batch: the readout of trial 5 at the last step
+    let last = net.get_trial("output", "r", 5).unwrap();
+    let steps = tb.u.dim().0;
+    assert_eq!(
+        last.to_vec(),
+        (0..3).map(|o| engine[[steps - 1, 5, o]]).collect::<Vec<f32>>()
+    );
+    assert_eq!(
+        net.get_trial("output", "r", 8).unwrap_err().to_string(),
+        "population 'output': trial 8 out of range (8 trials)"
+    );
 }
 
 #[test]

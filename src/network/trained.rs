@@ -235,4 +235,32 @@ impl Network {
             }
         }
     }
+
+    /// `v` or `r` of one trial of a batched rate population (units).
+    pub fn get_trial(&self, population: &str, name: &str, trial: usize) -> Result<ndarray::Array1<f32>> {
+        let p = self.population(population)?;
+        let PopulationState::Rate(s) = &p.state else {
+            return Err(CortecsError::InvalidRequest(format!(
+                "population '{population}' is not a rate population (trials are rate state)"
+            )));
+        };
+        if trial >= s.batch {
+            return Err(CortecsError::InvalidRequest(format!(
+                "population '{population}': trial {trial} out of range ({} trials)",
+                s.batch
+            )));
+        }
+        let values = match name {
+            "v" => &s.v,
+            "r" => &s.r,
+            _ => {
+                return Err(CortecsError::UnknownName {
+                    kind: "trial variable",
+                    name: format!("{population}.{name}"),
+                    known: vec!["v".into(), "r".into()],
+                });
+            }
+        };
+        Ok(values.iter().skip(trial).step_by(s.batch).copied().collect())
+    }
 }
