@@ -116,6 +116,14 @@ fn a_scene_style_network_trains_and_runs_again_in_the_engine() {
         .map(|(a, b)| (a - b).abs())
         .fold(0.0f32, f32::max);
     assert!(d < 1e-5, "{d}");
+    // the engine network carries the masks and Dale's law on: a wrong-sign write becomes 0
+    let m = back.projection("hh").unwrap().masks();
+    assert!(m.sparsity.is_some() && m.signs.is_some());
+    let mut w = back.weights_dense("hh").unwrap();
+    let (post, pre) = (0, 1); // pre 1 is excitatory, (0 + 1) % 3 != 0 is allowed
+    w[[post, pre]] = -0.3;
+    back.set_weights_dense("hh", w.view()).unwrap();
+    assert_eq!(back.weights_dense("hh").unwrap()[[post, pre]], 0.0);
     let e = net.to_rate_graph(&["in"], &["nope"]).unwrap_err().to_string();
     assert!(e.starts_with("unknown population 'nope'"), "{e}");
 }

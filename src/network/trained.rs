@@ -17,8 +17,8 @@ impl Network {
     /// The engine network of a trained graph, `batch` trials side by side:
     /// one rate population per graph population (`tau = dt / alpha`, the
     /// bias, the activation; an input population is identity with `tau = dt`),
-    /// one compact `FromMatrix` projection per graph projection (weights
-    /// already satisfy their masks), pre-activation noise `alpha * sigma_pre`
+    /// one compact `FromMatrix` projection per graph projection with its
+    /// sparsity, plasticity and E/I masks (Dale's law goes on in the engine), pre-activation noise `alpha * sigma_pre`
     /// (the engine's is unscaled), post noise `sigma_post`. A learned initial
     /// state becomes the population's `v_init`.
     pub fn from_trained(g: &RateGraph<f32>, batch: usize, seed: u64) -> Result<Network> {
@@ -55,7 +55,20 @@ impl Network {
         for q in &g.projs {
             let matrix = q.w.mapv(f64::from);
             let (pre, post) = (&g.pops[q.pre].name, &g.pops[q.post].name);
-            net.add_projection(ProjectionSpec::new(&q.name, pre, post, Strategy::FromMatrix { matrix }).compact(true))?;
+            let mut spec = ProjectionSpec::new(&q.name, pre, post, Strategy::FromMatrix { matrix }).compact(true);
+            if let Some(m) = &q.sparsity {
+                spec = spec.sparsity_mask(m.clone());
+            }
+            if let Some(m) = &q.plasticity {
+                spec = spec.plasticity_mask(m.clone());
+            }
+            // the engine's E/I mask has no "free" entry: a mask with zeros stays in training only
+            if let Some(m) = &q.sign
+                && m.iter().all(|&x| x != 0.0)
+            {
+                spec = spec.ei_mask(m.clone());
+            }
+            net.add_projection(spec)?;
         }
         net.build_pending()?;
         Ok(net)
