@@ -33,6 +33,7 @@ pub mod space;
 pub mod store;
 #[path = "../systems/mod.rs"]
 pub mod systems;
+pub mod train;
 pub mod workloads;
 
 pub use error::{CortecsError, Result};

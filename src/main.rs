@@ -30,6 +30,20 @@ enum Command {
         /// A scene file (`.ron`) or a checkpoint saved by a scene's `Save` action or `Network::save`.
         file: PathBuf,
     },
+    /// Train a rate network on a task from a training scene (`scenes/train_*.ron`): CSV log, checkpoints, PNG curves, summary.json.
+    Train {
+        /// The training scene.
+        scene: PathBuf,
+        /// Output folder (default: `out/<scene name>`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Continue from `<out>/checkpoint.ckpt` if it exists (bit-identical to an uninterrupted run).
+        #[arg(long)]
+        resume: bool,
+        /// Stop (with a checkpoint) after this many iterations of this invocation.
+        #[arg(long)]
+        stop_after: Option<u64>,
+    },
     /// Run a reference workload of WORKLOADS.md and print timings: w1 (COBA), w2 (Brunel), w3 (build; w3-empty = its baseline), w4 (CTRNN forward), w5 (Brunel with STDP on E->E).
     Workload {
         /// w1, w2, w3, w3-empty, w4 or w5.
@@ -86,6 +100,25 @@ fn main() -> ExitCode {
             cortecs::scene::run_file(&scene, out.as_deref()).map(|summary| say!("{summary}"))
         }
         Command::Summary { file } => summary(&file),
+        Command::Train {
+            scene,
+            out,
+            resume,
+            stop_after,
+        } => {
+            let out = out.unwrap_or_else(|| cortecs::train::default_out(&scene));
+            cortecs::train::run_training(&scene, &out, resume, stop_after).map(|s| {
+                say!(
+                    "{} iterations ({:.1} s), final loss {:.5}, held-out accuracy {:.3} on {} trials; written to {}",
+                    s.iterations,
+                    s.wall_s,
+                    s.final_loss,
+                    s.heldout_accuracy,
+                    s.heldout_trials,
+                    out.display()
+                );
+            })
+        }
         Command::Workload {
             name,
             seed,

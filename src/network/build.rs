@@ -439,6 +439,7 @@ impl Network {
         let signed_by_rule = has_polarity || spec.excitatory_ratio.is_some() || sign_mask.is_some();
         // fan initialisers: W is post x pre, so fan_in = n_pre and fan_out = n_post (torch)
         let fans = |v: &Value, what: &str| v.with_fans(&format!("{name}.{what}"), input.n_pre, input.n_post);
+        let explicit = conn.weight.is_some();
         let magnitude = match &conn.weight {
             Some(w) => w.clone(),
             None => fans(&spec.weight, "weight")?.synapse_values_n(&self.owner(name, "weight"), n, pairs)?,
@@ -471,7 +472,10 @@ impl Network {
                     _ => magnitude[k],
                 };
                 (if signed_by_rule {
-                    f64::from(signs[k]) * m.abs()
+                    let s = f64::from(signs[k]);
+                    // an explicit weight (matrix, list) of the wrong sign becomes 0, as
+                    // nn4n and set_weights_dense do; drawn values are magnitudes
+                    if explicit && m * s < 0.0 { 0.0 } else { s * m.abs() }
                 } else {
                     m
                 }) as f32

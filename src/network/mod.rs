@@ -22,6 +22,7 @@ mod matrix_ops;
 mod rewire;
 mod stats;
 mod summary;
+mod trained;
 mod weights;
 
 pub use budget::*;
