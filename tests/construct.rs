@@ -417,7 +417,7 @@ fn weight_sums_ei_input_and_bounds_by_hand() {
         "io",
         "i",
         "o",
-        list(vec![(0, 0), (0, 1)], vec![3.0, 0.25]),
+        list(vec![(0, 0), (0, 1)], vec![-3.0, -0.25]), // explicit weights carry their sign (a wrong one becomes 0)
     ))
     .unwrap();
     net.build_pending().unwrap();
