@@ -36,11 +36,15 @@
 
 mod build;
 mod defs;
+mod path;
 mod run;
+mod validate;
 
 pub use build::*;
 pub use defs::*;
+pub use path::set_path;
 pub use run::*;
+pub use validate::*;
 
 use crate::error::{CortecsError, Result};
 use serde::Deserialize;
@@ -96,6 +100,18 @@ struct Located<'a> {
 }
 
 impl Located<'_> {
+    /// The error placed at the value a scene path names (`["timeline", "3", "projection"]`),
+    /// or at its nearest written ancestor.
+    fn at_path(&self, path: &[&str], e: CortecsError) -> CortecsError {
+        let (line, column) = path::line_col(self.text, path::offset_of(self.text, path));
+        CortecsError::Scene {
+            path: self.path.to_path_buf(),
+            line,
+            column,
+            message: e.to_string(),
+        }
+    }
+
     /// The error placed at the item called `name`, or at the unknown name it complains of.
     fn at(&self, name: &str, e: CortecsError) -> CortecsError {
         let needle = match &e {
@@ -123,8 +139,33 @@ pub fn parse(path: &Path, text: &str) -> Result<Scene> {
         path: path.to_path_buf(),
         line: e.span.start.line,
         column: e.span.start.col,
-        message: e.code.to_string(),
+        message: with_suggestion(&e.code),
     })
+}
+
+/// RON's message, with the nearest valid name for an unknown variant or field.
+fn with_suggestion(code: &ron::Error) -> String {
+    let hint = match code {
+        ron::Error::NoSuchEnumVariant { expected, found, .. } | ron::Error::NoSuchStructField { expected, found, .. } => {
+            crate::error::nearest(found, expected).map(|n| format!(" (did you mean `{n}`?)"))
+        }
+        _ => None,
+    };
+    format!("{code}{}", hint.unwrap_or_default())
+}
+
+/// Reads, parses and validates a scene file (see [`validate`]); with
+/// `sets`, each `(path, value)` edits the text first (see [`set_path`]), so
+/// errors point into the edited text. Returns the scene and its final text.
+pub fn load(path: &Path, sets: &[(String, String)]) -> Result<(Scene, String)> {
+    let mut text = std::fs::read_to_string(path).map_err(|e| CortecsError::file(path, e))?;
+    parse(path, &text)?;
+    for (p, v) in sets {
+        text = set_path(&text, p, v)?;
+    }
+    let scene = parse(path, &text)?;
+    validate(&scene, path, &text)?;
+    Ok((scene, text))
 }
 
 #[cfg(test)]
