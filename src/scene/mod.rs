@@ -135,12 +135,41 @@ pub fn parse(path: &Path, text: &str) -> Result<Scene> {
     let options = ron::Options::default()
         .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
         .with_default_extension(ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES);
-    options.from_str::<Scene>(text).map_err(|e| CortecsError::Scene {
-        path: path.to_path_buf(),
-        line: e.span.start.line,
-        column: e.span.start.col,
-        message: with_suggestion(&e.code),
+    options.from_str::<Scene>(text).map_err(|e| {
+        let (line, column, message) = value_error(text, &e).unwrap_or((e.span.start.line, e.span.start.col, with_suggestion(&e.code)));
+        CortecsError::Scene {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message,
+        }
     })
+}
+
+/// For a parameter value none of whose forms matched (serde's "did not
+/// match any variant of untagged enum"): the distribution's or `Npy`'s own
+/// error, placed inside the value.
+fn value_error(text: &str, e: &ron::error::SpannedError) -> Option<(usize, usize, String)> {
+    if !e.code.to_string().contains("untagged enum ValueDef") {
+        return None;
+    }
+    let mut at = path::offset(text, e.span.start.line, e.span.start.col);
+    if matches!(text.as_bytes().get(at), Some(b')' | b']' | b'}')) {
+        at += 1; // RON stops at the value's closing bracket
+    }
+    let (start, end) = path::value_at(text, at)?;
+    let value = &text[start..end];
+    let inner = if value.starts_with("Npy") {
+        ron::from_str::<NpyFile>(value).err()
+    } else {
+        ron::from_str::<crate::param::Distribution>(value).err()
+    }?;
+    let (line, column) = path::line_col(text, start + path::offset(value, inner.span.start.line, inner.span.start.col));
+    let message = format!(
+        "not a number, expression string, array, distribution or Npy(\"file\"): {}",
+        with_suggestion(&inner.code)
+    );
+    Some((line, column, message))
 }
 
 /// RON's message, with the nearest valid name for an unknown variant or field.

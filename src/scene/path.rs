@@ -226,6 +226,29 @@ impl Node {
     }
 }
 
+/// Byte span of the outermost value that ends at byte `at` (or spans it).
+pub(crate) fn value_at(text: &str, at: usize) -> Option<(usize, usize)> {
+    fn walk(n: &Node, at: usize) -> Option<(usize, usize)> {
+        if n.end == at {
+            return Some((n.start, n.end));
+        }
+        let children: Vec<&Node> = match &n.kind {
+            Kind::Seq(items) => items.iter().collect(),
+            Kind::Fields { entries, .. } => entries.iter().map(|(_, _, v)| v).collect(),
+            Kind::Atom => Vec::new(),
+        };
+        children.into_iter().filter(|c| c.start <= at && at <= c.end).find_map(|c| walk(c, at))
+    }
+    walk(&tree(text)?, at)
+}
+
+/// Byte offset of 1-based `line` and `col` in `text`.
+pub(crate) fn offset(text: &str, line: usize, col: usize) -> usize {
+    let start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
+    let rest = &text[start.min(text.len())..];
+    start + rest.char_indices().nth(col.saturating_sub(1)).map_or(rest.len(), |(i, _)| i)
+}
+
 /// 1-based line and column of byte `at` in `text`.
 pub(crate) fn line_col(text: &str, at: usize) -> (usize, usize) {
     let before = &text[..at.min(text.len())];

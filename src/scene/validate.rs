@@ -143,7 +143,7 @@ pub fn validate(scene: &Scene, path: &Path, text: &str) -> Result<()> {
                 projection(name)?;
                 let full = dir.join(file);
                 if !full.is_file() {
-                    return Err(place("file", CortecsError::file(&full, std::io::Error::from(std::io::ErrorKind::NotFound))));
+                    return Err(place("file", missing(&full)));
                 }
             }
             Action::Adjust { projection: name, .. }
@@ -182,8 +182,16 @@ fn npy_exists(dir: &Path, value: &ValueDef) -> Result<()> {
     if let ValueDef::File(NpyFile::Npy(p)) = value {
         let full = dir.join(p);
         if !full.is_file() {
-            return Err(CortecsError::file(&full, std::io::Error::from(std::io::ErrorKind::NotFound)));
+            return Err(missing(&full));
         }
     }
     Ok(())
+}
+
+/// The error for a file that does not exist.
+fn missing(full: &Path) -> CortecsError {
+    CortecsError::File {
+        path: full.to_path_buf(),
+        message: "no such file (paths are relative to the scene's folder)".into(),
+    }
 }
