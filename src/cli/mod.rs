@@ -23,6 +23,8 @@ pub(crate) use say;
 pub fn parse_set(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((p, v)) if !p.is_empty() && !v.is_empty() => Ok((p.trim().to_string(), v.trim().to_string())),
-        _ => Err(format!("expected PATH=VALUE (e.g. populations.exc.params.tau_m=10.0), got '{s}'")),
+        _ => Err(format!(
+            "expected PATH=VALUE (e.g. populations.exc.params.tau_m=10.0), got '{s}'"
+        )),
     }
 }

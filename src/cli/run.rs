@@ -128,7 +128,11 @@ impl Reporter {
             Progress::Simulated { done_ms, total_ms } => {
                 let wall = self.start.elapsed().as_secs_f64().max(1e-9);
                 let steps_per_s = done_ms / self.dt / wall;
-                let left = if done_ms > 0.0 { wall * (total_ms - done_ms) / done_ms } else { 0.0 };
+                let left = if done_ms > 0.0 {
+                    wall * (total_ms - done_ms) / done_ms
+                } else {
+                    0.0
+                };
                 match &self.bar {
                     Some(bar) => {
                         bar.set_position(done_ms as u64);

@@ -11,7 +11,8 @@ use std::path::Path;
 /// Builds the simulation a scene describes (validating everything first).
 pub fn build(scene: &Scene, path: &Path, text: &str) -> Result<Simulation> {
     let mut sim = prepare(scene, path, text)?;
-    sim.build().map_err(|e| Located { path, text }.at_path(&["projections"], e))?;
+    sim.build()
+        .map_err(|e| Located { path, text }.at_path(&["projections"], e))?;
     Ok(sim)
 }
 

@@ -136,7 +136,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Scene> {
         .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
         .with_default_extension(ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES);
     options.from_str::<Scene>(text).map_err(|e| {
-        let (line, column, message) = value_error(text, &e).unwrap_or((e.span.start.line, e.span.start.col, with_suggestion(&e.code)));
+        let (line, column, message) =
+            value_error(text, &e).unwrap_or((e.span.start.line, e.span.start.col, with_suggestion(&e.code)));
         CortecsError::Scene {
             path: path.to_path_buf(),
             line,
@@ -164,7 +165,10 @@ fn value_error(text: &str, e: &ron::error::SpannedError) -> Option<(usize, usize
     } else {
         ron::from_str::<crate::param::Distribution>(value).err()
     }?;
-    let (line, column) = path::line_col(text, start + path::offset(value, inner.span.start.line, inner.span.start.col));
+    let (line, column) = path::line_col(
+        text,
+        start + path::offset(value, inner.span.start.line, inner.span.start.col),
+    );
     let message = format!(
         "not a number, expression string, array, distribution or Npy(\"file\"): {}",
         with_suggestion(&inner.code)
@@ -175,7 +179,8 @@ fn value_error(text: &str, e: &ron::error::SpannedError) -> Option<(usize, usize
 /// RON's message, with the nearest valid name for an unknown variant or field.
 fn with_suggestion(code: &ron::Error) -> String {
     let hint = match code {
-        ron::Error::NoSuchEnumVariant { expected, found, .. } | ron::Error::NoSuchStructField { expected, found, .. } => {
+        ron::Error::NoSuchEnumVariant { expected, found, .. }
+        | ron::Error::NoSuchStructField { expected, found, .. } => {
             crate::error::nearest(found, expected).map(|n| format!(" (did you mean `{n}`?)"))
         }
         _ => None,

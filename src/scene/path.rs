@@ -25,7 +25,10 @@ enum Kind {
     /// A list or tuple: its items.
     Seq(Vec<Node>),
     /// A struct (`Name(a: 1)` or `(a: 1)`) or a map (`{"a": 1}`): (key, key offset, value).
-    Fields { entries: Vec<(String, usize, Node)>, map: bool },
+    Fields {
+        entries: Vec<(String, usize, Node)>,
+        map: bool,
+    },
 }
 
 struct Reader<'a> {
@@ -114,7 +117,11 @@ impl Reader<'_> {
         let raw = c == b'r' && matches!(self.s.get(self.at + 1), Some(b'"' | b'#'));
         if c == b'"' || raw {
             self.string()?;
-            return Some(Node { start, end: self.at, kind: Kind::Atom });
+            return Some(Node {
+                start,
+                end: self.at,
+                kind: Kind::Atom,
+            });
         }
         if c.is_ascii_alphabetic() || c == b'_' {
             self.ident();
@@ -123,8 +130,16 @@ impl Reader<'_> {
                 node.start = start;
                 return Some(node);
             }
-            let end = start + self.s[start..].iter().take_while(|c| c.is_ascii_alphanumeric() || **c == b'_').count();
-            return Some(Node { start, end, kind: Kind::Atom });
+            let end = start
+                + self.s[start..]
+                    .iter()
+                    .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
+                    .count();
+            return Some(Node {
+                start,
+                end,
+                kind: Kind::Atom,
+            });
         }
         match c {
             b'(' => self.group(b'(', b')'),
@@ -134,7 +149,11 @@ impl Reader<'_> {
                 while self.at < self.s.len() && !b",)]}: \t\r\n/".contains(&self.s[self.at]) {
                     self.at += 1;
                 }
-                (self.at > start).then_some(Node { start, end: self.at, kind: Kind::Atom })
+                (self.at > start).then_some(Node {
+                    start,
+                    end: self.at,
+                    kind: Kind::Atom,
+                })
             }
         }
     }
@@ -170,7 +189,11 @@ impl Reader<'_> {
         } else {
             Kind::Seq(items)
         };
-        Some(Node { start, end: self.at, kind })
+        Some(Node {
+            start,
+            end: self.at,
+            kind,
+        })
     }
 
     /// True when the next tokens are `ident :` (a struct's first field).
@@ -186,7 +209,11 @@ impl Reader<'_> {
 
 /// The span tree of a scene text (which must be well-formed RON).
 pub(crate) fn tree(text: &str) -> Option<Node> {
-    Reader { s: text.as_bytes(), at: 0 }.value()
+    Reader {
+        s: text.as_bytes(),
+        at: 0,
+    }
+    .value()
 }
 
 impl Node {
@@ -237,16 +264,27 @@ pub(crate) fn value_at(text: &str, at: usize) -> Option<(usize, usize)> {
             Kind::Fields { entries, .. } => entries.iter().map(|(_, _, v)| v).collect(),
             Kind::Atom => Vec::new(),
         };
-        children.into_iter().filter(|c| c.start <= at && at <= c.end).find_map(|c| walk(c, at))
+        children
+            .into_iter()
+            .filter(|c| c.start <= at && at <= c.end)
+            .find_map(|c| walk(c, at))
     }
     walk(&tree(text)?, at)
 }
 
 /// Byte offset of 1-based `line` and `col` in `text`.
 pub(crate) fn offset(text: &str, line: usize, col: usize) -> usize {
-    let start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
     let rest = &text[start.min(text.len())..];
-    start + rest.char_indices().nth(col.saturating_sub(1)).map_or(rest.len(), |(i, _)| i)
+    start
+        + rest
+            .char_indices()
+            .nth(col.saturating_sub(1))
+            .map_or(rest.len(), |(i, _)| i)
 }
 
 /// 1-based line and column of byte `at` in `text`.
@@ -346,8 +384,16 @@ mod tests {
         let t = set_path(TEXT, "seed", "7").unwrap();
         assert!(t.contains("value: r#\"-65 + i\"#)], seed: 7\n)"), "{t}");
         let e = set_path(TEXT, "populations.exd.size", "3").unwrap_err().to_string();
-        assert_eq!(e, "--set populations.exd.size=3: no item 'exd' in 'populations' (did you mean 'exc'?)");
-        let e = set_path(TEXT, "populations.exc.modle.synapse", "x").unwrap_err().to_string();
-        assert_eq!(e, "--set populations.exc.modle.synapse=x: 'populations.exc' has no 'modle' (did you mean 'model'?)");
+        assert_eq!(
+            e,
+            "--set populations.exd.size=3: no item 'exd' in 'populations' (did you mean 'exc'?)"
+        );
+        let e = set_path(TEXT, "populations.exc.modle.synapse", "x")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "--set populations.exc.modle.synapse=x: 'populations.exc' has no 'modle' (did you mean 'model'?)"
+        );
     }
 }

@@ -123,7 +123,12 @@ impl std::fmt::Display for Summary {
             )?;
         }
         writeln!(f, "  store {:.2} bytes/synapse", self.memory.bytes_per_synapse)?;
-        let stages: Vec<String> = self.timing_s.stages.iter().map(|(n, s)| format!("{n} {s:.3}")).collect();
+        let stages: Vec<String> = self
+            .timing_s
+            .stages
+            .iter()
+            .map(|(n, s)| format!("{n} {s:.3}"))
+            .collect();
         writeln!(f, "  stages (s): {}", stages.join(", "))?;
         write!(f, "  wrote {} files to {}", self.files.len(), self.out.display())
     }
@@ -281,7 +286,10 @@ pub fn run_scene_with(
             )),
             Action::SetWeights { projection, file } => {
                 let net = sim.network()?;
-                let s = net.projection(projection).map_err(|e| loc.at_path(&["timeline", &index], e))?.store();
+                let s = net
+                    .projection(projection)
+                    .map_err(|e| loc.at_path(&["timeline", &index], e))?
+                    .store();
                 let (n_post, n_pre) = (s.n_post as usize, s.n_pre as usize);
                 let weights = crate::io::read_npy_matrix(&net.base_dir.join(file), n_post, n_pre)
                     .map_err(|e| loc.at_path(&["timeline", &index, "file"], e.into()))?;
@@ -295,7 +303,8 @@ pub fn run_scene_with(
             }
             Action::Save { file } => {
                 let path = out.join(file);
-                sim.save(&path).map_err(|e| loc.at_path(&["timeline", &index, "file"], e))?;
+                sim.save(&path)
+                    .map_err(|e| loc.at_path(&["timeline", &index, "file"], e))?;
                 files_saved.push(path);
                 None
             }
@@ -307,11 +316,14 @@ pub fn run_scene_with(
             }
             Action::SetError { projection, error } => {
                 let net = sim.network_mut()?;
-                net.set_error(projection, error).map_err(|e| loc.at_path(&["timeline", &index], e))?;
+                net.set_error(projection, error)
+                    .map_err(|e| loc.at_path(&["timeline", &index], e))?;
                 None
             }
             Action::Grow { projection } => {
-                sim.network_mut()?.grow(projection).map_err(|e| loc.at_path(&["timeline", &index], e))?;
+                sim.network_mut()?
+                    .grow(projection)
+                    .map_err(|e| loc.at_path(&["timeline", &index], e))?;
                 None
             }
             Action::Prune { projection } => {

@@ -17,7 +17,10 @@ pub fn validate(scene: &Scene, path: &Path, text: &str) -> Result<()> {
     let loc = Located { path, text };
     let dir = path.parent().unwrap_or(Path::new(""));
     if !(scene.dt.is_finite() && scene.dt > 0.0) {
-        return Err(loc.at_path(&["dt"], CortecsError::param("dt", format!("must be > 0 ms, got {}", scene.dt))));
+        return Err(loc.at_path(
+            &["dt"],
+            CortecsError::param("dt", format!("must be > 0 ms, got {}", scene.dt)),
+        ));
     }
     let pops: Vec<String> = scene.populations.iter().map(|p| p.name.clone()).collect();
     let projs: Vec<String> = scene.projections.iter().map(|q| q.name.clone()).collect();
@@ -54,7 +57,11 @@ pub fn validate(scene: &Scene, path: &Path, text: &str) -> Result<()> {
                 return Err(loc.at_path(&["projections", &q.name, field], unknown("population", name, &pops)));
             }
         }
-        for (field, value) in [("weight", Some(&q.weight)), ("weight_inh", q.weight_inh.as_ref()), ("delay", q.delay.as_ref())] {
+        for (field, value) in [
+            ("weight", Some(&q.weight)),
+            ("weight_inh", q.weight_inh.as_ref()),
+            ("delay", q.delay.as_ref()),
+        ] {
             if let Some(v) = value {
                 npy_exists(dir, v).map_err(|e| loc.at_path(&["projections", &q.name, field], e))?;
             }
@@ -68,7 +75,10 @@ pub fn validate(scene: &Scene, path: &Path, text: &str) -> Result<()> {
     }
     for (k, name) in scene.record.spikes.iter().enumerate() {
         if size(name).is_none() {
-            return Err(loc.at_path(&["record", "spikes", &k.to_string()], unknown("population", name, &pops)));
+            return Err(loc.at_path(
+                &["record", "spikes", &k.to_string()],
+                unknown("population", name, &pops),
+            ));
         }
     }
     for (k, probe) in scene.record.state.iter().enumerate() {
@@ -86,12 +96,18 @@ pub fn validate(scene: &Scene, path: &Path, text: &str) -> Result<()> {
             return Err(place("neurons", e));
         }
         if probe.every == 0 {
-            return Err(place("every", CortecsError::param("record.state.every", "must be >= 1 step")));
+            return Err(place(
+                "every",
+                CortecsError::param("record.state.every", "must be >= 1 step"),
+            ));
         }
     }
     for (k, name) in scene.record.weights.iter().enumerate() {
         if !projs.contains(name) {
-            return Err(loc.at_path(&["record", "weights", &k.to_string()], unknown("projection", name, &projs)));
+            return Err(loc.at_path(
+                &["record", "weights", &k.to_string()],
+                unknown("projection", name, &projs),
+            ));
         }
     }
     for (k, action) in scene.timeline.iter().enumerate() {
@@ -107,7 +123,10 @@ pub fn validate(scene: &Scene, path: &Path, text: &str) -> Result<()> {
         match action {
             Action::Run { ms } => {
                 if !(ms.is_finite() && *ms >= 0.0) {
-                    return Err(place("ms", CortecsError::param("Run.ms", format!("must be >= 0, got {ms}"))));
+                    return Err(place(
+                        "ms",
+                        CortecsError::param("Run.ms", format!("must be >= 0, got {ms}")),
+                    ));
                 }
             }
             Action::Set {
@@ -124,17 +143,24 @@ pub fn validate(scene: &Scene, path: &Path, text: &str) -> Result<()> {
                     return Err(place("name", unknown("parameter or state variable", name, &vars)));
                 }
                 if let Some(&bad) = neurons.iter().flatten().find(|&&i| i >= pop.size) {
-                    let e = CortecsError::InvalidRequest(format!("neuron {bad} is out of range for {} neurons", pop.size));
+                    let e =
+                        CortecsError::InvalidRequest(format!("neuron {bad} is out of range for {} neurons", pop.size));
                     return Err(place("neurons", e));
                 }
                 npy_exists(dir, value).map_err(|e| place("value", e))?;
             }
-            Action::Lesion { projection: name, pre, post } => {
+            Action::Lesion {
+                projection: name,
+                pre,
+                post,
+            } => {
                 let q = projection(name)?;
                 for (field, i, of) in [("pre", *pre, &q.pre), ("post", *post, &q.post)] {
                     let n = size(of).unwrap_or(0);
                     if i as usize >= n {
-                        let e = CortecsError::InvalidRequest(format!("{field} neuron {i} is out of range for {n} neurons of '{of}'"));
+                        let e = CortecsError::InvalidRequest(format!(
+                            "{field} neuron {i} is out of range for {n} neurons of '{of}'"
+                        ));
                         return Err(place(field, e));
                     }
                 }
@@ -156,7 +182,10 @@ pub fn validate(scene: &Scene, path: &Path, text: &str) -> Result<()> {
             }
             Action::Save { file } => {
                 if file.as_os_str().is_empty() {
-                    return Err(place("file", CortecsError::InvalidRequest("Save needs a file name".into())));
+                    return Err(place(
+                        "file",
+                        CortecsError::InvalidRequest("Save needs a file name".into()),
+                    ));
                 }
             }
             Action::Summary => {}
@@ -170,7 +199,9 @@ fn variables(model: &ModelKind) -> Vec<String> {
     let mut names: Vec<String> = model.params().iter().map(|p| p.name.to_string()).collect();
     match model {
         ModelKind::Rate { .. } => names.extend(["v", "r"].map(String::from)),
-        ModelKind::Lif { .. } | ModelKind::AdEx { .. } | ModelKind::Izhikevich { .. } => names.extend(["v", "g_e", "g_i", "w"].map(String::from)),
+        ModelKind::Lif { .. } | ModelKind::AdEx { .. } | ModelKind::Izhikevich { .. } => {
+            names.extend(["v", "g_e", "g_i", "w"].map(String::from))
+        }
         ModelKind::PoissonSource | ModelKind::SpikeSource => {}
     }
     names.push("current".into());
