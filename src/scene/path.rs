@@ -382,7 +382,7 @@ mod tests {
         let t = set_path(TEXT, "populations.p.params.rate", "5.0").unwrap();
         assert!(t.contains("model: PoissonSource, params: {\"rate\": 5.0})"), "{t}");
         let t = set_path(TEXT, "seed", "7").unwrap();
-        assert!(t.contains("value: r#\"-65 + i\"#)], seed: 7\n)"), "{t}");
+        assert!(t.contains("value: r#\"-65 + i\"#)], seed: 7,\n)"), "{t}");
         let e = set_path(TEXT, "populations.exd.size", "3").unwrap_err().to_string();
         assert_eq!(
             e,
