@@ -331,11 +331,11 @@ pub fn set_path(text: &str, path: &str, value: &str) -> Result<String> {
             let hint = crate::error::did_you_mean(seg, &keys);
             return Err(bad(format!("no item '{seg}' in '{}'{hint}", segs[..k].join("."))));
         };
-        // add the missing field (or a map holding the last key)
+        // add the missing field (or the `params` map holding the last key)
         let rest = &segs[k..];
         let written = if last {
             value.to_string()
-        } else if rest.len() == 2 {
+        } else if rest.len() == 2 && *seg == "params" {
             format!("{{\"{}\": {value}}}", rest[1])
         } else {
             let keys: Vec<String> = entries.iter().map(|(k, _, _)| k.clone()).collect();
