@@ -147,20 +147,28 @@ pub fn nearest<'a, S: AsRef<str>>(name: &str, known: &'a [S]) -> Option<&'a str>
     best.filter(|_| best_d > 0 && best_d * 3 <= longer)
 }
 
-/// Edit distance (insertions, deletions, substitutions of one character each).
+/// Edit distance: insertions, deletions, substitutions and swaps of two
+/// adjacent characters, one each (optimal string alignment, so `modle` is
+/// one edit from `model`).
 pub fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diag = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let next = (diag + usize::from(ca != cb)).min(row[j] + 1).min(row[j + 1] + 1);
-            diag = row[j + 1];
-            row[j + 1] = next;
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let w = b.len() + 1;
+    let mut d: Vec<usize> = vec![0; (a.len() + 1) * w];
+    for i in 0..=a.len() {
+        for j in 0..=b.len() {
+            d[i * w + j] = if i == 0 || j == 0 {
+                i + j
+            } else {
+                let sub = d[(i - 1) * w + j - 1] + usize::from(a[i - 1] != b[j - 1]);
+                let mut best = sub.min(d[(i - 1) * w + j] + 1).min(d[i * w + j - 1] + 1);
+                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                    best = best.min(d[(i - 2) * w + j - 2] + 1);
+                }
+                best
+            };
         }
     }
-    row[b.len()]
+    d[a.len() * w + b.len()]
 }
 
 fn known_list(known: &[String]) -> String {
@@ -205,6 +213,8 @@ mod suggestion_tests {
         assert_eq!(levenshtein("kitten", "sitting"), 3);
         assert_eq!(levenshtein("FixedProbabilty", "FixedProbability"), 1);
         assert_eq!(levenshtein("same", "same"), 0);
+        assert_eq!(levenshtein("modle", "model"), 1, "a swap is one edit");
+        assert_eq!(levenshtein("ab", "ba"), 1);
     }
 
     #[test]

@@ -241,7 +241,7 @@ fn malformed_scenes_are_user_errors_located_at_the_offending_token() {
             "record_unknown_population",
             scene("", S, " record: (spikes: [\"exc\", \"ihn\"]),"),
             "9:27",
-            "unknown population 'ihn' (known: exc, inh)",
+            "unknown population 'ihn' (did you mean 'inh'?) (known: exc, inh)",
         ),
         (
             "record_unknown_variable",
