@@ -34,7 +34,10 @@ pub fn inspect(file: &Path, sets: &[(String, String)]) -> Result<()> {
         let sim = scene::build(&sc, file, &text)?;
         let net = sim.network()?;
         say!("{}", net.summary());
-        say!("memory: synapses estimated {} before building", bytes_text(estimate));
+        say!(
+            "memory: synapses estimated {} before building (stores and mirror entities)",
+            bytes_text(estimate)
+        );
         memory(net);
     } else {
         let net = cortecs::network::Network::load(file)?;
