@@ -631,3 +631,43 @@ fn inspect_prints_the_summary_and_memory_of_a_scene_or_a_checkpoint() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_timeline_set_reads_npy_relative_to_the_scene_folder() {
+    let dir = tmp("npy-set");
+    std::fs::create_dir_all(dir.join("sc")).unwrap();
+    let v: Array1<f64> = (0..20).map(|i| -80.0 + i as f64).collect();
+    ndarray_npy::write_npy(dir.join("sc/v.npy"), &v).unwrap();
+    let text = SMALL
+        .replace(
+            "Set(population: \"exc\", name: \"tau_m\", value: 12.0)",
+            "Set(population: \"exc\", name: \"v\", value: Npy(\"v.npy\"))",
+        )
+        .replace("weight: 200.0", "weight: 0.0")
+        .replace("Run(ms: 10.0), Set", "Run(ms: 0.0), Set");
+    std::fs::write(dir.join("sc/small.ron"), &text).unwrap();
+    // run from the parent folder: the file is found next to the scene, not in the working directory
+    let o = cortecs(
+        &dir,
+        &[
+            "run",
+            "sc/small.ron",
+            "--quiet",
+            "--set",
+            "populations.exc.params.v_rest=-70.0",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let rec: ndarray::Array2<f64> = read_npy(dir.join("out/small/exc_v.npy")).unwrap();
+    // neurons 0 and 1 start at -80 and -79 and relax towards -70 with tau_m = 10 ms: after 1 ms
+    let decay = (-1.0f64 / 10.0).exp();
+    for (k, v0) in [(0, -80.0), (1, -79.0)] {
+        let expect = -70.0 + (v0 + 70.0) * decay;
+        assert!(
+            (rec[[0, k]] - expect).abs() < 0.02,
+            "neuron {k}: {} vs {expect}",
+            rec[[0, k]]
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

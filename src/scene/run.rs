@@ -261,7 +261,11 @@ pub fn run_scene_with(
                     population: population.clone(),
                     name: name.clone(),
                     neurons: neurons.clone(),
-                    value: value.to_value(),
+                    // `.npy` paths are relative to the scene's folder, as everywhere in a scene
+                    value: match value.to_value() {
+                        crate::param::Value::Npy(p) => crate::param::Value::Npy(sim.network()?.base_dir.join(p)),
+                        v => v,
+                    },
                 },
             )),
             Action::Lesion { projection, pre, post } => Some((
