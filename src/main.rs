@@ -1,4 +1,4 @@
-//! The `cortecs` command line: check, inspect and run scene files; run
+//! The `cortecs` command line: check, inspect, run and sweep scene files; run
 //! reference workloads. Subcommands live in `src/cli/`; this file parses
 //! arguments and maps results to exit codes: 0 success, 1 user error (the
 //! located message, no backtrace), 2 internal error (a bug: please report).
@@ -59,6 +59,26 @@ enum Command {
         #[arg(long = "set", value_name = "PATH=VALUE", value_parser = cli::parse_set)]
         sets: Vec<(String, String)>,
     },
+    /// Run the cartesian product of `--vary` values (and `--seeds`), each run in `OUT/run-NNNN`, indexed by `OUT/runs.csv`; finished runs are skipped.
+    Sweep {
+        /// The scene file.
+        scene: PathBuf,
+        /// A scene path and its values, e.g. `--vary projections.ee.weight=1.0,2.0` (repeatable; the first varies slowest).
+        #[arg(long, value_name = "PATH=V1,V2,...", value_parser = cli::parse_vary)]
+        vary: Vec<(String, Vec<String>)>,
+        /// Seeds `A..B` (B excluded) or one seed; default: the scene's.
+        #[arg(long, value_parser = cli::parse_seeds)]
+        seeds: Option<cli::Seeds>,
+        /// Take runs I, I + N, I + 2N, ... (e.g. `$SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT`).
+        #[arg(long, value_name = "I/N", value_parser = cli::parse_shard, default_value = "0/1")]
+        shard: (usize, usize),
+        /// The sweep's folder.
+        #[arg(long)]
+        out: PathBuf,
+        /// Run nothing: rebuild `OUT/runs.csv` from the run folders (after every shard has finished).
+        #[arg(long)]
+        collect: bool,
+    },
     /// Run a reference workload of WORKLOADS.md and print timings: w1 (COBA), w2 (Brunel), w3 (build; w3-empty = its baseline), w4 (CTRNN forward), w5 (Brunel with STDP on E->E).
     Workload {
         /// w1, w2, w3, w3-empty, w4 or w5.
@@ -102,6 +122,21 @@ fn dispatch(command: Command) -> cortecs::Result<()> {
             sets,
             force,
             quiet,
+        }),
+        Command::Sweep {
+            scene,
+            vary,
+            seeds,
+            shard,
+            out,
+            collect,
+        } => cli::sweep(cli::SweepArgs {
+            scene,
+            vary,
+            seeds: seeds.map(|s| s.0),
+            shard,
+            out,
+            collect,
         }),
         Command::Check { scene, sets } => cli::check(&scene, &sets),
         Command::Inspect { file, sets } => cli::inspect(&file, &sets),

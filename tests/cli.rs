@@ -671,3 +671,106 @@ fn a_timeline_set_reads_npy_relative_to_the_scene_folder() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+fn sweep_args<'a>(shard: &'a str) -> Vec<&'a str> {
+    vec![
+        "sweep",
+        "small.ron",
+        "--vary",
+        "projections.in.weight=0.0,100.0,200.0",
+        "--vary",
+        "timeline.2.ms=5.0,10.0",
+        "--seeds",
+        "1..3",
+        "--shard",
+        shard,
+        "--out",
+        "sw",
+    ]
+}
+
+#[test]
+fn sweep_shards_cover_every_run_once_and_a_restart_skips_finished_runs() {
+    let dir = tmp("sweep");
+    std::fs::write(dir.join("small.ron"), SMALL).unwrap();
+    let mut seen = Vec::new();
+    for shard in ["0/3", "1/3", "2/3"] {
+        let o = cortecs(&dir, &sweep_args(shard));
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        for line in stdout(&o).lines().filter(|l| l.starts_with("run ")) {
+            seen.push(line.split(' ').nth(1).unwrap().parse::<usize>().unwrap());
+        }
+    }
+    seen.sort();
+    assert_eq!(
+        seen,
+        (0..12).collect::<Vec<_>>(),
+        "3 weights x 2 durations x 2 seeds, each run once"
+    );
+    let csv = std::fs::read_to_string(dir.join("sw/runs.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(
+        rows[0][..6],
+        [
+            "run",
+            "projections.in.weight",
+            "timeline.2.ms",
+            "seed",
+            "status",
+            "time_ms"
+        ]
+    );
+    assert_eq!(rows.len(), 13);
+    for (k, r) in rows[1..].iter().enumerate() {
+        let weight = ["0.0", "100.0", "200.0"][k / 4];
+        let ms = ["5.0", "10.0"][(k / 2) % 2];
+        let seed = ["1", "2"][k % 2];
+        assert_eq!(
+            r[..5],
+            [k.to_string().as_str(), weight, ms, seed, "complete"],
+            "row {k}"
+        );
+        let time: f64 = r[5].parse().unwrap();
+        assert_eq!(time, 10.0 + ms.parse::<f64>().unwrap());
+        let s = summary_json(&dir.join(format!("sw/run-{k:04}")));
+        assert_eq!(s["seed"].as_u64().unwrap().to_string(), seed);
+        assert_eq!(
+            s["projections"]["in"]["weight_mean"].as_f64().unwrap(),
+            weight.parse::<f64>().unwrap()
+        );
+    }
+    // an interrupted run (folder without a complete summary) is redone; finished ones are skipped
+    std::fs::remove_file(dir.join("sw/run-0005/summary.json")).unwrap();
+    let before = std::fs::metadata(dir.join("sw/run-0004/summary.json"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let o = cortecs(&dir, &sweep_args("0/1"));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.starts_with("run 5 (projections.in.weight=100.0, timeline.2.ms=5.0, seed=2): 15.0 ms"),
+        "{out}"
+    );
+    assert!(
+        out.contains("ran 1, skipped 11 finished; 12 of 12 runs complete"),
+        "{out}"
+    );
+    let after = std::fs::metadata(dir.join("sw/run-0004/summary.json"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(before, after, "finished runs are not rewritten");
+    // a value that does not fit is found before any run starts
+    let o = cortecs(
+        &dir,
+        &["sweep", "small.ron", "--vary", "timeline.0.ms=1.0,-1.0", "--out", "sw2"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o),
+        "error: run 1 (timeline.0.ms=-1.0): small.ron:10:24: Run.ms: must be >= 0, got -1\n"
+    );
+    assert!(!dir.join("sw2").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
