@@ -672,7 +672,7 @@ fn a_timeline_set_reads_npy_relative_to_the_scene_folder() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-fn sweep_args<'a>(shard: &'a str) -> Vec<&'a str> {
+fn sweep_args(shard: &str) -> Vec<&str> {
     vec![
         "sweep",
         "small.ron",
