@@ -380,3 +380,30 @@ fn sweep_shards_cover_every_run_once_and_a_restart_skips_finished_runs() {
     assert!(!dir.join("sw2").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_run_that_fails_midway_keeps_what_it_recorded_and_says_failed() {
+    let dir = tmp("failed");
+    // validation passes (the projection exists); the action fails when it runs
+    let text = SMALL.replace(
+        "Run(ms: 10.0)]",
+        "Run(ms: 10.0), Modulate(projection: \"in\", value: 1.0)]",
+    );
+    std::fs::write(dir.join("small.ron"), &text).unwrap();
+    let o = cortecs(&dir, &["run", "small.ron", "--quiet"]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.starts_with("error: small.ron:10:") && e.contains("has no reward-modulated rule"),
+        "{e}"
+    );
+    let out = dir.join("out/small");
+    let s = summary_json(&out);
+    assert_eq!(s["status"], "failed");
+    assert_eq!(format!("error: {}\n", s["error"].as_str().unwrap()), e);
+    assert_eq!(s["time_ms"], 20.0, "both runs before the failing action");
+    let t: Array1<f64> = read_npy(out.join("src_spikes_t.npy")).unwrap();
+    assert_eq!(t.len() as u64, s["populations"]["src"]["spikes"].as_u64().unwrap());
+    assert!(t.iter().all(|&x| x < 20.0));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -18,8 +18,12 @@ pub struct Summary {
     pub scene: PathBuf,
     /// Output folder.
     pub out: PathBuf,
-    /// `complete` (every action ran).
+    /// `complete` (every action ran) or `failed` (an action failed; what ran
+    /// before it is recorded and written).
     pub status: String,
+    /// Why the run failed (`null` when complete).
+    #[serde(default)]
+    pub error: Option<String>,
     /// Global seed the run used.
     pub seed: u64,
     /// Worker threads (rayon's pool size).
@@ -223,153 +227,156 @@ pub fn run_scene_with(
     let loc = Located { path, text };
     let mut files_saved = Vec::new();
     let t1 = Instant::now();
-    for (index, action) in timeline.iter().enumerate() {
-        let index = index.to_string();
-        // edits go on the network's timeline and are applied by the Adjust stage of a tick without steps
-        let edit = match action {
-            Action::Run { ms } => {
-                let steps = (ms / scene.dt).round() as u64;
-                // the Record stage samples at the end of each tick: no tick is longer than the shortest interval
-                let chunk = on_network::<Recorders>(&mut sim, "recorders")?
-                    .min_every()
-                    .unwrap_or(1000)
-                    .min(1000);
-                let mut done = 0;
-                while done < steps {
-                    let n = chunk.min(steps - done);
-                    sim.advance(n).map_err(|e| loc.at_path(&["timeline", &index], e))?;
-                    done += n;
-                    progress(Progress::Simulated {
-                        done_ms: done_ms + done as f64 * scene.dt,
-                        total_ms: total,
-                    });
-                    if let Some(e) = on_network::<Recorders>(&mut sim, "recorders")?.error.take() {
-                        return Err(e);
+    // the timeline; on an error, what was recorded so far is still written, with status `failed`
+    let outcome = (|| -> Result<()> {
+        for (index, action) in timeline.iter().enumerate() {
+            let index = index.to_string();
+            // edits go on the network's timeline and are applied by the Adjust stage of a tick without steps
+            let edit = match action {
+                Action::Run { ms } => {
+                    let steps = (ms / scene.dt).round() as u64;
+                    // the Record stage samples at the end of each tick: no tick is longer than the shortest interval
+                    let chunk = on_network::<Recorders>(&mut sim, "recorders")?
+                        .min_every()
+                        .unwrap_or(1000)
+                        .min(1000);
+                    let mut done = 0;
+                    while done < steps {
+                        let n = chunk.min(steps - done);
+                        sim.advance(n).map_err(|e| loc.at_path(&["timeline", &index], e))?;
+                        done += n;
+                        progress(Progress::Simulated {
+                            done_ms: done_ms + done as f64 * scene.dt,
+                            total_ms: total,
+                        });
+                        if let Some(e) = on_network::<Recorders>(&mut sim, "recorders")?.error.take() {
+                            return Err(e);
+                        }
                     }
+                    done_ms += ms;
+                    None
                 }
-                done_ms += ms;
-                None
-            }
-            Action::Set {
-                population,
-                name,
-                value,
-                neurons,
-            } => Some((
-                "value",
-                ScheduledEdit::Set {
-                    population: population.clone(),
-                    name: name.clone(),
-                    neurons: neurons.clone(),
-                    // `.npy` paths are relative to the scene's folder, as everywhere in a scene
-                    value: match value.to_value() {
-                        crate::param::Value::Npy(p) => crate::param::Value::Npy(sim.network()?.base_dir.join(p)),
-                        v => v,
+                Action::Set {
+                    population,
+                    name,
+                    value,
+                    neurons,
+                } => Some((
+                    "value",
+                    ScheduledEdit::Set {
+                        population: population.clone(),
+                        name: name.clone(),
+                        neurons: neurons.clone(),
+                        // `.npy` paths are relative to the scene's folder, as everywhere in a scene
+                        value: match value.to_value() {
+                            crate::param::Value::Npy(p) => crate::param::Value::Npy(sim.network()?.base_dir.join(p)),
+                            v => v,
+                        },
                     },
-                },
-            )),
-            Action::Lesion { projection, pre, post } => Some((
-                "projection",
-                ScheduledEdit::LesionPair {
-                    projection: projection.clone(),
-                    pre: *pre,
-                    post: *post,
-                },
-            )),
-            Action::Adjust {
-                projection,
-                adjuster,
-                filter,
-            } => Some((
-                "adjuster",
-                ScheduledEdit::Adjust {
-                    projection: projection.clone(),
-                    adjuster: adjuster.clone(),
-                    filter: *filter,
-                },
-            )),
-            Action::SetWeights { projection, file } => {
-                let net = sim.network()?;
-                let s = net
-                    .projection(projection)
-                    .map_err(|e| loc.at_path(&["timeline", &index], e))?
-                    .store();
-                let (n_post, n_pre) = (s.n_post as usize, s.n_pre as usize);
-                let weights = crate::io::read_npy_matrix(&net.base_dir.join(file), n_post, n_pre)
-                    .map_err(|e| loc.at_path(&["timeline", &index, "file"], e.into()))?;
-                Some((
-                    "file",
-                    ScheduledEdit::SetWeights {
+                )),
+                Action::Lesion { projection, pre, post } => Some((
+                    "projection",
+                    ScheduledEdit::LesionPair {
                         projection: projection.clone(),
-                        weights,
+                        pre: *pre,
+                        post: *post,
                     },
-                ))
-            }
-            Action::Save { file } => {
-                let path = out.join(file);
-                sim.save(&path)
-                    .map_err(|e| loc.at_path(&["timeline", &index, "file"], e))?;
-                files_saved.push(path);
-                None
-            }
-            Action::Modulate { projection, value } => {
-                let net = sim.network_mut()?;
-                net.set_modulator(projection, *value)
-                    .map_err(|e| loc.at_path(&["timeline", &index], e))?;
-                None
-            }
-            Action::SetError { projection, error } => {
-                let net = sim.network_mut()?;
-                net.set_error(projection, error)
-                    .map_err(|e| loc.at_path(&["timeline", &index], e))?;
-                None
-            }
-            Action::Grow { projection } => {
-                sim.network_mut()?
-                    .grow(projection)
-                    .map_err(|e| loc.at_path(&["timeline", &index], e))?;
-                None
-            }
-            Action::Prune { projection } => {
-                sim.network_mut()?
-                    .prune(projection)
-                    .map_err(|e| loc.at_path(&["timeline", &index], e))?;
-                None
-            }
-            Action::RecordWeights { projection } => {
-                let net = sim.network()?;
-                let dense = net
-                    .projection(projection)
-                    .map_err(|e| loc.at_path(&["timeline", &index], e))?
-                    .store
-                    .to_dense();
-                let ms = net.time();
-                let file = out.join(format!("{projection}_weights_{ms}ms.npy"));
-                crate::record::write_npy_atomic(
-                    &file,
-                    &[dense.nrows(), dense.ncols()],
-                    dense.as_slice().unwrap_or(&[]),
-                )?;
-                files_saved.push(file);
-                None
-            }
-            Action::Summary => {
-                let text = sim.network()?.summary().to_string();
-                let file = out.join("summary.txt");
-                crate::record::write_text_atomic(&file, &text)?;
-                None
-            }
-        };
-        if let Some((owner, edit)) = edit {
-            let step = sim.network()?.step;
-            on_network::<Timeline>(&mut sim, "timeline")?.at(step, edit);
-            sim.advance(0)?;
-            if let Some((_, e)) = on_network::<Timeline>(&mut sim, "timeline")?.errors.pop() {
-                return Err(loc.at_path(&["timeline", &index, owner], e));
+                )),
+                Action::Adjust {
+                    projection,
+                    adjuster,
+                    filter,
+                } => Some((
+                    "adjuster",
+                    ScheduledEdit::Adjust {
+                        projection: projection.clone(),
+                        adjuster: adjuster.clone(),
+                        filter: *filter,
+                    },
+                )),
+                Action::SetWeights { projection, file } => {
+                    let net = sim.network()?;
+                    let s = net
+                        .projection(projection)
+                        .map_err(|e| loc.at_path(&["timeline", &index], e))?
+                        .store();
+                    let (n_post, n_pre) = (s.n_post as usize, s.n_pre as usize);
+                    let weights = crate::io::read_npy_matrix(&net.base_dir.join(file), n_post, n_pre)
+                        .map_err(|e| loc.at_path(&["timeline", &index, "file"], e.into()))?;
+                    Some((
+                        "file",
+                        ScheduledEdit::SetWeights {
+                            projection: projection.clone(),
+                            weights,
+                        },
+                    ))
+                }
+                Action::Save { file } => {
+                    let path = out.join(file);
+                    sim.save(&path)
+                        .map_err(|e| loc.at_path(&["timeline", &index, "file"], e))?;
+                    files_saved.push(path);
+                    None
+                }
+                Action::Modulate { projection, value } => {
+                    let net = sim.network_mut()?;
+                    net.set_modulator(projection, *value)
+                        .map_err(|e| loc.at_path(&["timeline", &index], e))?;
+                    None
+                }
+                Action::SetError { projection, error } => {
+                    let net = sim.network_mut()?;
+                    net.set_error(projection, error)
+                        .map_err(|e| loc.at_path(&["timeline", &index], e))?;
+                    None
+                }
+                Action::Grow { projection } => {
+                    sim.network_mut()?
+                        .grow(projection)
+                        .map_err(|e| loc.at_path(&["timeline", &index], e))?;
+                    None
+                }
+                Action::Prune { projection } => {
+                    sim.network_mut()?
+                        .prune(projection)
+                        .map_err(|e| loc.at_path(&["timeline", &index], e))?;
+                    None
+                }
+                Action::RecordWeights { projection } => {
+                    let net = sim.network()?;
+                    let dense = net
+                        .projection(projection)
+                        .map_err(|e| loc.at_path(&["timeline", &index], e))?
+                        .store
+                        .to_dense();
+                    let ms = net.time();
+                    let file = out.join(format!("{projection}_weights_{ms}ms.npy"));
+                    crate::record::write_npy_atomic(
+                        &file,
+                        &[dense.nrows(), dense.ncols()],
+                        dense.as_slice().unwrap_or(&[]),
+                    )?;
+                    files_saved.push(file);
+                    None
+                }
+                Action::Summary => {
+                    let text = sim.network()?.summary().to_string();
+                    let file = out.join("summary.txt");
+                    crate::record::write_text_atomic(&file, &text)?;
+                    None
+                }
+            };
+            if let Some((owner, edit)) = edit {
+                let step = sim.network()?.step;
+                on_network::<Timeline>(&mut sim, "timeline")?.at(step, edit);
+                sim.advance(0)?;
+                if let Some((_, e)) = on_network::<Timeline>(&mut sim, "timeline")?.errors.pop() {
+                    return Err(loc.at_path(&["timeline", &index, owner], e));
+                }
             }
         }
-    }
-    sim.sync()?;
+        sim.sync()
+    })();
     let run_s = t1.elapsed().as_secs_f64();
     let mut files = files_saved;
     let recs = sim.world.entity_mut(network).take::<Recorders>().unwrap_or_default();
@@ -397,7 +404,8 @@ pub fn run_scene_with(
     let summary = Summary {
         scene: path.to_path_buf(),
         out: out.to_path_buf(),
-        status: "complete".into(),
+        status: if outcome.is_ok() { "complete" } else { "failed" }.into(),
+        error: outcome.as_ref().err().map(ToString::to_string),
         seed: scene.seed,
         threads: rayon::current_num_threads(),
         dt_ms: scene.dt,
@@ -456,7 +464,7 @@ pub fn run_scene_with(
     crate::record::write_json_atomic(&json, &summary)?;
     let mut summary = summary;
     summary.files.push(json);
-    Ok(summary)
+    outcome.map(|()| summary)
 }
 
 /// Component `C` of the scene's network entity (`what` names it in the error).
