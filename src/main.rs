@@ -75,6 +75,9 @@ enum Command {
         /// The sweep's folder.
         #[arg(long)]
         out: PathBuf,
+        /// Runs at once on this machine, each with an equal share of `--threads`.
+        #[arg(long, default_value_t = 1)]
+        jobs: usize,
         /// Run nothing: rebuild `OUT/runs.csv` from the run folders (after every shard has finished).
         #[arg(long)]
         collect: bool,
@@ -129,6 +132,7 @@ fn dispatch(command: Command) -> cortecs::Result<()> {
             seeds,
             shard,
             out,
+            jobs,
             collect,
         } => cli::sweep(cli::SweepArgs {
             scene,
@@ -136,6 +140,7 @@ fn dispatch(command: Command) -> cortecs::Result<()> {
             seeds: seeds.map(|s| s.0),
             shard,
             out,
+            jobs,
             collect,
         }),
         Command::Check { scene, sets } => cli::check(&scene, &sets),

@@ -367,6 +367,20 @@ fn sweep_shards_cover_every_run_once_and_a_restart_skips_finished_runs() {
         .modified()
         .unwrap();
     assert_eq!(before, after, "finished runs are not rewritten");
+    // --jobs 2 runs two at once, on half the threads each: the same results
+    let mut args = sweep_args("0/1");
+    let n = args.len();
+    args[n - 1] = "sw3";
+    args.extend(["--jobs", "2"]);
+    let o = cortecs(&dir, &args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for k in 0..12 {
+        let (a, b) = (
+            summary_json(&dir.join(format!("sw/run-{k:04}"))),
+            summary_json(&dir.join(format!("sw3/run-{k:04}"))),
+        );
+        assert_eq!(a["populations"], b["populations"], "run {k}");
+    }
     // a value that does not fit is found before any run starts
     let o = cortecs(
         &dir,

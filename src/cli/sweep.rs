@@ -19,6 +19,8 @@ pub struct SweepArgs {
     pub shard: (usize, usize),
     /// The sweep's folder.
     pub out: PathBuf,
+    /// Runs at once on this machine, each on its own share of the threads.
+    pub jobs: usize,
     /// Only rebuild `runs.csv` from the run folders (after all shards are done).
     pub collect: bool,
 }
@@ -156,19 +158,21 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
         loaded.push((r, sc, text));
     }
     std::fs::create_dir_all(&args.out).map_err(|e| CortecsError::file(&args.out, e))?;
-    let (mut ran, mut skipped) = (0, 0);
-    for (r, sc, text) in &loaded {
+    let todo: Vec<_> = loaded
+        .iter()
+        .filter(|(r, _, _)| finished(&run_dir(&args.out, r.id)).is_none())
+        .collect();
+    let skipped = loaded.len() - todo.len();
+    let jobs = args.jobs.clamp(1, todo.len().max(1));
+    let threads = (rayon::current_num_threads() / jobs).max(1);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let one = |(r, sc, text): &(&Planned, scene::Scene, String)| -> Result<()> {
         let dir = run_dir(&args.out, r.id);
-        if finished(&dir).is_some() {
-            skipped += 1;
-            continue;
-        }
         if dir.exists() {
             std::fs::remove_dir_all(&dir).map_err(|e| CortecsError::file(&dir, e))?; // an interrupted run
         }
         std::fs::create_dir_all(&dir).map_err(|e| CortecsError::file(&dir, e))?;
         let s = scene::run_scene(sc, &args.scene, text, &dir)?;
-        ran += 1;
         say!(
             "run {} ({}): {:.1} ms in {:.2} s",
             r.id,
@@ -176,7 +180,35 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
             s.time_ms,
             s.timing_s.simulate
         );
-    }
+        Ok(())
+    };
+    // each job takes the next run not taken, on its own thread pool
+    let results: Vec<Result<()>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..jobs)
+            .map(|_| {
+                scope.spawn(|| -> Result<()> {
+                    let pool = rayon::ThreadPoolBuilder::new()
+                        .num_threads(threads)
+                        .build()
+                        .map_err(|e| CortecsError::InvalidRequest(format!("cannot start {threads} threads: {e}")))?;
+                    loop {
+                        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(run) = todo.get(k) else { return Ok(()) };
+                        pool.install(|| one(run))?;
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| {
+                w.join()
+                    .unwrap_or_else(|_| Err(CortecsError::InvalidRequest("a sweep job panicked".into())))
+            })
+            .collect()
+    });
+    let ran = todo.len();
+    results.into_iter().collect::<Result<Vec<()>>>()?;
     let (done, total) = write_index(&args, &runs)?;
     say!(
         "sweep {}: shard {}/{} ran {ran}, skipped {skipped} finished; {done} of {total} runs complete, index {}",
