@@ -18,6 +18,7 @@ pub mod error;
 pub mod expr;
 pub mod io;
 pub mod kernel;
+pub mod linalg;
 pub mod mask;
 pub mod model;
 pub mod network;
@@ -32,6 +33,7 @@ pub mod space;
 pub mod store;
 #[path = "../systems/mod.rs"]
 pub mod systems;
+pub mod train;
 pub mod workloads;
 
 pub use error::{CortecsError, Result};
@@ -43,7 +45,7 @@ pub mod prelude {
     pub use crate::error::{CortecsError, Result};
     pub use crate::model::{Activation, ModelKind, SynapseKind};
     pub use crate::network::Network;
-    pub use crate::param::{ClipMode, Distribution, Sequence, Value};
+    pub use crate::param::{BiasInit, ClipMode, Distribution, FanMode, Gain, Init, Sequence, Value};
     pub use crate::plasticity::{Growth, GrowthProbability, Learning, Pruning, Rule, Stdp};
     pub use crate::population::{PoissonDrive, PolaritySpec, PopulationSpec, View};
     pub use crate::projection::{Adjuster, Coo, Csr, ProjectionSpec, Selection, SignFilter, SignPolicy, SynapseSlot};

@@ -1,4 +1,4 @@
-//! The `cortecs` command line: check, inspect, run and sweep scene files; run
+//! The `cortecs` command line: check, inspect, run and sweep scene files; train; run
 //! reference workloads. Subcommands live in `src/cli/`; this file parses
 //! arguments and maps results to exit codes: 0 success, 1 user error (the
 //! located message, no backtrace), 2 internal error (a bug: please report).
@@ -82,6 +82,20 @@ enum Command {
         #[arg(long)]
         collect: bool,
     },
+    /// Train a rate network on a task from a training scene (`scenes/train_*.ron`): CSV log, checkpoints, PNG curves, summary.json.
+    Train {
+        /// The training scene.
+        scene: PathBuf,
+        /// Output folder (default: `out/<scene name>`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Continue from `<out>/checkpoint.ckpt` if it exists (bit-identical to an uninterrupted run).
+        #[arg(long)]
+        resume: bool,
+        /// Stop (with a checkpoint) after this many iterations of this invocation.
+        #[arg(long)]
+        stop_after: Option<u64>,
+    },
     /// Run a reference workload of WORKLOADS.md and print timings: w1 (COBA), w2 (Brunel), w3 (build; w3-empty = its baseline), w4 (CTRNN forward), w5 (Brunel with STDP on E->E).
     Workload {
         /// w1, w2, w3, w3-empty, w4 or w5.
@@ -145,6 +159,12 @@ fn dispatch(command: Command) -> cortecs::Result<()> {
         }),
         Command::Check { scene, sets } => cli::check(&scene, &sets),
         Command::Inspect { file, sets } => cli::inspect(&file, &sets),
+        Command::Train {
+            scene,
+            out,
+            resume,
+            stop_after,
+        } => cli::train(&scene, out, resume, stop_after),
         Command::Workload {
             name,
             seed,

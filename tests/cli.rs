@@ -33,7 +33,7 @@ fn stdout(o: &Output) -> String {
 
 #[test]
 fn every_shipped_scene_checks_clean() {
-    for s in ["demo", "coba", "brunel", "ctrnn_masks", "stdp"] {
+    for s in ["demo", "coba", "brunel", "ctrnn_masks", "stdp", "reservoir"] {
         let o = cortecs(
             Path::new(env!("CARGO_MANIFEST_DIR")),
             &["check", &format!("scenes/{s}.ron")],

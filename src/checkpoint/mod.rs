@@ -15,7 +15,8 @@
 //!
 //! Everything [`Network::step_once`] and the public API read, so that a run
 //! continued after [`load`] is bit-identical to one never interrupted: `dt`,
-//! seed, step, `base_dir`, the `set` counter; every population whole (name,
+//! seed, step, `base_dir`, the run-time draw counters (the total and, from
+//! format 3, each target's own, [`crate::network::DrawCounts`]); every population whole (name,
 //! size, model, parameter arrays, derived constants, positions, polarity,
 //! state arrays, external current, Poisson drives and their samplers, spikes
 //! of the last step, spike record and count, last spike steps, noise
@@ -92,8 +93,9 @@ use validate::into_network;
 /// The first 8 bytes of every checkpoint.
 pub const MAGIC: [u8; 8] = *b"CORTECS\0";
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 2;
-/// The oldest format version this build reads (version 1 has no learning section).
+pub const FORMAT_VERSION: u32 = 3;
+/// The oldest format version this build reads (version 1 has no learning
+/// section, version 2 no per-target draw counts).
 pub const OLDEST_VERSION: u32 = 1;
 /// Bytes before the payload: magic, version, payload length, checksum.
 pub const HEADER_LEN: usize = 8 + 4 + 8 + 8;
@@ -175,6 +177,8 @@ pub fn save(net: &Network, path: &Path) -> Result<u64> {
         .map_err(|e| io("encode network", &e))?;
     bincode::serde::encode_into_std_write(payload::learning_out(net), &mut w, bincode::config::standard())
         .map_err(|e| io("encode learning", &e))?;
+    bincode::serde::encode_into_std_write(&net.draws, &mut w, bincode::config::standard())
+        .map_err(|e| io("encode draw counts", &e))?;
     let (payload_len, sum) = (w.len, w.hash.0);
     let mut header = Vec::with_capacity(HEADER_LEN);
     header.extend_from_slice(&MAGIC);
@@ -216,13 +220,20 @@ pub fn load(path: &Path) -> Result<Network> {
         learning = l;
         used += n;
     }
+    let mut draws = crate::network::DrawCounts::default();
+    if version >= 3 {
+        let (d, n): (crate::network::DrawCounts, usize) =
+            bincode::serde::decode_from_slice(&payload[used..], bincode::config::standard()).map_err(decode_error)?;
+        draws = d;
+        used += n;
+    }
     if used != payload.len() {
         return Err(CheckpointError::LeftOver {
             path: path.to_path_buf(),
             extra: payload.len() - used,
         });
     }
-    into_network(file, learning).map_err(|message| CheckpointError::Inconsistent {
+    into_network(file, learning, draws).map_err(|message| CheckpointError::Inconsistent {
         path: path.to_path_buf(),
         message,
     })
@@ -329,11 +340,11 @@ mod tests {
         };
         assert_eq!(
             msg(&header(7, 0, 0)),
-            "x.ckpt: checkpoint has a newer format version 7; this build of cortecs reads version 2"
+            "x.ckpt: checkpoint has a newer format version 7; this build of cortecs reads version 3"
         );
         assert_eq!(
             msg(&header(0, 0, 0)),
-            "x.ckpt: checkpoint has an unknown format version 0; this build of cortecs reads version 2"
+            "x.ckpt: checkpoint has an unknown format version 0; this build of cortecs reads version 3"
         );
         assert_eq!(
             msg(&header(1, 5, 0)),

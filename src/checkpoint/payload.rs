@@ -32,6 +32,8 @@ enum ValueFile {
     Npy(#[serde(deserialize_with = "de_path")] PathBuf),
     Expr(#[serde(deserialize_with = "de_string")] String),
     Closure(ClosureKind),
+    /// Added in format 3 (appended: older files decode as before).
+    Init(crate::param::Init),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -217,6 +219,7 @@ impl SpecWriter<'_> {
             Value::Array(a) => ValueFile::Array(a.to_vec()),
             Value::Npy(p) => ValueFile::Npy(p.clone()),
             Value::Expr(s) => ValueFile::Expr(s.clone()),
+            Value::Init(i) => ValueFile::Init(*i),
             Value::OfIndex(_) => ValueFile::Closure(self.closure(projection, param, ClosureKind::Index)?),
             Value::OfPair(_) => ValueFile::Closure(self.closure(projection, param, ClosureKind::Pair)?),
             Value::OfPosition(_) => ValueFile::Closure(self.closure(projection, param, ClosureKind::Position)?),
@@ -289,6 +292,12 @@ impl SpecWriter<'_> {
 fn strategy_closure(s: &Strategy) -> Option<&str> {
     match s {
         Strategy::DistanceProbability { p, .. } | Strategy::IndexProbability { p } => p.closure_kind(),
+        Strategy::DistanceProbabilityByType {
+            ee, ei, ie, ii, none, ..
+        } => [Some(ee), Some(ei), Some(ie), Some(ii), none.as_ref()]
+            .into_iter()
+            .flatten()
+            .find_map(|p| p.closure_kind()),
         _ => None,
     }
 }
@@ -328,6 +337,7 @@ impl SpecReader {
             ValueFile::Array(a) => Value::Array(Arc::from(a)),
             ValueFile::Npy(p) => Value::Npy(p),
             ValueFile::Expr(s) => Value::Expr(s),
+            ValueFile::Init(i) => Value::Init(i),
             ValueFile::Closure(kind) => {
                 self.note(param);
                 match kind {
@@ -424,6 +434,7 @@ pub(super) fn network_out<'a>(net: &'a Network, path: &'a Path) -> Result<Networ
         projections,
         pending,
         set_count,
+        draws: _,
     } = net;
     let pending_writer = SpecWriter { path, pending: true };
     let pending = pending

@@ -19,11 +19,19 @@ fn ensure(ok: bool, message: impl FnOnce() -> String) -> Check {
     if ok { Ok(()) } else { Err(message()) }
 }
 
-pub(super) fn into_network(f: NetworkIn, learning: LearningFile) -> std::result::Result<Network, String> {
+pub(super) fn into_network(
+    f: NetworkIn,
+    learning: LearningFile,
+    draws: crate::network::DrawCounts,
+) -> std::result::Result<Network, String> {
     ensure(f.dt.is_finite() && f.dt > 0.0, || {
         format!("time step {} ms is not > 0", f.dt)
     })?;
-    for (what, x) in [("step", f.step), ("set count", f.set_count)] {
+    for (what, x) in [
+        ("step", f.step),
+        ("set count", f.set_count),
+        ("draw count", draws.max()),
+    ] {
         ensure(x <= COUNTER_MAX, || format!("{what} {x} is implausibly large"))?;
     }
     for (i, p) in f.populations.iter().enumerate() {
@@ -152,6 +160,7 @@ pub(super) fn into_network(f: NetworkIn, learning: LearningFile) -> std::result:
         projections,
         pending,
         set_count: f.set_count,
+        draws,
     })
 }
 

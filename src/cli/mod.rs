@@ -1,15 +1,17 @@
 //! The command line's subcommands (`cortecs run`, `check`, `inspect`,
-//! `sweep`, `workload`), one file each; `main.rs` parses the arguments and maps
+//! `sweep`, `train`, `workload`), one file each; `main.rs` parses the arguments and maps
 //! results to exit codes.
 
 mod inspect;
 mod run;
 mod sweep;
+mod train;
 mod workload;
 
 pub use inspect::{check, inspect};
 pub use run::{RunArgs, run};
 pub use sweep::{Seeds, SweepArgs, parse_seeds, parse_shard, parse_vary, sweep};
+pub use train::train;
 pub use workload::workload;
 
 /// println! that ends quietly when stdout is closed (e.g. piped into `head`).

@@ -61,6 +61,7 @@
 //! keyed by purpose (`"connect-split"`, `"sign"`).
 
 mod all_to_all;
+mod degree_within;
 mod error;
 mod fixed_degree;
 mod fixed_probability;
@@ -82,6 +83,7 @@ pub use signs::assign_signs;
 
 use self::error::ConnectResult as Result;
 use all_to_all::{all_to_all, one_to_one};
+use degree_within::{Side, degree_within};
 use error::ConnectResult;
 use fixed_degree::{degree_check, in_degree, out_degree};
 use fixed_probability::fixed_probability;
@@ -90,7 +92,7 @@ use from_list::{ListSource, build_list, parse_list_file};
 use from_matrix::{build_matrix, read_matrix};
 use input::{check_cutoff, check_input, check_positions, check_probability};
 use ndarray::Array2;
-use pair_rule::{PairRule, pair_rule};
+use pair_rule::{PAIR_TYPES, PairRule, pair_rule};
 use probability::{DistP, PairP, compile_distance, compile_pair};
 use serde::{Deserialize, Serialize};
 use small_world::small_world;
@@ -257,6 +259,46 @@ pub enum Strategy {
         #[serde(deserialize_with = "crate::io::de_path")]
         path: PathBuf,
     },
+    /// Every post neuron gets exactly `k` inputs, drawn uniformly among the
+    /// pre neurons within `radius` µm of it (distinct unless multapses are
+    /// allowed). Fewer than `k` candidates (none, with multapses) is an
+    /// error naming the post neuron.
+    FixedInDegreeWithin {
+        /// Inputs per post neuron.
+        k: usize,
+        /// Radius (µm, >= 0).
+        radius: f64,
+    },
+    /// Every pre neuron gets exactly `k` targets, drawn uniformly among the
+    /// post neurons within `radius` µm of it (as [`Strategy::FixedInDegreeWithin`]).
+    FixedOutDegreeWithin {
+        /// Targets per pre neuron.
+        k: usize,
+        /// Radius (µm, >= 0).
+        radius: f64,
+    },
+    /// Each pair with probability `p(d)` chosen by the pair's type, the
+    /// polarities of pre and post (Simbrain's distance-based strategy with
+    /// separate EE, EI, IE and II parameters): `ee` for excitatory ->
+    /// excitatory, `ei` for excitatory -> inhibitory, `ie`, `ii`, and `none`
+    /// when either neuron has no polarity (default: never connected).
+    DistanceProbabilityByType {
+        /// `p(d)` of excitatory -> excitatory pairs.
+        ee: ProbabilityFn,
+        /// `p(d)` of excitatory -> inhibitory pairs.
+        ei: ProbabilityFn,
+        /// `p(d)` of inhibitory -> excitatory pairs.
+        ie: ProbabilityFn,
+        /// `p(d)` of inhibitory -> inhibitory pairs.
+        ii: ProbabilityFn,
+        /// `p(d)` when either neuron has no polarity (`None`: 0).
+        #[serde(default)]
+        none: Option<ProbabilityFn>,
+        /// Pairs farther apart than this (µm) are never connected (and not
+        /// visited); `None` evaluates every pair.
+        #[serde(default)]
+        cutoff: Option<f64>,
+    },
 }
 
 /// What a validated strategy will do: the front's dispatch to the rules.
@@ -282,6 +324,11 @@ enum Plan {
         n: u64,
     },
     Pairs(PairRule),
+    DegreeWithin {
+        side: Side,
+        k: usize,
+        radius: f64,
+    },
     SmallWorld {
         k: usize,
         rewire: f64,
@@ -321,6 +368,9 @@ impl Strategy {
             Strategy::FromListFile { .. } => "from_list_file",
             Strategy::FromMatrix { .. } => "from_matrix",
             Strategy::FromMatrixFile { .. } => "from_matrix_file",
+            Strategy::FixedInDegreeWithin { .. } => "fixed_in_degree_within",
+            Strategy::FixedOutDegreeWithin { .. } => "fixed_out_degree_within",
+            Strategy::DistanceProbabilityByType { .. } => "distance_probability_by_type",
         }
     }
 
@@ -516,6 +566,60 @@ impl Strategy {
                 };
                 Plan::Built(build_list(input, &src)?)
             }
+            &Strategy::FixedInDegreeWithin { k, radius } | &Strategy::FixedOutDegreeWithin { k, radius } => {
+                check_cutoff(input, rule, "radius", radius)?;
+                check_positions(input, rule)?;
+                let side = if matches!(self, Strategy::FixedInDegreeWithin { .. }) {
+                    degree_check(
+                        input,
+                        rule,
+                        k,
+                        avail_pre,
+                        input.n_pre,
+                        "pre",
+                        "inputs per post",
+                        self_note,
+                    )?;
+                    Side::In
+                } else {
+                    degree_check(
+                        input,
+                        rule,
+                        k,
+                        avail_post,
+                        input.n_post,
+                        "post",
+                        "targets per pre",
+                        self_note,
+                    )?;
+                    Side::Out
+                };
+                Plan::DegreeWithin { side, k, radius }
+            }
+            Strategy::DistanceProbabilityByType {
+                ee,
+                ei,
+                ie,
+                ii,
+                none,
+                cutoff,
+            } => {
+                let zero = ProbabilityFn::Expr("0".into());
+                let fns = [ee, ei, ie, ii, none.as_ref().unwrap_or(&zero)];
+                let mut p = Vec::with_capacity(5);
+                for (f, what) in fns.into_iter().zip(PAIR_TYPES) {
+                    p.push(compile_distance(input, &format!("{rule} {what}"), f)?);
+                }
+                check_positions(input, rule)?;
+                if let Some(c) = *cutoff {
+                    check_cutoff(input, rule, "cutoff", c)?;
+                }
+                Plan::Pairs(PairRule::Typed {
+                    p,
+                    table: [[0, 1, 4], [2, 3, 4], [4, 4, 4]],
+                    cutoff: cutoff.filter(|c| c.is_finite()),
+                })
+            }
             Strategy::FromMatrix { matrix } => Plan::Built(build_matrix(input, matrix.view(), None)?),
             Strategy::FromMatrixFile { path } => {
                 let path = input.resolve(path);
@@ -539,6 +643,7 @@ pub fn connect(strategy: &Strategy, input: &ConnectInput) -> Result<Connectivity
         Plan::InDegree { k } => in_degree(input, k),
         Plan::Total { n } => fixed_total(input, n),
         Plan::Pairs(rule) => pair_rule(input, &rule)?,
+        Plan::DegreeWithin { side, k, radius } => degree_within(input, side, k, radius)?,
         Plan::SmallWorld { k, rewire } => small_world(input, k, rewire),
         Plan::Built(c) => c,
     })
@@ -565,6 +670,8 @@ pub fn expected_count(strategy: &Strategy, input: &ConnectInput) -> Result<f64> 
         Plan::Total { n } => n as f64,
         Plan::SmallWorld { k, .. } => k as f64 * n_pre,
         Plan::Pairs(rule) => pair_rule::expected_count(input, &rule)?,
+        Plan::DegreeWithin { side: Side::In, k, .. } => k as f64 * n_post,
+        Plan::DegreeWithin { side: Side::Out, k, .. } => k as f64 * n_pre,
         Plan::Built(c) => c.len() as f64,
     })
 }

@@ -20,9 +20,19 @@ pub(super) enum PairRule {
     },
     /// `prob[pre]` within `radius[pre]`.
     Radial { radius: [f64; 3], prob: [f64; 3] },
+    /// `p[table[pre polarity][post polarity]](d)` within the cutoff (one
+    /// `p(d)` per pair type: EE, EI, IE, II, none).
+    Typed {
+        p: Vec<DistP>,
+        table: [[usize; 3]; 3],
+        cutoff: Option<f64>,
+    },
     /// `p(i, j)` on every pair.
     Index { p: PairP },
 }
+
+/// Names of the pair types of [`PairRule::Typed`], in the order of its `p`.
+pub(super) const PAIR_TYPES: [&str; 5] = ["ee", "ei", "ie", "ii", "none"];
 
 /// What a pair rule needs at run time.
 struct PairCtx<'a> {
@@ -35,7 +45,9 @@ struct PairCtx<'a> {
 impl<'a> PairCtx<'a> {
     fn new(input: &'a ConnectInput<'a>, rule: &'a PairRule) -> PairCtx<'a> {
         let cell = match rule {
-            PairRule::Distance { cutoff, .. } | PairRule::Gaussian { cutoff, .. } => *cutoff,
+            PairRule::Distance { cutoff, .. } | PairRule::Gaussian { cutoff, .. } | PairRule::Typed { cutoff, .. } => {
+                *cutoff
+            }
             PairRule::Radial { radius, .. } => {
                 Some(radius.iter().copied().filter(|r| r.is_finite()).fold(0.0, f64::max))
             }
@@ -88,6 +100,17 @@ impl<'a> PairCtx<'a> {
                     f(j, (row[input.post_pol(j).slot()] * (-x * x).exp()).min(1.0))
                 })
             }
+            PairRule::Typed { p, table, cutoff } => {
+                let row = &table[input.pre_pol(i).slot()];
+                visit(*cutoff, &mut |j, d| {
+                    let q = p[row[input.post_pol(j).slot()]].eval(d);
+                    if (0.0..=1.0).contains(&q) {
+                        f(j, q)
+                    } else if bad.is_none() {
+                        bad = Some((j, d, q));
+                    }
+                })
+            }
             PairRule::Radial { radius, prob } => {
                 let s = input.pre_pol(i).slot();
                 if prob[s] > 0.0 {
@@ -111,10 +134,19 @@ impl<'a> PairCtx<'a> {
         }
         match bad {
             None => Ok(()),
-            Some((j, d, q)) => Err(ConnectError::rule(
-                input.projection,
-                format!("distance_probability: p(d = {d}) = {q} (pre {i} -> post {j}) is not a probability in [0, 1]"),
-            )),
+            Some((j, d, q)) => {
+                let rule = match self.rule {
+                    PairRule::Typed { table, .. } => format!(
+                        "distance_probability_by_type: {}",
+                        PAIR_TYPES[table[input.pre_pol(i).slot()][input.post_pol(j).slot()]]
+                    ),
+                    _ => "distance_probability:".to_string(),
+                };
+                Err(ConnectError::rule(
+                    input.projection,
+                    format!("{rule} p(d = {d}) = {q} (pre {i} -> post {j}) is not a probability in [0, 1]"),
+                ))
+            }
         }
     }
 }

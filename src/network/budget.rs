@@ -12,6 +12,8 @@ pub struct SynapseMemory {
     pub store_bytes: u64,
     /// Mirrored synapses (those with an entity).
     pub mirrored: u64,
+    /// Bytes of learning state (traces, eligibility, post index, pruning counters).
+    pub learning_bytes: u64,
 }
 
 impl SynapseMemory {
@@ -27,6 +29,7 @@ pub fn synapse_memory(net: &Network) -> SynapseMemory {
         synapses: 0,
         store_bytes: 0,
         mirrored: 0,
+        learning_bytes: 0,
     };
     for p in &net.projections {
         m.synapses += p.store.live();
@@ -34,6 +37,7 @@ pub fn synapse_memory(net: &Network) -> SynapseMemory {
         if !p.compact {
             m.mirrored += p.store.live();
         }
+        m.learning_bytes += p.plastic.as_ref().map_or(0, |q| q.bytes() as u64);
     }
     m
 }
@@ -46,7 +50,9 @@ pub const MIRROR_BYTES_PER_SYNAPSE: f64 = 130.0;
 /// Estimated bytes of the synapses of projections not built yet: the
 /// expected synapse count times the store's bytes per synapse (post index,
 /// weight, sign, and a delay column when delays vary), plus the mirror
-/// entities of non-compact projections.
+/// entities of non-compact projections and the learning state (a 4-byte
+/// post index per synapse of a learning spiking projection, 4 bytes of
+/// eligibility for reward STDP, 2 bytes of pruning counters).
 pub fn estimate_pending(net: &Network) -> crate::Result<(u64, String)> {
     let mut total = 0.0;
     let mut detail = Vec::new();
@@ -57,6 +63,16 @@ pub fn estimate_pending(net: &Network) -> crate::Result<(u64, String)> {
         let varying_delay = spec.delay.as_ref().is_some_and(|d| d.as_const().is_none());
         let store = 9.0 + if varying_delay { 2.0 } else { 0.0 };
         let mirror = if spec.compact { 0.0 } else { MIRROR_BYTES_PER_SYNAPSE };
+        let rewires = spec.growth.is_some() || spec.pruning.is_some();
+        let index = if spec.learning.is_empty() && !rewires { 0.0 } else { 4.0 };
+        let eligibility = 4.0
+            * spec
+                .learning
+                .iter()
+                .filter(|l| matches!(l.rule, crate::plasticity::Rule::RewardStdp(_)))
+                .count() as f64;
+        let counters = if spec.pruning.is_some() { 2.0 } else { 0.0 };
+        let store = store + index + eligibility + counters;
         total += count * (store + mirror);
         detail.push(format!(
             "{}: {:.0} synapses x {:.0} B",

@@ -43,6 +43,22 @@ impl Network {
                 source,
             })?;
         let kind = &spec.model;
+        let bias = match spec.bias {
+            Some(b) => {
+                let context = format!("{name}.bias");
+                if spec.params.iter().any(|(p, _)| p == "bias") {
+                    return Err(CortecsError::param(
+                        context,
+                        "given twice: as a bias initialiser and as a parameter value",
+                    ));
+                }
+                kind.param_index("bias").map_err(|_| {
+                    CortecsError::param(&context, format!("the model {kind:?} has no bias (rate units only)"))
+                })?;
+                Some(b.value(&context)?)
+            }
+            None => None,
+        };
         let mut params: Params = Vec::with_capacity(kind.params().len());
         for (k, ps) in kind.params().iter().enumerate() {
             let given: Vec<&Value> = spec
@@ -50,6 +66,7 @@ impl Network {
                 .iter()
                 .filter(|(p, _)| p == ps.name)
                 .map(|(_, v)| v)
+                .chain(bias.iter().filter(|_| ps.name == "bias"))
                 .collect();
             let values = match given.last() {
                 Some(v) => v.neuron_values(&self.owner(name, ps.name), n, &positions)?,
@@ -420,9 +437,12 @@ impl Network {
         });
         let has_polarity = input.pre_polarity.iter().any(|p| *p != Polarity::None);
         let signed_by_rule = has_polarity || spec.excitatory_ratio.is_some() || sign_mask.is_some();
+        // fan initialisers: W is post x pre, so fan_in = n_pre and fan_out = n_post (torch)
+        let fans = |v: &Value, what: &str| v.with_fans(&format!("{name}.{what}"), input.n_pre, input.n_post);
+        let explicit = conn.weight.is_some();
         let magnitude = match &conn.weight {
             Some(w) => w.clone(),
-            None => spec.weight.synapse_values_n(&self.owner(name, "weight"), n, pairs)?,
+            None => fans(&spec.weight, "weight")?.synapse_values_n(&self.owner(name, "weight"), n, pairs)?,
         };
         let signs: Vec<Sign> = if let Some(mask) = sign_mask {
             let (pre_i, post_i) = if needs_pairs {
@@ -440,7 +460,9 @@ impl Network {
                 .collect()
         };
         let inh = match (&spec.weight_inh, &conn.weight) {
-            (Some(v), None) => Some(v.synapse_values_n(&self.owner(name, "weight_inh"), n, pairs)?),
+            (Some(v), None) => {
+                Some(fans(v, "weight_inh")?.synapse_values_n(&self.owner(name, "weight_inh"), n, pairs)?)
+            }
             _ => None,
         };
         let weight: Vec<f32> = (0..n)
@@ -450,7 +472,10 @@ impl Network {
                     _ => magnitude[k],
                 };
                 (if signed_by_rule {
-                    f64::from(signs[k]) * m.abs()
+                    let s = f64::from(signs[k]);
+                    // an explicit weight (matrix, list) of the wrong sign becomes 0, as
+                    // nn4n and set_weights_dense do; drawn values are magnitudes
+                    if explicit && m * s < 0.0 { 0.0 } else { s * m.abs() }
                 } else {
                     m
                 }) as f32

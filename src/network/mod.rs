@@ -8,19 +8,27 @@
 //! Here: the registry and by-name lookups (this file), building
 //! ([`build`](Network::add_population)), the by-name facade over each
 //! projection's edit protocol (`weights.rs`: matrices, single synapses,
-//! lesions, adjusters, masks), the memory budget and the summary. Below it:
+//! lesions, adjusters, masks; `matrix_ops.rs`: eigenvalues and spectral
+//! radius; `stats.rs`: weight sums, E/I input, bounds), the run-time draw
+//! counts that key random edits (`draws.rs`), the memory budget and the summary. Below it:
 //! `population/` and `projection/` (what is built), `kernel/` (the step),
 //! `connect/` (strategies), `mask/`. Above it: `ecs/`, `checkpoint/`, `scene/`.
 
 mod budget;
 mod build;
+mod draws;
 mod learning;
+mod matrix_ops;
 mod rewire;
+mod stats;
 mod summary;
+mod trained;
 mod weights;
 
 pub use budget::*;
 pub use build::connectivity_pairs;
+pub use draws::DrawCounts;
+pub use stats::ProjectionStats;
 pub use summary::*;
 
 use crate::error::{CortecsError, Result};
@@ -47,8 +55,11 @@ pub struct Network {
     pub projections: Vec<Projection>,
     /// Projections declared but not built yet.
     pub pending: Vec<ProjectionSpec>,
-    /// Number of `set` calls so far (keys their random streams).
+    /// Random run-time operations so far, all targets together (a count for
+    /// reports; the streams are keyed by [`Network::draws`]).
     pub set_count: u64,
+    /// Random run-time operations per target: key their streams (see [`DrawCounts`]).
+    pub draws: DrawCounts,
 }
 
 impl Network {
@@ -69,6 +80,7 @@ impl Network {
             projections: Vec::new(),
             pending: Vec::new(),
             set_count: 0,
+            draws: DrawCounts::default(),
         })
     }
 
@@ -103,12 +115,18 @@ impl Network {
 
     /// Sets a parameter or state variable of population `population` on the
     /// neurons of `view` (PyNN's `p[view].set(name=value)`); random values are
-    /// drawn from a stream keyed by the population, the name and how many sets came before.
+    /// drawn from a stream keyed by the population, the name and how many
+    /// random operations that population had before (never another's).
     pub fn set(&mut self, population: &str, name: &str, view: &View, value: impl Into<Value>) -> Result<()> {
         let i = self.population_index(population)?;
-        self.set_count += 1;
-        let (seed, draw) = (self.seed, self.set_count);
-        self.populations[i].set(name, view, &value.into(), seed, draw)
+        let value = value.into();
+        let draw = if matches!(value, Value::Random(_)) {
+            self.set_count += 1;
+            self.draws.next_population(population)
+        } else {
+            self.draws.population(population)
+        };
+        self.populations[i].set(name, view, &value, self.seed, draw)
     }
 
     /// Values of a parameter or state variable of a population, for the neurons of `view`.

@@ -1,8 +1,13 @@
 //! A network summary (nn4n's `print_layers`): populations, projections with weight statistics and masks, memory.
 
 use super::Network;
-use crate::projection::{SignFilter, WeightStats};
+use crate::projection::{EigenMethod, SignFilter, WeightStats};
 use std::fmt;
+
+/// Largest square projection whose spectral radius the summary computes
+/// (dense eigenvalues, well under a second); larger ones show none (ask
+/// [`Network::spectral_radius`], which uses Arnoldi there).
+pub const SUMMARY_RADIUS_MAX: usize = 500;
 
 impl Network {
     /// A summary of the network (nn4n's `print_layers`): populations,
@@ -16,6 +21,10 @@ impl Network {
                 size: p.size,
                 model: p.model.name().to_string(),
                 params: p.param_summary(),
+                ei_ratio: self.ei_input_of(&p.name).ok().and_then(|ei| {
+                    let (e, i): (f64, f64) = (ei.excitatory.iter().sum(), ei.inhibitory.iter().sum());
+                    (i > 0.0).then(|| e / i)
+                }),
             })
             .collect();
         let projections = self
@@ -36,7 +45,14 @@ impl Network {
                     dale: s.dale,
                     compact: p.compact,
                     masks: p.masks.status(),
-                    bytes: s.bytes() + p.masks.bytes() + p.dense.as_ref().map_or(0, |d| d.len() * 4),
+                    spectral_radius: (s.n_pre == s.n_post && (1..=SUMMARY_RADIUS_MAX).contains(&(s.n_pre as usize)))
+                        .then(|| p.spectral_radius(EigenMethod::Dense).ok())
+                        .flatten(),
+                    learning: learning_status(&p.spec),
+                    bytes: s.bytes()
+                        + p.masks.bytes()
+                        + p.dense.as_ref().map_or(0, |d| d.len() * 4)
+                        + p.plastic.as_ref().map_or(0, |q| q.bytes()),
                 }
             })
             .collect();
@@ -69,6 +85,10 @@ pub struct PopulationSummary {
     pub model: String,
     /// Key parameters: name, mean value, unit.
     pub params: Vec<(String, f64, &'static str)>,
+    /// Excitatory / |inhibitory| input summed over its neurons (all
+    /// projections onto it; per neuron: [`Network::ei_input_of`]); `None`
+    /// without inhibitory input.
+    pub ei_ratio: Option<f64>,
 }
 
 /// One projection in a [`NetworkSummary`].
@@ -96,8 +116,13 @@ pub struct ProjectionSummary {
     pub compact: bool,
     /// Which masks are set.
     pub masks: String,
+    /// Learning rules, growth and pruning (empty when the projection is fixed).
+    pub learning: String,
     /// Bytes of the store, masks and kernel.
     pub bytes: usize,
+    /// Spectral radius of the weight matrix (square projections up to
+    /// [`SUMMARY_RADIUS_MAX`] neurons).
+    pub spectral_radius: Option<f64>,
 }
 
 /// A network summary (nn4n's `print_layers`); `Display` prints it as a table.
@@ -131,9 +156,10 @@ impl fmt::Display for NetworkSummary {
                     }
                 })
                 .collect();
+            let ei = p.ei_ratio.map_or(String::new(), |r| format!("  E/I input {r:.4}"));
             writeln!(
                 f,
-                "  {:<12} {:>9} {:<14} {}",
+                "  {:<12} {:>9} {:<14} {}{ei}",
                 p.name,
                 p.size,
                 p.model,
@@ -142,9 +168,10 @@ impl fmt::Display for NetworkSummary {
         }
         writeln!(f, "projections:")?;
         for p in &self.projections {
+            let radius = p.spectral_radius.map_or(String::new(), |r| format!("  radius {r:.4}"));
             writeln!(
                 f,
-                "  {:<12} {} -> {}  {}  {} synapses ({} E, {} I)  w mean {:.4} std {:.4} [{:.4}, {:.4}]  dale {}  {}  masks: {}  {}",
+                "  {:<12} {} -> {}  {}  {} synapses ({} E, {} I)  w mean {:.4} std {:.4} [{:.4}, {:.4}]{radius}  dale {}  {}  masks: {}  {}",
                 p.name,
                 p.pre,
                 p.post,
@@ -161,7 +188,29 @@ impl fmt::Display for NetworkSummary {
                 p.masks,
                 human_bytes(p.bytes)
             )?;
+            if !p.learning.is_empty() {
+                writeln!(f, "  {:<12} learns: {}", "", p.learning)?;
+            }
         }
         write!(f, "memory: {} in stores and kernels", human_bytes(self.bytes))
     }
+}
+
+/// The learning rules, growth and pruning of a projection, in words.
+fn learning_status(spec: &crate::projection::ProjectionSpec) -> String {
+    let mut parts: Vec<String> = spec
+        .learning
+        .iter()
+        .map(|l| match l.w_max {
+            Some(hi) => format!("{} in [{}, {hi}]", l.rule.name(), l.w_min),
+            None => format!("{} above {}", l.rule.name(), l.w_min),
+        })
+        .collect();
+    if let Some(g) = &spec.growth {
+        parts.push(format!("growth every {} ms", g.every));
+    }
+    if let Some(p) = &spec.pruning {
+        parts.push(format!("pruning below {} after {} ms", p.threshold, p.after));
+    }
+    parts.join(", ")
 }

@@ -102,16 +102,27 @@ impl Network {
 
     /// Removes the synapses a selection covers among those `filter` covers;
     /// returns how many.
+    /// A random fraction is drawn from the stream keyed by the projection and
+    /// its own count of random operations ([`Network::draws`]).
     pub fn lesion_selection(&mut self, projection: &str, selection: &Selection, filter: SignFilter) -> Result<u64> {
-        let (seed, draw) = self.next_draw();
+        self.projection_index(projection)?;
+        let draw = self.next_projection_draw(projection, matches!(selection, Selection::Fraction(_)));
+        let seed = self.seed;
         let p = self.proj_mut(projection)?;
         let mut rng = Stream::keyed(seed, projection, &format!("lesion#{draw}"), 0);
         Ok(p.lesion_selection(selection, filter, &mut rng)?)
     }
 
-    fn next_draw(&mut self) -> (u64, u64) {
-        self.set_count += 1;
-        (self.seed, self.set_count)
+    /// The number that keys the next run-time draw on `projection`: its own
+    /// count, advanced when the operation is `random` (a deterministic edit
+    /// leaves the count, and so every later draw, unchanged).
+    pub(crate) fn next_projection_draw(&mut self, projection: &str, random: bool) -> u64 {
+        if random {
+            self.set_count += 1;
+            self.draws.next_projection(projection)
+        } else {
+            self.draws.projection(projection)
+        }
     }
 
     /// Writes a whole post x pre weight matrix: every synapse takes its
@@ -217,14 +228,34 @@ impl Network {
             // a spec loaded from a checkpoint may hold placeholders for Rust closures
             self.projections[k].check_rebuild()?;
         }
-        let (seed, draw) = self.next_draw();
+        let seed = self.seed;
+        let draw = self.next_projection_draw(projection, adjuster.is_random());
         let purpose = format!("adjust#{draw}");
         match adjuster {
-            Adjuster::Prune(sel) => Ok(Adjusted {
-                removed: self.lesion_selection(projection, sel, filter)?,
-                ..Adjusted::default()
-            }),
+            Adjuster::Prune(sel) => {
+                let mut rng = Stream::keyed(seed, projection, &purpose, 0);
+                Ok(Adjusted {
+                    removed: self.projections[k].lesion_selection(sel, filter, &mut rng)?,
+                    ..Adjusted::default()
+                })
+            }
             Adjuster::Reapply => self.reapply(k, filter),
+            Adjuster::SpectralRadius(target) => {
+                if filter != SignFilter::Both {
+                    return Err(ProjectionError::parameter(
+                        format!("{projection}.spectral_radius"),
+                        "scaling to a spectral radius multiplies every synapse: use the filter Both",
+                    )
+                    .into());
+                }
+                Ok(self.projections[k]
+                    .scale_to_spectral_radius(*target, EigenMethod::Auto)?
+                    .0)
+            }
+            Adjuster::RandomizeSymmetric(d) => {
+                let mut rng = Stream::keyed(seed, projection, &purpose, 0);
+                Ok(self.projections[k].randomize_symmetric(d, filter, policy, &mut rng)?)
+            }
             _ => Ok(self.projections[k].apply_adjuster(adjuster, filter, policy, |c| {
                 Stream::keyed(seed, projection, &purpose, c)
             })?),

@@ -88,6 +88,47 @@ pub enum Distribution {
         /// Success probability in [0, 1].
         p: f64,
     },
+    /// Pareto (type I): density `shape * scale^shape / x^(shape + 1)` for
+    /// `x >= scale` (heavy-tailed weights; mean finite for `shape > 1`,
+    /// variance for `shape > 2`).
+    Pareto {
+        /// Minimum value `x_m` (> 0).
+        scale: f64,
+        /// Tail index `alpha` (> 0).
+        shape: f64,
+    },
+    /// Two values: `a` with probability `p`, else `b` (Simbrain's two-valued
+    /// randomizer).
+    TwoValued {
+        /// Probability of `a`, in [0, 1].
+        p: f64,
+        /// The value drawn with probability `p`.
+        a: f64,
+        /// The value drawn otherwise.
+        b: f64,
+    },
+    /// Exponential with mean `scale` before truncation, restricted to
+    /// `[low, high]`: density proportional to `exp(-(x - low) / scale)`
+    /// there (drawn exactly by inversion, never redrawn).
+    ExponentialTruncated {
+        /// Scale of the exponential (> 0).
+        scale: f64,
+        /// Lower bound.
+        low: f64,
+        /// Upper bound (> low).
+        high: f64,
+    },
+}
+
+/// Mean and variance of `Y = X - low` for an exponential of `scale`
+/// truncated to `[0, len]`.
+fn truncated_exponential_moments(scale: f64, len: f64) -> (f64, f64) {
+    let q = (-len / scale).exp();
+    if q == 0.0 {
+        return (scale, scale * scale);
+    }
+    let r = q / (1.0 - q);
+    (scale - len * r, scale * scale - len * len * q / ((1.0 - q) * (1.0 - q)))
 }
 
 pub(super) fn finite(context: &str, what: &str, x: f64) -> Result<()> {
@@ -215,6 +256,26 @@ impl Distribution {
                 }
             }
             Distribution::Binomial { p, .. } => check_probability(context, "binomial p", p)?,
+            Distribution::Pareto { scale, shape } => {
+                positive(context, "pareto scale", scale)?;
+                positive(context, "pareto shape", shape)?;
+            }
+            Distribution::TwoValued { p, a, b } => {
+                check_probability(context, "two_valued p", p)?;
+                finite(context, "two_valued a", a)?;
+                finite(context, "two_valued b", b)?;
+            }
+            Distribution::ExponentialTruncated { scale, low, high } => {
+                positive(context, "exponential_truncated scale", scale)?;
+                finite(context, "exponential_truncated low", low)?;
+                finite(context, "exponential_truncated high", high)?;
+                if high <= low {
+                    return Err(CortecsError::param(
+                        context,
+                        format!("exponential_truncated needs low < high, got low = {low}, high = {high}"),
+                    ));
+                }
+            }
         }
         Ok(())
     }
@@ -232,6 +293,17 @@ impl Distribution {
             Distribution::Beta { alpha, beta } => alpha / (alpha + beta),
             Distribution::Poisson { lambda } => lambda,
             Distribution::Binomial { n, p } => n as f64 * p,
+            Distribution::Pareto { scale, shape } => {
+                if shape > 1.0 {
+                    shape * scale / (shape - 1.0)
+                } else {
+                    f64::INFINITY
+                }
+            }
+            Distribution::TwoValued { p, a, b } => p * a + (1.0 - p) * b,
+            Distribution::ExponentialTruncated { scale, low, high } => {
+                low + truncated_exponential_moments(scale, high - low).0
+            }
         }
     }
 
@@ -253,6 +325,17 @@ impl Distribution {
             }
             Distribution::Poisson { lambda } => lambda,
             Distribution::Binomial { n, p } => n as f64 * p * (1.0 - p),
+            Distribution::Pareto { scale, shape } => {
+                if shape > 2.0 {
+                    scale * scale * shape / ((shape - 1.0).powi(2) * (shape - 2.0))
+                } else {
+                    f64::INFINITY
+                }
+            }
+            Distribution::TwoValued { p, a, b } => p * (1.0 - p) * (a - b) * (a - b),
+            Distribution::ExponentialTruncated { scale, low, high } => {
+                truncated_exponential_moments(scale, high - low).1
+            }
         }
     }
 
@@ -336,6 +419,20 @@ impl Distribution {
                 Ok(d) => d.sample(rng) as f64,
                 Err(_) => f64::NAN,
             },
+            Distribution::Pareto { scale, shape } => scale * rng.uniform_open0().powf(-1.0 / shape),
+            Distribution::TwoValued { p, a, b } => {
+                if rng.uniform() < p {
+                    a
+                } else {
+                    b
+                }
+            }
+            Distribution::ExponentialTruncated { scale, low, high } => {
+                // inversion of F(y) = (1 - exp(-y / scale)) / (1 - exp(-len / scale))
+                let mass = -(-(high - low) / scale).exp_m1();
+                let y = -scale * (-rng.uniform() * mass).ln_1p();
+                (low + y).min(high)
+            }
         }
     }
 }

@@ -27,9 +27,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 mod distribution;
+mod init;
 
 use distribution::finite;
 pub use distribution::{ClipMode, Distribution, check_probability, draw, normal_cdf};
+pub use init::{BiasInit, FanMode, Gain, Init};
 
 /// Number of values drawn from one random stream: the unit of parallel work
 /// and the key of the stream, independent of the number of threads.
@@ -66,6 +68,9 @@ pub enum Value {
     /// An expression string. Neurons: variables `i`, `n`, `x`, `y`, `z`;
     /// synapses: `i` (pre), `j` (post), `d`, `dx`, `dy`, `dz` (post - pre, µm).
     Expr(String),
+    /// A weight initialiser by fan-in / fan-out (projection weights only;
+    /// resolved into a distribution by [`Value::with_fans`] when built).
+    Init(Init),
 }
 
 impl fmt::Debug for Value {
@@ -80,6 +85,7 @@ impl fmt::Debug for Value {
             Value::OfPosition(_) => write!(f, "OfPosition(<fn>)"),
             Value::OfDistance(_) => write!(f, "OfDistance(<fn>)"),
             Value::Expr(s) => write!(f, "Expr({s:?})"),
+            Value::Init(i) => write!(f, "Init({i:?})"),
         }
     }
 }
@@ -97,6 +103,11 @@ impl From<Distribution> for Value {
 impl From<Vec<f64>> for Value {
     fn from(v: Vec<f64>) -> Self {
         Value::Array(v.into())
+    }
+}
+impl From<Init> for Value {
+    fn from(i: Init) -> Self {
+        Value::Init(i)
     }
 }
 impl From<&str> for Value {
@@ -125,6 +136,16 @@ impl Value {
     /// An expression string (see [`Value::Expr`]).
     pub fn expr(source: &str) -> Value {
         Value::Expr(source.to_string())
+    }
+
+    /// The value with a fan initialiser resolved for a weight matrix of
+    /// `fan_in` columns (pre neurons) and `fan_out` rows (post neurons);
+    /// other values are returned as they are.
+    pub fn with_fans(&self, context: &str, fan_in: usize, fan_out: usize) -> Result<Value> {
+        Ok(match self {
+            Value::Init(i) => Value::Random(i.distribution(context, fan_in, fan_out)?),
+            other => other.clone(),
+        })
     }
 
     /// The constant, when the value is one.
@@ -196,6 +217,13 @@ impl Value {
                 "a function of (pre, post) or of distance is a synapse parameter, not a neuron parameter",
             )),
             Value::Expr(s) => compile(owner, s, &NEURON_VARIABLES).map(|_| ()),
+            Value::Init(i) => Err(CortecsError::param(
+                owner.context(),
+                format!(
+                    "{} is a weight initialiser (by fan-in), not a neuron parameter; for biases use a BiasInit",
+                    i.name()
+                ),
+            )),
         }
     }
 
@@ -230,7 +258,7 @@ impl Value {
             Value::Const(_) | Value::Random(_) | Value::Array(_) | Value::Npy(_) => self.counted_values(owner, n)?,
             Value::OfIndex(f) => (0..n).map(|i| f(i)).collect(),
             Value::OfPosition(f) => (0..n).map(|i| f(pos(i))).collect(),
-            Value::OfPair(_) | Value::OfDistance(_) => {
+            Value::OfPair(_) | Value::OfDistance(_) | Value::Init(_) => {
                 self.validate_neurons(owner, n)?;
                 unreachable!("validate_neurons refuses synapse-only values")
             }
@@ -263,6 +291,14 @@ impl Value {
                 "a function of one index or one position is a neuron parameter; use a function of (pre, post) or of distance",
             )),
             Value::Expr(s) => compile(owner, s, &SYNAPSE_VARIABLES).map(|_| ()),
+            Value::Init(i) if matches!(owner.param, "weight" | "weight_inh") => i.validate(&owner.context()),
+            Value::Init(i) => Err(CortecsError::param(
+                owner.context(),
+                format!(
+                    "{} is a weight initialiser: only weight and weight_inh take one",
+                    i.name()
+                ),
+            )),
         }
     }
 
@@ -298,6 +334,13 @@ impl Value {
             Value::OfIndex(_) | Value::OfPosition(_) => {
                 self.validate_synapses(owner, Some(n))?;
                 unreachable!("validate_synapses refuses neuron-only values")
+            }
+            Value::Init(i) => {
+                return Err(CortecsError::InvalidRequest(format!(
+                    "{}: {} needs the weight matrix's fans (resolve it with Value::with_fans first)",
+                    owner.context(),
+                    i.name()
+                )));
             }
             Value::Expr(s) => {
                 let e = compile(owner, s, &SYNAPSE_VARIABLES)?;

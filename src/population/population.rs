@@ -169,11 +169,12 @@ impl Population {
             (PopulationState::Spiking(s), "g_e") => Some(&mut s.g_e),
             (PopulationState::Spiking(s), "g_i") => Some(&mut s.g_i),
             (_, "current") => Some(&mut self.current),
-            (PopulationState::Rate(s), "v") => {
+            (PopulationState::Rate(s), "v" | "r") => {
                 let b = s.batch;
+                let dst = if name == "v" { &mut s.v } else { &mut s.r };
                 for (&i, x) in idx.iter().zip(&vals) {
                     for t in 0..b {
-                        s.v[i * b + t] = *x as f32;
+                        dst[i * b + t] = *x as f32;
                     }
                 }
                 return Ok(());

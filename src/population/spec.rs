@@ -48,6 +48,9 @@ pub struct PopulationSpec {
     pub post_noise: f64,
     /// Keep every spike (step, neuron) for recording.
     pub record_spikes: bool,
+    /// nn4n's `biases`: initialises the `bias` parameter of rate units
+    /// (an error together with a `bias` in `params`).
+    pub bias: Option<crate::param::BiasInit>,
 }
 
 impl PopulationSpec {
@@ -65,7 +68,13 @@ impl PopulationSpec {
             pre_noise: 0.0,
             post_noise: 0.0,
             record_spikes: false,
+            bias: None,
         }
+    }
+    /// Initialises the `bias` parameter (rate units) as nn4n's `biases` does.
+    pub fn bias(mut self, b: crate::param::BiasInit) -> Self {
+        self.bias = Some(b);
+        self
     }
     /// Sets a parameter value.
     pub fn param(mut self, name: &str, value: impl Into<Value>) -> Self {

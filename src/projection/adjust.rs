@@ -73,6 +73,21 @@ pub enum Adjuster {
     /// draws); with a sign filter only the synapses of that sign are
     /// replaced.
     Reapply,
+    /// Multiply every weight by one factor so that the spectral radius (the
+    /// largest eigenvalue magnitude) of the recurrent weight matrix becomes
+    /// this value (> 0): the edge-of-chaos knob of reservoirs and CTRNNs.
+    /// Dense eigenvalues up to [`DENSE_EIGEN_MAX`] neurons, Arnoldi above.
+    SpectralRadius(f64),
+    /// Simbrain's "randomize symmetric" on a recurrent projection: one draw
+    /// per unordered pair `{i, j}` sets both `w_ij` and `w_ji` (and one per
+    /// self-connection). With free signs ([`SignPolicy::Free`], no Dale's
+    /// law) both take the signed draw, so `W = W^T` wherever both synapses
+    /// exist. When signs are kept (Dale's law), both take the draw's
+    /// magnitude with their own signs: pairs of like sign get `w_ij = w_ji`,
+    /// pairs whose signs conflict (an excitatory and an inhibitory neuron)
+    /// get `|w_ij| = |w_ji|` with opposite signs. A synapse whose reverse
+    /// does not exist takes its own draw. Refused with multapses.
+    RandomizeSymmetric(Distribution),
 }
 
 /// Whether an adjustment may change signs.
@@ -114,8 +129,27 @@ impl Adjuster {
                 ProjectionError::parameter(context, format!("clip needs finite min <= max, got [{min}, {max}]")),
             ),
             Adjuster::Prune(s) => s.validate(context, n_pre, n_post),
+            Adjuster::RandomizeSymmetric(d) => d
+                .validate(context)
+                .map_err(|e| ProjectionError::Distribution(e.to_string())),
+            Adjuster::SpectralRadius(r) if !(r.is_finite() && *r > 0.0) => Err(ProjectionError::parameter(
+                context,
+                format!("target spectral radius must be finite and > 0, got {r}"),
+            )),
             _ => Ok(()),
         }
+    }
+
+    /// True when the adjuster draws random numbers (it then advances the
+    /// projection's count of random operations, which keys its stream).
+    pub fn is_random(&self) -> bool {
+        matches!(
+            self,
+            Adjuster::Randomize(_)
+                | Adjuster::Perturb(_)
+                | Adjuster::Prune(Selection::Fraction(_))
+                | Adjuster::RandomizeSymmetric(_)
+        )
     }
 
     /// Short name for reports.
@@ -127,6 +161,8 @@ impl Adjuster {
             Adjuster::Clip { .. } => "clip",
             Adjuster::Prune(_) => "prune",
             Adjuster::Reapply => "reapply",
+            Adjuster::SpectralRadius(_) => "spectral_radius",
+            Adjuster::RandomizeSymmetric(_) => "randomize_symmetric",
         }
     }
 }
@@ -210,7 +246,10 @@ pub fn apply(
                 Adjuster::Perturb(d) => w + d.sample(&mut rng),
                 Adjuster::Scale(f) => w * f,
                 Adjuster::Clip { min, max } => w.clamp(*min, *max),
-                Adjuster::Prune(_) | Adjuster::Reapply => {
+                Adjuster::Prune(_)
+                | Adjuster::Reapply
+                | Adjuster::SpectralRadius(_)
+                | Adjuster::RandomizeSymmetric(_) => {
                     return Err(ProjectionError::NotAWeightAdjuster(adjuster.name()));
                 }
             };

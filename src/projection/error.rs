@@ -97,9 +97,37 @@ pub enum ProjectionError {
     /// An adjustment that would change signs under Dale's law.
     #[error("this projection keeps Dale's law: an adjustment cannot change signs")]
     DaleKeepsSigns,
-    /// Prune or reapply given where only weight adjusters apply.
-    #[error("{0} changes synapses, not weights: use Network::adjust")]
+    /// Prune, reapply or a matrix operation given where only per-synapse weight adjusters apply.
+    #[error("{0} works on the whole projection, not synapse by synapse: use Network::adjust")]
     NotAWeightAdjuster(&'static str),
+    /// A matrix operation that needs a square weight matrix.
+    #[error("{projection}: {what} needs a square weight matrix, got post x pre = {n_post} x {n_pre}")]
+    NotSquare {
+        /// The projection.
+        projection: String,
+        /// The operation.
+        what: &'static str,
+        /// Post neurons.
+        n_post: u32,
+        /// Pre neurons.
+        n_pre: u32,
+    },
+    /// A matrix operation that needs a recurrent projection (pre and post the same population).
+    #[error("{projection}: {what} needs a recurrent projection (pre and post the same population)")]
+    NotRecurrent {
+        /// The projection.
+        projection: String,
+        /// The operation.
+        what: &'static str,
+    },
+    /// A matrix operation on a projection without synapses, or whose result cannot be reached.
+    #[error("{projection}: {message}")]
+    Matrix {
+        /// The projection.
+        projection: String,
+        /// What is wrong.
+        message: String,
+    },
     /// A parameter of an edit out of range (a delay, a plasticity factor, a fraction, ...).
     #[error("{context}: {message}")]
     Parameter {

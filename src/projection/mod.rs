@@ -12,10 +12,13 @@
 //! - `changes.rs`: [`StoreChanges`], what the mirrors must resync;
 //! - `matrix.rs`: dense / COO / CSR reads and writes ([`Coo`], [`Csr`], [`Written`]);
 //! - `edit.rs`: creating synapses, rows, selections, reapply, mask changes;
-//! - `adjust.rs`: Simbrain's adjusters and selections ([`Adjuster`], [`Selection`]).
+//! - `adjust.rs`: Simbrain's adjusters and selections ([`Adjuster`], [`Selection`]);
+//! - `matrix_ops.rs`: Simbrain's matrix operations: eigenvalues, spectral
+//!   radius and scaling to one, randomize symmetric ([`EigenMethod`]; the
+//!   solvers are in `linalg/`).
 //!
 //! This folder never names the `Network`: the by-name facade is
-//! `network/weights.rs`. Strategies that fill a store are in `connect/`,
+//! `network/weights.rs` (and `network/matrix_ops.rs`). Strategies that fill a store are in `connect/`,
 //! the masks in `mask/`, the loops that read a store in `kernel/`.
 
 mod adjust;
@@ -23,6 +26,7 @@ mod changes;
 mod edit;
 mod error;
 mod matrix;
+mod matrix_ops;
 #[allow(clippy::module_inception)]
 mod projection;
 mod slot;
@@ -34,6 +38,7 @@ pub use changes::*;
 pub use error::*;
 pub use matrix::{Coo, Csr, Written};
 pub(crate) use matrix::{admit, check_finite, dense_entries, new_sign, no_synapse};
+pub use matrix_ops::{DENSE_ALL_MAX, DENSE_EIGEN_MAX, EigenMethod, eigenvalues, spectral_radius};
 pub use projection::{DENSE_MIN_DENSITY, Projection};
 pub use slot::*;
 pub use spec::*;

@@ -33,6 +33,7 @@ pub fn prepare(scene: &Scene, path: &Path, text: &str) -> Result<Simulation> {
         spec.spike_times = p.spike_times.clone();
         spec.pre_noise = p.pre_noise;
         spec.post_noise = p.post_noise;
+        spec.bias = p.bias;
         for (k, v) in &p.params {
             spec = spec.param(k, v.to_value());
         }

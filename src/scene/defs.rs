@@ -2,7 +2,7 @@
 
 use crate::connect::Strategy;
 use crate::model::ModelKind;
-use crate::param::{Distribution, Sequence, Value};
+use crate::param::{BiasInit, Distribution, Init, Sequence, Value};
 use crate::population::PolaritySpec;
 use crate::projection::Adjuster;
 use crate::projection::MaskSpec;
@@ -24,6 +24,11 @@ pub enum ValueDef {
     Array(Vec<f64>),
     /// A seeded distribution.
     Random(Distribution),
+    /// A weight initialiser by fan-in, e.g. `XavierUniform(gain: 1.0)` or
+    /// `KaimingNormal(mode: FanOut, nonlinearity: Tanh)` (projection weights
+    /// only; write at least one field, e.g. `LeCunNormal(gain: 1.0)`: a bare
+    /// name reads as an expression).
+    Init(Init),
     /// A `.npy` file.
     File(NpyFile),
 }
@@ -43,6 +48,7 @@ impl ValueDef {
             ValueDef::Expr(s) => Value::Expr(s.clone()),
             ValueDef::Array(a) => Value::Array(a.clone().into()),
             ValueDef::Random(d) => Value::Random(d.clone()),
+            ValueDef::Init(i) => Value::Init(*i),
             ValueDef::File(NpyFile::Npy(p)) => Value::Npy(p.clone()),
         }
     }
@@ -79,6 +85,10 @@ pub struct PopulationDef {
     /// Rate units: post-activation noise std.
     #[serde(default)]
     pub post_noise: f64,
+    /// Rate units: nn4n's bias initialiser, `None`, `Zero`, `Normal(fan_in: 100)`
+    /// or `Uniform(fan_in: 100)`.
+    #[serde(default)]
+    pub bias: Option<BiasInit>,
 }
 
 fn no_structure() -> Structure {
@@ -247,6 +257,20 @@ pub enum Action {
         /// The `.npy` file (relative to the scene's folder).
         file: PathBuf,
     },
+    /// Write a projection's statistics (weights by sign, degrees, weight sums,
+    /// E/I input per post neuron, spectral radius, the `eigenvalues` largest
+    /// eigenvalues, the fractions at `bounds`) to `<projection>_stats_<step>.json`.
+    Statistics {
+        /// Projection.
+        projection: String,
+        /// How many of the largest eigenvalues to list (default 0).
+        #[serde(default)]
+        eigenvalues: usize,
+        /// Weight-magnitude bounds `[min, max]` (a learning rule's): the
+        /// fractions of synapses at each are listed.
+        #[serde(default)]
+        bounds: Option<[f64; 2]>,
+    },
     /// Write the network summary (populations, projections, weight statistics, masks) to `summary.txt`.
     Summary,
     /// Set the modulator (reward, dopamine) of a projection's reward-modulated STDP.
@@ -299,5 +323,41 @@ mod tests {
         assert_eq!(v[2], ValueDef::Array(vec![1.0, 2.0]));
         assert_eq!(v[3], ValueDef::Random(Distribution::Normal { mean: 0.5, std: 0.1 }));
         assert_eq!(v[4], ValueDef::File(NpyFile::Npy("w.npy".into())));
+    }
+
+    #[test]
+    fn initialisers_and_new_distributions_parse() {
+        let v: Vec<ValueDef> = ron::from_str(
+            r#"[XavierUniform(gain: 2.0), KaimingNormal(mode: FanOut, nonlinearity: Tanh), FanInUniform(gain: 1.0),
+                LeCunNormal(gain: 1.0), Pareto(scale: 1.0, shape: 3.0), TwoValued(p: 0.2, a: 1.0, b: -1.0),
+                ExponentialTruncated(scale: 2.0, low: 0.0, high: 5.0), KaimingUniform(mode: FanIn)]"#,
+        )
+        .unwrap();
+        assert_eq!(v[0], ValueDef::Init(Init::XavierUniform { gain: 2.0 }));
+        assert_eq!(
+            v[1],
+            ValueDef::Init(Init::KaimingNormal {
+                mode: crate::param::FanMode::FanOut,
+                nonlinearity: crate::param::Gain::Tanh
+            })
+        );
+        assert_eq!(v[2], ValueDef::Init(Init::FanInUniform { gain: 1.0 }));
+        assert_eq!(v[3], ValueDef::Init(Init::LeCunNormal { gain: 1.0 }));
+        assert_eq!(v[4], ValueDef::Random(Distribution::Pareto { scale: 1.0, shape: 3.0 }));
+        assert_eq!(
+            v[5],
+            ValueDef::Random(Distribution::TwoValued {
+                p: 0.2,
+                a: 1.0,
+                b: -1.0
+            })
+        );
+        assert!(matches!(
+            v[6],
+            ValueDef::Random(Distribution::ExponentialTruncated { .. })
+        ));
+        assert!(matches!(v[7], ValueDef::Init(Init::KaimingUniform { .. })));
+        let b: Vec<BiasInit> = ron::from_str("[None, Zero, Normal(fan_in: 10), Uniform(fan_in: 4)]").unwrap();
+        assert_eq!(b[2], BiasInit::Normal { fan_in: 10 });
     }
 }

@@ -359,6 +359,20 @@ pub fn run_scene_with(
                     files_saved.push(file);
                     None
                 }
+                Action::Statistics {
+                    projection,
+                    eigenvalues,
+                    bounds,
+                } => {
+                    let stats = sim
+                        .network()?
+                        .projection_stats(projection, *eigenvalues, *bounds)
+                        .map_err(|e| loc.at_path(&["timeline", &index], e))?;
+                    let file = out.join(format!("{projection}_stats_{}.json", stats.step));
+                    crate::record::write_json_atomic(&file, &stats)?;
+                    files_saved.push(file);
+                    None
+                }
                 Action::Summary => {
                     let text = sim.network()?.summary().to_string();
                     let file = out.join("summary.txt");

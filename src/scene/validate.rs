@@ -177,7 +177,8 @@ pub fn validate(scene: &Scene, path: &Path, text: &str) -> Result<()> {
             | Action::SetError { projection: name, .. }
             | Action::Grow { projection: name }
             | Action::Prune { projection: name }
-            | Action::RecordWeights { projection: name } => {
+            | Action::RecordWeights { projection: name }
+            | Action::Statistics { projection: name, .. } => {
                 projection(name)?;
             }
             Action::Save { file } => {

@@ -30,6 +30,16 @@ pub enum StoreError {
     /// Histogram edges that are not ascending.
     #[error("histogram edges must be at least two ascending values, got {0}")]
     BadEdges(String),
+    /// Bounds that are not `0 <= min <= max` with a tolerance `>= 0`.
+    #[error("bounds need finite 0 <= min <= max and tol >= 0, got min = {min}, max = {max}, tol = {tol}")]
+    Bounds {
+        /// Lower bound of the magnitude.
+        min: f64,
+        /// Upper bound of the magnitude.
+        max: f64,
+        /// Tolerance.
+        tol: f64,
+    },
 }
 
 /// Results of this folder.

@@ -1,4 +1,5 @@
-//! Reading a store whole: dense and COO copies, weight statistics and histograms by sign, in- and out-degrees.
+//! Reading a store whole: dense and COO copies, weight statistics and histograms by sign, in- and out-degrees,
+//! per-neuron weight sums, excitatory and inhibitory input per post neuron, the fraction of weights at bounds.
 
 use super::error::{StoreError, StoreResult as Result};
 use super::*;
@@ -43,7 +44,124 @@ pub struct WeightStats {
     pub max: f64,
 }
 
+/// Excitatory and inhibitory input per post neuron: the sums of the
+/// excitatory weights and of the inhibitory weights' magnitudes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EiInput {
+    /// Sum of excitatory weights onto each post neuron.
+    pub excitatory: Vec<f64>,
+    /// Sum of |inhibitory weights| onto each post neuron.
+    pub inhibitory: Vec<f64>,
+}
+
+impl EiInput {
+    /// No input onto `n` post neurons.
+    pub fn zeros(n: usize) -> EiInput {
+        EiInput {
+            excitatory: vec![0.0; n],
+            inhibitory: vec![0.0; n],
+        }
+    }
+
+    /// Adds another's input (another projection onto the same neurons).
+    pub fn add(&mut self, other: &EiInput) {
+        for (a, b) in self.excitatory.iter_mut().zip(&other.excitatory) {
+            *a += b;
+        }
+        for (a, b) in self.inhibitory.iter_mut().zip(&other.inhibitory) {
+            *a += b;
+        }
+    }
+
+    /// E/I ratio of each post neuron, excitatory / |inhibitory| (`None`
+    /// where it has no inhibitory input).
+    pub fn ratio(&self) -> Vec<Option<f64>> {
+        self.excitatory
+            .iter()
+            .zip(&self.inhibitory)
+            .map(|(&e, &i)| (i > 0.0).then(|| e / i))
+            .collect()
+    }
+}
+
+/// How many weights sit at the bounds of `[min, max]` (magnitudes, as the
+/// learning rules bound them).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AtBounds {
+    /// Synapses counted.
+    pub count: u64,
+    /// Fraction with `|w| <= min + tol`.
+    pub at_min: f64,
+    /// Fraction with `|w| >= max - tol`.
+    pub at_max: f64,
+}
+
 impl SynapseStore {
+    /// (pre, post) of store slot `k` from its row `r`.
+    #[inline]
+    fn pair_in_row(&self, r: usize, k: usize) -> (usize, usize) {
+        match self.major {
+            Major::Pre => (r, self.minor[k] as usize),
+            Major::Post => (self.minor[k] as usize, r),
+        }
+    }
+
+    /// Sum of the (signed) weights `filter` covers into each post neuron.
+    pub fn in_weight_sums(&self, filter: SignFilter) -> Vec<f64> {
+        self.weight_sums(filter, false)
+    }
+
+    /// Sum of the (signed) weights `filter` covers out of each pre neuron.
+    pub fn out_weight_sums(&self, filter: SignFilter) -> Vec<f64> {
+        self.weight_sums(filter, true)
+    }
+
+    fn weight_sums(&self, filter: SignFilter, by_pre: bool) -> Vec<f64> {
+        let mut out = vec![0.0; if by_pre { self.n_pre } else { self.n_post } as usize];
+        for r in 0..self.rows() {
+            for k in self.row(r) {
+                if filter.covers(self.sign[k]) {
+                    let (pre, post) = self.pair_in_row(r, k);
+                    out[if by_pre { pre } else { post }] += f64::from(self.weight[k]);
+                }
+            }
+        }
+        out
+    }
+
+    /// Excitatory and inhibitory input onto each post neuron (by the synapses' signs).
+    pub fn ei_input(&self) -> EiInput {
+        let inh = self.in_weight_sums(SignFilter::Inhibitory);
+        EiInput {
+            excitatory: self.in_weight_sums(SignFilter::Excitatory),
+            inhibitory: inh.into_iter().map(f64::abs).collect(),
+        }
+    }
+
+    /// The fractions of the synapses `filter` covers whose weight magnitude
+    /// is within `tol` of `min` or of `max` (`0 <= min <= max`, `tol >= 0`;
+    /// fractions 0 when none is covered).
+    pub fn at_bounds(&self, filter: SignFilter, min: f64, max: f64, tol: f64) -> Result<AtBounds> {
+        if !(min.is_finite() && max.is_finite() && tol.is_finite() && 0.0 <= min && min <= max && tol >= 0.0) {
+            return Err(StoreError::Bounds { min, max, tol });
+        }
+        let (mut n, mut lo, mut hi) = (0u64, 0u64, 0u64);
+        for k in 0..self.len() {
+            if filter.covers(self.sign[k]) {
+                let w = f64::from(self.weight[k]).abs();
+                n += 1;
+                lo += u64::from(w <= min + tol);
+                hi += u64::from(w >= max - tol);
+            }
+        }
+        let frac = |c: u64| if n == 0 { 0.0 } else { c as f64 / n as f64 };
+        Ok(AtBounds {
+            count: n,
+            at_min: frac(lo),
+            at_max: frac(hi),
+        })
+    }
+
     /// The weights as a dense matrix, post x pre (like `W` in `y = W r`);
     /// multapses are summed, absent and removed synapses are 0.
     pub fn to_dense(&self) -> ndarray::Array2<f32> {
