@@ -34,7 +34,7 @@ pub enum CortecsError {
         got: usize,
     },
     /// A name does not refer to anything that exists.
-    #[error("unknown {kind} '{name}'{}", known_list(.known))]
+    #[error("unknown {kind} '{name}'{}{}", did_you_mean(.name, .known), known_list(.known))]
     UnknownName {
         /// What kind of thing: population, projection, parameter, model, ...
         kind: &'static str,
@@ -125,6 +125,52 @@ pub enum CortecsError {
     },
 }
 
+/// ` (did you mean 'x'?)` for the known name nearest to `name` by edit
+/// distance, when it is close enough to be a typo (at most a third of the
+/// longer name's characters differ); empty otherwise.
+pub fn did_you_mean<S: AsRef<str>>(name: &str, known: &[S]) -> String {
+    nearest(name, known).map_or(String::new(), |k| format!(" (did you mean '{k}'?)"))
+}
+
+/// The known name nearest to `name` by Levenshtein distance, when at most a
+/// third of the longer name's characters differ (ties: the first).
+pub fn nearest<'a, S: AsRef<str>>(name: &str, known: &'a [S]) -> Option<&'a str> {
+    let (mut best, mut best_d) = (None, usize::MAX);
+    for k in known {
+        let k = k.as_ref();
+        let d = levenshtein(name, k);
+        if d < best_d && k != name {
+            (best, best_d) = (Some(k), d);
+        }
+    }
+    let longer = best.map_or(0, |b: &str| b.chars().count().max(name.chars().count()));
+    best.filter(|_| best_d > 0 && best_d * 3 <= longer)
+}
+
+/// Edit distance: insertions, deletions, substitutions and swaps of two
+/// adjacent characters, one each (optimal string alignment, so `modle` is
+/// one edit from `model`).
+pub fn levenshtein(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let w = b.len() + 1;
+    let mut d: Vec<usize> = vec![0; (a.len() + 1) * w];
+    for i in 0..=a.len() {
+        for j in 0..=b.len() {
+            d[i * w + j] = if i == 0 || j == 0 {
+                i + j
+            } else {
+                let sub = d[(i - 1) * w + j - 1] + usize::from(a[i - 1] != b[j - 1]);
+                let mut best = sub.min(d[(i - 1) * w + j] + 1).min(d[i * w + j - 1] + 1);
+                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                    best = best.min(d[(i - 2) * w + j - 2] + 1);
+                }
+                best
+            };
+        }
+    }
+    d[a.len() * w + b.len()]
+}
+
 fn known_list(known: &[String]) -> String {
     if known.is_empty() {
         String::new()
@@ -154,5 +200,29 @@ impl CortecsError {
     /// request of `projection` that cannot be satisfied.
     pub fn connection(projection: &str, message: impl Into<String>) -> Self {
         CortecsError::Connect(crate::connect::ConnectError::rule(projection, message))
+    }
+}
+
+#[cfg(test)]
+mod suggestion_tests {
+    use super::*;
+
+    #[test]
+    fn levenshtein_counts_single_character_edits() {
+        assert_eq!(levenshtein("", "abc"), 3);
+        assert_eq!(levenshtein("kitten", "sitting"), 3);
+        assert_eq!(levenshtein("FixedProbabilty", "FixedProbability"), 1);
+        assert_eq!(levenshtein("same", "same"), 0);
+        assert_eq!(levenshtein("modle", "model"), 1, "a swap is one edit");
+        assert_eq!(levenshtein("ab", "ba"), 1);
+    }
+
+    #[test]
+    fn nearest_suggests_only_close_names() {
+        let known = ["exc", "inh", "input"];
+        assert_eq!(nearest("exx", &known), Some("exc"));
+        assert_eq!(nearest("inpt", &known), Some("input"));
+        assert_eq!(nearest("zzzzzz", &known), None);
+        assert_eq!(did_you_mean("inhh", &known), " (did you mean 'inh'?)");
     }
 }

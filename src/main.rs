@@ -1,9 +1,13 @@
-//! The `cortecs` command line: run scene files and reference workloads.
+//! The `cortecs` command line: check, inspect, run and sweep scene files; train; run
+//! reference workloads. Subcommands live in `src/cli/`; this file parses
+//! arguments and maps results to exit codes: 0 success, 1 user error (the
+//! located message, no backtrace), 2 internal error (a bug: please report).
+
+mod cli;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
 
 #[derive(Parser)]
 #[command(name = "cortecs", version, about = "Neural network simulation engine on bevy_ecs")]
@@ -17,18 +21,66 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a scene file (`scenes/*.ron`): build, run its timeline, write its recordings.
+    /// Run a scene file (`scenes/*.ron`): validate it, build it, run its timeline, write its recordings and `summary.json`.
     Run {
         /// The scene file.
         scene: PathBuf,
-        /// Output folder (default: `out/<scene name>`).
+        /// Output folder (default: `out/<scene name>`); must be empty or absent unless `--force`.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Seed replacing the scene's `seed`.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Replace a scene value by path, e.g. `--set populations.exc.params.tau_m=10.0`,
+        /// `--set projections.ee.weight=2.5`, `--set timeline.0.ms=200` (repeatable).
+        #[arg(long = "set", value_name = "PATH=VALUE", value_parser = cli::parse_set)]
+        sets: Vec<(String, String)>,
+        /// Clear a non-empty output folder before writing.
+        #[arg(long)]
+        force: bool,
+        /// No progress output (the summary is still printed).
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Parse and validate a scene (every item and the whole timeline) and estimate its memory; builds nothing, writes nothing.
+    Check {
+        /// The scene file.
+        scene: PathBuf,
+        /// Replace a scene value by path (as for `run`).
+        #[arg(long = "set", value_name = "PATH=VALUE", value_parser = cli::parse_set)]
+        sets: Vec<(String, String)>,
     },
     /// Build a scene (or load a checkpoint file) and print its network summary: populations, projections, weight statistics, masks, memory.
-    Summary {
+    #[command(alias = "summary")]
+    Inspect {
         /// A scene file (`.ron`) or a checkpoint saved by a scene's `Save` action or `Network::save`.
         file: PathBuf,
+        /// Replace a scene value by path (as for `run`).
+        #[arg(long = "set", value_name = "PATH=VALUE", value_parser = cli::parse_set)]
+        sets: Vec<(String, String)>,
+    },
+    /// Run the cartesian product of `--vary` values (and `--seeds`), each run in `OUT/run-NNNN`, indexed by `OUT/runs.csv`; finished runs are skipped.
+    Sweep {
+        /// The scene file.
+        scene: PathBuf,
+        /// A scene path and its values, e.g. `--vary projections.ee.weight=1.0,2.0` (repeatable; the first varies slowest).
+        #[arg(long, value_name = "PATH=V1,V2,...", value_parser = cli::parse_vary)]
+        vary: Vec<(String, Vec<String>)>,
+        /// Seeds `A..B` (B excluded) or one seed; default: the scene's.
+        #[arg(long, value_parser = cli::parse_seeds)]
+        seeds: Option<cli::Seeds>,
+        /// Take runs I, I + N, I + 2N, ... (e.g. `$SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT`).
+        #[arg(long, value_name = "I/N", value_parser = cli::parse_shard, default_value = "0/1")]
+        shard: (usize, usize),
+        /// The sweep's folder.
+        #[arg(long)]
+        out: PathBuf,
+        /// Runs at once on this machine, each with an equal share of `--threads`.
+        #[arg(long, default_value_t = 1)]
+        jobs: usize,
+        /// Run nothing: rebuild `OUT/runs.csv` from the run folders (after every shard has finished).
+        #[arg(long)]
+        collect: bool,
     },
     /// Train a rate network on a task from a training scene (`scenes/train_*.ron`): CSV log, checkpoints, PNG curves, summary.json.
     Train {
@@ -66,59 +118,53 @@ enum Command {
     },
 }
 
-/// println! that ends quietly when stdout is closed (e.g. piped into `head`).
-macro_rules! say {
-    ($($t:tt)*) => {{
-        use std::io::Write;
-        let _ = writeln!(std::io::stdout(), $($t)*);
-    }};
-}
+/// Exit code of a user error (bad scene, bad arguments, missing file).
+const USER_ERROR: u8 = 1;
+/// Exit code of an internal error (a panic: a bug in cortecs).
+const INTERNAL_ERROR: u8 = 2;
 
-fn summary(file: &std::path::Path) -> cortecs::error::Result<()> {
-    let net = if file.extension().is_some_and(|e| e == "ron") {
-        let text = std::fs::read_to_string(file).map_err(|e| cortecs::error::CortecsError::file(file, e))?;
-        let scene = cortecs::scene::parse(file, &text)?;
-        let sim = cortecs::scene::build(&scene, file, &text)?;
-        sim.network()?.clone()
-    } else {
-        cortecs::network::Network::load(file)?
-    };
-    say!("{}", net.summary());
-    Ok(())
-}
-
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    if let Some(t) = cli.threads
-        && let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(t).build_global()
-    {
-        eprintln!("error: cannot set {t} threads: {e}");
-        return ExitCode::FAILURE;
-    }
-    let result = match cli.command {
-        Command::Run { scene, out } => {
-            cortecs::scene::run_file(&scene, out.as_deref()).map(|summary| say!("{summary}"))
-        }
-        Command::Summary { file } => summary(&file),
+fn dispatch(command: Command) -> cortecs::Result<()> {
+    match command {
+        Command::Run {
+            scene,
+            out,
+            seed,
+            sets,
+            force,
+            quiet,
+        } => cli::run(cli::RunArgs {
+            scene,
+            out,
+            seed,
+            sets,
+            force,
+            quiet,
+        }),
+        Command::Sweep {
+            scene,
+            vary,
+            seeds,
+            shard,
+            out,
+            jobs,
+            collect,
+        } => cli::sweep(cli::SweepArgs {
+            scene,
+            vary,
+            seeds: seeds.map(|s| s.0),
+            shard,
+            out,
+            jobs,
+            collect,
+        }),
+        Command::Check { scene, sets } => cli::check(&scene, &sets),
+        Command::Inspect { file, sets } => cli::inspect(&file, &sets),
         Command::Train {
             scene,
             out,
             resume,
             stop_after,
-        } => {
-            let out = out.unwrap_or_else(|| cortecs::train::default_out(&scene));
-            cortecs::train::run_training(&scene, &out, resume, stop_after).map(|s| {
-                say!(
-                    "{} iterations ({:.1} s), final loss {:.5}, held-out accuracy {:.3} on {} trials; written to {}",
-                    s.iterations,
-                    s.wall_s,
-                    s.final_loss,
-                    s.heldout_accuracy,
-                    s.heldout_trials,
-                    out.display()
-                );
-            })
-        }
+        } => cli::train(&scene, out, resume, stop_after),
         Command::Workload {
             name,
             seed,
@@ -126,125 +172,36 @@ fn main() -> ExitCode {
             hidden,
             ms,
             mirrored,
-        } => workload(&name, seed, n_exc, hidden, ms, mirrored),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
+        } => cli::workload(&name, seed, n_exc, hidden, ms, mirrored),
     }
 }
 
-fn workload(name: &str, seed: u64, n_exc: usize, hidden: usize, ms: f64, mirrored: bool) -> cortecs::Result<()> {
-    let t0 = Instant::now();
-    let mut net = match name {
-        "w1" => cortecs::workloads::coba(seed, std::path::Path::new("scenes/data"))?,
-        "w2" if mirrored => {
-            let net = cortecs::workloads::brunel(seed, n_exc, 1000, false)?;
-            let (rss0, t) = (cortecs::io::rss_bytes().unwrap_or(0), Instant::now());
-            let mut sim = cortecs::ecs::Simulation::from_network(net);
-            sim.build()?;
-            let rss1 = cortecs::io::rss_bytes().unwrap_or(0);
-            let n: u64 = sim.network()?.projections.iter().map(|p| p.store().live()).sum();
-            say!(
-                "w2 mirrored: spawned {n} synapse entities in {:.3} s, {:.1} B/synapse for the mirrors (RSS growth)",
-                t.elapsed().as_secs_f64(),
-                (rss1.saturating_sub(rss0)) as f64 / n as f64
-            );
-            let t1 = Instant::now();
-            sim.run_ms(ms)?;
-            say!(
-                "w2 mirrored: simulated {ms} ms in {:.3} s (incl. writeback of every mirror at the end)",
-                t1.elapsed().as_secs_f64()
-            );
-            return Ok(());
-        }
-        "w2" => cortecs::workloads::brunel(seed, n_exc, 1000, true)?,
-        "w5" => cortecs::workloads::brunel_stdp(seed, n_exc, 1000, true)?,
-        "w3" | "w3-empty" => {
-            let mut net = cortecs::workloads::w3_populations(12345)?;
-            let populations_s = t0.elapsed().as_secs_f64();
-            let t = Instant::now();
-            if name == "w3" {
-                net.connect(cortecs::workloads::w3_projection())?;
-            }
-            let connect_s = t.elapsed().as_secs_f64();
-            let m = cortecs::network::synapse_memory(&net);
-            say!(
-                "{name}: populations {populations_s:.3} s, connect + weights {connect_s:.3} s, synapses {}, store {:.2} B/synapse, peak RSS {} KiB",
-                m.synapses,
-                m.store_per_synapse(),
-                cortecs::io::peak_rss_bytes().unwrap_or(0) / 1024
-            );
-            return Ok(());
-        }
-        "w4" => {
-            let mut w4 = cortecs::workloads::Ctrnn::uniform(10, hidden, 2, 32, 12345);
-            let u = cortecs::workloads::Ctrnn::gaussian_input(100, 32, 10, 12346);
-            let t = Instant::now();
-            let reps = 30;
-            let mut y = w4.forward(&u);
-            for _ in 1..reps {
-                y = w4.forward(&u);
-            }
-            let per = t.elapsed().as_secs_f64() / reps as f64;
-            say!(
-                "w4 H={hidden}: forward {:.3} ms (mean of {reps}), y[0,0,0] = {:.6}",
-                per * 1e3,
-                y[[0, 0, 0]]
-            );
-            return Ok(());
-        }
-        other => {
-            return Err(cortecs::CortecsError::UnknownName {
-                kind: "workload",
-                name: other.into(),
-                known: ["w1", "w2", "w3", "w3-empty", "w4", "w5"].map(String::from).to_vec(),
-            });
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => ExitCode::SUCCESS,
+                _ => ExitCode::from(USER_ERROR),
+            };
         }
     };
-    let build = t0.elapsed().as_secs_f64();
-    let synapses: u64 = net.projections.iter().map(|p| p.store().live()).sum();
-    let store_bytes: usize = net.projections.iter().map(|p| p.store().bytes()).sum();
-    let t1 = Instant::now();
-    net.run_ms(ms)?;
-    let sim = t1.elapsed().as_secs_f64();
-    let spikes: u64 = net.populations.iter().map(|p| p.spike_count).sum();
-    let n: usize = net.populations.iter().map(|p| p.size).sum();
-    say!(
-        "{name}: neurons {n}, synapses {synapses}, store {:.2} B/synapse, build {build:.3} s, sim {sim:.3} s for {ms} ms, spikes {spikes}, mean rate {:.2} Hz, peak RSS {} MiB",
-        store_bytes as f64 / synapses.max(1) as f64,
-        spikes as f64 / n as f64 / (ms / 1000.0),
-        cortecs::io::peak_rss_bytes().map_or("?".into(), |b| (b / (1 << 20)).to_string()),
-    );
-    for p in &net.populations {
-        say!(
-            "  {}: {} spikes, {:.2} Hz",
-            p.name,
-            p.spike_count,
-            p.spike_count as f64 / p.size as f64 / (ms / 1000.0)
-        );
+    if let Some(t) = cli.threads
+        && let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(t).build_global()
+    {
+        eprintln!("error: cannot set {t} threads: {e}");
+        return ExitCode::from(USER_ERROR);
     }
-    for p in net.projections.iter().filter(|p| p.plastic().is_some()) {
-        let s = p.store();
-        let w: Vec<f64> = (0..s.len())
-            .filter(|&k| s.sign[k] != 0)
-            .map(|k| f64::from(s.weight[k]))
-            .collect();
-        let n = w.len().max(1) as f64;
-        let mean = w.iter().sum::<f64>() / n;
-        let sd = (w.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
-        let hi = p.spec.learning.first().map_or(f64::INFINITY, |l| l.upper()) as f32 as f64;
-        let bytes = s.bytes() + p.plastic().map_or(0, |q| q.bytes());
-        say!(
-            "  {} (learning): mean w {mean:.5}, sd {sd:.5}, {} at 0, {} at w_max, store + learning state {:.2} B/synapse",
-            p.name,
-            w.iter().filter(|&&x| x == 0.0).count(),
-            w.iter().filter(|&&x| x >= hi).count(),
-            bytes as f64 / n
-        );
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("internal error (a bug in cortecs, please report it): {info}");
+    }));
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dispatch(cli.command))) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
+            eprintln!("error: {e}");
+            ExitCode::from(USER_ERROR)
+        }
+        Err(_) => ExitCode::from(INTERNAL_ERROR),
     }
-    Ok(())
 }

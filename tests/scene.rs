@@ -13,8 +13,8 @@ fn tmp(name: &str) -> std::path::PathBuf {
 }
 
 fn rate(summary: &scene::Summary) -> f64 {
-    let spikes: u64 = summary.populations.iter().map(|p| p.3).sum();
-    let n: usize = summary.populations.iter().map(|p| p.1).sum();
+    let spikes: u64 = summary.populations.values().map(|p| p.spikes).sum();
+    let n: usize = summary.populations.values().map(|p| p.size).sum();
     spikes as f64 / n as f64 / (summary.time_ms / 1000.0)
 }
 
@@ -25,7 +25,7 @@ fn demo_scene_runs_and_writes_its_recordings() {
     assert_eq!(s.time_ms, 1000.0);
     let t: Array1<f64> = read_npy(out.join("exc_spikes_t.npy")).unwrap();
     let i: Array1<u32> = read_npy(out.join("exc_spikes_i.npy")).unwrap();
-    assert_eq!(t.len() as u64, s.populations[0].3);
+    assert_eq!(t.len() as u64, s.populations["exc"].spikes);
     assert_eq!(t.len(), i.len());
     assert!(i.iter().all(|&x| x < 1600));
     assert!(t.windows(2).into_iter().all(|w| w[0] <= w[1]));
@@ -63,7 +63,7 @@ fn w2_brunel_rate_in_range() {
     let s = scene::run_file(Path::new("scenes/brunel.ron"), Some(&out)).unwrap();
     let r = rate(&s);
     assert!((31.0..=33.0).contains(&r), "W2 rate {r} Hz");
-    assert_eq!(s.projections.iter().map(|p| p.2).sum::<u64>(), 15_625_000);
+    assert_eq!(s.projections.values().map(|p| p.synapses).sum::<u64>(), 15_625_000);
     let _ = std::fs::remove_dir_all(&out);
 }
 

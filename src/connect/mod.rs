@@ -116,6 +116,7 @@ const _: () = assert!(ROWS_PER_CHUNK == 256);
 /// fields may be left out), checkpoints keep it whole (see [`ProbabilityFn`]
 /// for closures).
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum Strategy {
     /// Every pre neuron to every post neuron.
     AllToAll,

@@ -92,6 +92,7 @@ impl Activation {
 
 /// Which model a population's neurons follow.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum ModelKind {
     /// Continuous-time rate unit (CTRNN), as nn4n integrates it.
     Rate {

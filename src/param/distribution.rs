@@ -20,6 +20,7 @@ pub enum ClipMode {
 
 /// A probability distribution with validated parameters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum Distribution {
     /// Uniform on [low, high).
     Uniform {

@@ -252,6 +252,7 @@ impl Default for Scaling {
 
 /// A local learning rule of one projection.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum Rule {
     /// Pair-based STDP (spiking pre and post).
     Stdp(Stdp),

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 /// How likely an absent, allowed synapse is to grow at one growth event.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum GrowthProbability {
     /// The projection's growth mask (post x pre).
     Mask,

@@ -34,6 +34,7 @@ pub struct Adjusted {
 
 /// Which live synapses a lesion, a prune or a selection covers.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum Selection {
     /// Every synapse.
     All,
@@ -51,6 +52,7 @@ pub enum Selection {
 
 /// A weight adjustment (Simbrain's synapse adjustment).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum Adjuster {
     /// Replace each weight's magnitude with a draw's magnitude (sign kept).
     Randomize(Distribution),

@@ -10,8 +10,18 @@ use std::path::Path;
 
 /// Builds the simulation a scene describes (validating everything first).
 pub fn build(scene: &Scene, path: &Path, text: &str) -> Result<Simulation> {
+    let mut sim = prepare(scene, path, text)?;
+    sim.build()
+        .map_err(|e| Located { path, text }.at_path(&["projections"], e))?;
+    Ok(sim)
+}
+
+/// The simulation a scene describes with its populations made and every
+/// value checked, but no projection built (no synapses; see
+/// [`crate::network::estimate_pending`] for their memory).
+pub fn prepare(scene: &Scene, path: &Path, text: &str) -> Result<Simulation> {
     let loc = Located { path, text };
-    let mut sim = Simulation::new(scene.dt, scene.seed).map_err(|e| loc.at("dt", e))?;
+    let mut sim = Simulation::new(scene.dt, scene.seed).map_err(|e| loc.at_path(&["dt"], e))?;
     sim.network_mut()?.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     for p in &scene.populations {
         let polarity = p.polarity.clone();
@@ -102,12 +112,6 @@ pub fn build(scene: &Scene, path: &Path, text: &str) -> Result<Simulation> {
             return Err(loc.at(w, e));
         }
     }
-    sim.build().map_err(|e| CortecsError::Scene {
-        path: path.to_path_buf(),
-        line: 1,
-        column: 1,
-        message: e.to_string(),
-    })?;
     Ok(sim)
 }
 

@@ -212,6 +212,7 @@ pub struct RecordDef {
 
 /// One step of a scene's timeline.
 #[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum Action {
     /// Simulate this long (ms).
     Run {

@@ -36,11 +36,15 @@
 
 mod build;
 mod defs;
+mod path;
 mod run;
+mod validate;
 
 pub use build::*;
 pub use defs::*;
+pub use path::set_path;
 pub use run::*;
+pub use validate::*;
 
 use crate::error::{CortecsError, Result};
 use serde::Deserialize;
@@ -96,6 +100,18 @@ struct Located<'a> {
 }
 
 impl Located<'_> {
+    /// The error placed at the value a scene path names (`["timeline", "3", "projection"]`),
+    /// or at its nearest written ancestor.
+    fn at_path(&self, path: &[&str], e: CortecsError) -> CortecsError {
+        let (line, column) = path::line_col(self.text, path::offset_of(self.text, path));
+        CortecsError::Scene {
+            path: self.path.to_path_buf(),
+            line,
+            column,
+            message: e.to_string(),
+        }
+    }
+
     /// The error placed at the item called `name`, or at the unknown name it complains of.
     fn at(&self, name: &str, e: CortecsError) -> CortecsError {
         let needle = match &e {
@@ -119,12 +135,71 @@ pub fn parse(path: &Path, text: &str) -> Result<Scene> {
     let options = ron::Options::default()
         .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
         .with_default_extension(ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES);
-    options.from_str::<Scene>(text).map_err(|e| CortecsError::Scene {
-        path: path.to_path_buf(),
-        line: e.span.start.line,
-        column: e.span.start.col,
-        message: e.code.to_string(),
+    options.from_str::<Scene>(text).map_err(|e| {
+        let (line, column, message) =
+            value_error(text, &e).unwrap_or((e.span.start.line, e.span.start.col, with_suggestion(&e.code)));
+        CortecsError::Scene {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message,
+        }
     })
+}
+
+/// For a parameter value none of whose forms matched (serde's "did not
+/// match any variant of untagged enum"): the distribution's or `Npy`'s own
+/// error, placed inside the value.
+fn value_error(text: &str, e: &ron::error::SpannedError) -> Option<(usize, usize, String)> {
+    if !e.code.to_string().contains("untagged enum ValueDef") {
+        return None;
+    }
+    let mut at = path::offset(text, e.span.start.line, e.span.start.col);
+    if matches!(text.as_bytes().get(at), Some(b')' | b']' | b'}')) {
+        at += 1; // RON stops at the value's closing bracket
+    }
+    let (start, end) = path::value_at(text, at)?;
+    let value = &text[start..end];
+    let inner = if value.starts_with("Npy") {
+        ron::from_str::<NpyFile>(value).err()
+    } else {
+        ron::from_str::<crate::param::Distribution>(value).err()
+    }?;
+    let (line, column) = path::line_col(
+        text,
+        start + path::offset(value, inner.span.start.line, inner.span.start.col),
+    );
+    let message = format!(
+        "not a number, expression string, array, distribution or Npy(\"file\"): {}",
+        with_suggestion(&inner.code)
+    );
+    Some((line, column, message))
+}
+
+/// RON's message, with the nearest valid name for an unknown variant or field.
+fn with_suggestion(code: &ron::Error) -> String {
+    let hint = match code {
+        ron::Error::NoSuchEnumVariant { expected, found, .. }
+        | ron::Error::NoSuchStructField { expected, found, .. } => {
+            crate::error::nearest(found, expected).map(|n| format!(" (did you mean `{n}`?)"))
+        }
+        _ => None,
+    };
+    format!("{code}{}", hint.unwrap_or_default())
+}
+
+/// Reads, parses and validates a scene file (see [`validate`]); with
+/// `sets`, each `(path, value)` edits the text first (see [`set_path`]), so
+/// errors point into the edited text. Returns the scene and its final text.
+pub fn load(path: &Path, sets: &[(String, String)]) -> Result<(Scene, String)> {
+    let mut text = std::fs::read_to_string(path).map_err(|e| CortecsError::file(path, e))?;
+    parse(path, &text)?;
+    for (p, v) in sets {
+        text = set_path(&text, p, v)?;
+    }
+    let scene = parse(path, &text)?;
+    validate(&scene, path, &text)?;
+    Ok((scene, text))
 }
 
 #[cfg(test)]

@@ -1,74 +1,147 @@
 //! Running a scene: its timeline, recordings, weight dumps and `summary.json`.
 
-use super::{Action, Located, Scene, build, parse};
+use super::{Action, Located, Scene, build};
 use crate::ecs::{Recorders, ScheduledEdit, Simulation, StageTimers, Timeline};
 use crate::error::{CortecsError, Result};
 use crate::record::{SpikeRecorder, StateRecorder};
 use bevy_ecs::prelude::*;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-/// What a scene run did (also written as `summary.json`).
-#[derive(Clone, Debug, Serialize)]
+/// What a scene run did, written as `summary.json` (a contract: field
+/// names are stable; see README "Outputs").
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct Summary {
     /// The scene file.
     pub scene: PathBuf,
     /// Output folder.
     pub out: PathBuf,
+    /// `complete` (every action ran) or `failed` (an action failed; what ran
+    /// before it is recorded and written).
+    pub status: String,
+    /// Why the run failed (`null` when complete).
+    #[serde(default)]
+    pub error: Option<String>,
+    /// Global seed the run used.
+    pub seed: u64,
+    /// Worker threads (rayon's pool size).
+    pub threads: usize,
+    /// Time step (ms).
+    pub dt_ms: f64,
+    /// Steps simulated.
+    pub steps: u64,
     /// Simulated time (ms).
     pub time_ms: f64,
-    /// Build wall-clock time (s).
-    pub build_s: f64,
-    /// Simulation wall-clock time (s).
-    pub run_s: f64,
-    /// Per population: name, size, model, spikes, mean rate (Hz).
-    pub populations: Vec<(String, usize, String, u64, f64)>,
-    /// Per projection: name, strategy, live synapses, excitatory, inhibitory, mean weight.
-    pub projections: Vec<(String, String, u64, u64, u64, f64)>,
-    /// Store bytes per synapse.
-    pub store_bytes_per_synapse: f64,
-    /// Files written.
+    /// Wall-clock seconds per stage.
+    pub timing_s: Timing,
+    /// Per population, by name.
+    pub populations: BTreeMap<String, PopulationSummary>,
+    /// Per projection, by name.
+    pub projections: BTreeMap<String, ProjectionSummary>,
+    /// Memory use.
+    pub memory: MemorySummary,
+    /// Files written (recordings, checkpoints, weight dumps).
     pub files: Vec<PathBuf>,
-    /// Wall-clock seconds per stage of the schedule (build, constrain, compile,
-    /// stimulate, integrate, writeback, adjust, record).
-    pub stages: Vec<(String, f64)>,
+}
+
+/// Wall-clock seconds of a run's stages.
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+pub struct Timing {
+    /// Building the network (populations, connection strategies, entities; s).
+    pub build: f64,
+    /// Running the timeline (s).
+    pub simulate: f64,
+    /// Per schedule stage: build, constrain, compile, stimulate, integrate, writeback, adjust, record (s).
+    pub stages: BTreeMap<String, f64>,
+}
+
+/// One population's results.
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+pub struct PopulationSummary {
+    /// Number of neurons.
+    pub size: usize,
+    /// Model name, e.g. `lif_condexp`.
+    pub model: String,
+    /// Spikes emitted in the whole run.
+    pub spikes: u64,
+    /// Mean rate per neuron over the simulated time (Hz).
+    pub rate_hz: f64,
+}
+
+/// One projection's state at the end of the run.
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+pub struct ProjectionSummary {
+    /// Pre population.
+    pub pre: String,
+    /// Post population.
+    pub post: String,
+    /// Connection strategy name.
+    pub strategy: String,
+    /// Live synapses.
+    pub synapses: u64,
+    /// Excitatory synapses.
+    pub excitatory: u64,
+    /// Inhibitory synapses.
+    pub inhibitory: u64,
+    /// Mean weight of the live synapses (signed).
+    pub weight_mean: f64,
+    /// Standard deviation of the live synapses' weights.
+    pub weight_std: f64,
+}
+
+/// Memory use of a run.
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+pub struct MemorySummary {
+    /// Peak resident set size of the process (bytes; `null` where the OS does not say).
+    pub peak_rss_bytes: Option<u64>,
+    /// Synapse store bytes per live synapse.
+    pub bytes_per_synapse: f64,
 }
 
 impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(
             f,
-            "scene {} : {:.1} ms simulated, build {:.3} s, run {:.3} s",
+            "scene {} : {:.1} ms simulated ({} steps), build {:.3} s, run {:.3} s, {}",
             self.scene.display(),
             self.time_ms,
-            self.build_s,
-            self.run_s
+            self.steps,
+            self.timing_s.build,
+            self.timing_s.simulate,
+            self.status
         )?;
-        for (name, size, model, spikes, rate) in &self.populations {
+        for (name, p) in &self.populations {
             writeln!(
                 f,
-                "  population {name:<12} {size:>8} x {model:<20} {spikes:>9} spikes {rate:>8.2} Hz"
+                "  population {name:<12} {:>8} x {:<20} {:>9} spikes {:>8.2} Hz",
+                p.size, p.model, p.spikes, p.rate_hz
             )?;
         }
-        for (name, strategy, n, e, i, mean) in &self.projections {
+        for (name, q) in &self.projections {
             writeln!(
                 f,
-                "  projection {name:<12} {strategy:<20} {n:>10} synapses ({e} E, {i} I), mean weight {mean:.4}"
+                "  projection {name:<12} {:<20} {:>10} synapses ({} E, {} I), weight {:.4} +- {:.4}",
+                q.strategy, q.synapses, q.excitatory, q.inhibitory, q.weight_mean, q.weight_std
             )?;
         }
-        writeln!(f, "  store {:.2} bytes/synapse", self.store_bytes_per_synapse)?;
-        let stages: Vec<String> = self.stages.iter().map(|(n, s)| format!("{n} {s:.3}")).collect();
+        writeln!(f, "  store {:.2} bytes/synapse", self.memory.bytes_per_synapse)?;
+        let stages: Vec<String> = self
+            .timing_s
+            .stages
+            .iter()
+            .map(|(n, s)| format!("{n} {s:.3}"))
+            .collect();
         writeln!(f, "  stages (s): {}", stages.join(", "))?;
         write!(f, "  wrote {} files to {}", self.files.len(), self.out.display())
     }
 }
 
-/// Runs a scene file: builds it, runs its timeline, writes recordings and
-/// `summary.json` into `out` (default `out/<scene name>`).
+/// Runs a scene file: validates it, builds it, runs its timeline, writes
+/// recordings and `summary.json` into `out` (default `out/<scene name>`).
 pub fn run_file(path: &Path, out: Option<&Path>) -> Result<Summary> {
-    let text = std::fs::read_to_string(path).map_err(|e| CortecsError::file(path, e))?;
-    let scene = parse(path, &text)?;
+    let (scene, text) = super::load(path, &[])?;
     let out = match out {
         Some(o) => o.to_path_buf(),
         None => Path::new("out").join(path.file_stem().unwrap_or_default()),
@@ -76,11 +149,56 @@ pub fn run_file(path: &Path, out: Option<&Path>) -> Result<Summary> {
     run_scene(&scene, path, &text, &out)
 }
 
+/// Simulated time (ms) a scene's timeline runs (1000 ms for an empty timeline).
+pub fn total_ms(scene: &Scene) -> f64 {
+    if scene.timeline.is_empty() {
+        return 1000.0;
+    }
+    scene
+        .timeline
+        .iter()
+        .map(|a| match a {
+            Action::Run { ms } => *ms,
+            _ => 0.0,
+        })
+        .sum()
+}
+
 /// Runs a parsed scene (see [`run_file`]).
 pub fn run_scene(scene: &Scene, path: &Path, text: &str, out: &Path) -> Result<Summary> {
+    run_scene_with(scene, path, text, out, &mut |_| {})
+}
+
+/// Where a run is, reported to [`run_scene_with`]'s callback.
+#[derive(Clone, Copy, Debug)]
+pub enum Progress {
+    /// The network is built (wall-clock seconds it took).
+    Built(f64),
+    /// Simulated time so far and in all (ms).
+    Simulated {
+        /// Simulated so far (ms).
+        done_ms: f64,
+        /// The timeline's whole duration (ms).
+        total_ms: f64,
+    },
+}
+
+/// Runs a parsed scene (see [`run_file`]), telling `progress` when the
+/// network is built and after each simulated chunk (at most 1000 steps).
+pub fn run_scene_with(
+    scene: &Scene,
+    path: &Path,
+    text: &str,
+    out: &Path,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Summary> {
+    super::validate(scene, path, text)?;
     let t0 = Instant::now();
     let mut sim = build(scene, path, text)?;
     let build_s = t0.elapsed().as_secs_f64();
+    progress(Progress::Built(build_s));
+    let total = total_ms(scene);
+    let mut done_ms = 0.0;
     std::fs::create_dir_all(out).map_err(|e| CortecsError::file(out, e))?;
     let mut spike_recs = Vec::new();
     for name in &scene.record.spikes {
@@ -109,153 +227,170 @@ pub fn run_scene(scene: &Scene, path: &Path, text: &str, out: &Path) -> Result<S
     let loc = Located { path, text };
     let mut files_saved = Vec::new();
     let t1 = Instant::now();
-    for action in timeline {
-        // edits go on the network's timeline and are applied by the Adjust stage of a tick without steps
-        let edit = match action {
-            Action::Run { ms } => {
-                if !(ms.is_finite() && *ms >= 0.0) {
-                    return Err(loc.at("Run", CortecsError::param("Run.ms", format!("must be >= 0, got {ms}"))));
-                }
-                let steps = (ms / scene.dt).round() as u64;
-                // the Record stage samples at the end of each tick: no tick is longer than the shortest interval
-                let chunk = on_network::<Recorders>(&mut sim, "recorders")?
-                    .min_every()
-                    .unwrap_or(1000)
-                    .min(1000);
-                let mut done = 0;
-                while done < steps {
-                    let n = chunk.min(steps - done);
-                    sim.advance(n)?;
-                    done += n;
-                    if let Some(e) = on_network::<Recorders>(&mut sim, "recorders")?.error.take() {
-                        return Err(e);
+    // the timeline; on an error, what was recorded so far is still written, with status `failed`
+    let outcome = (|| -> Result<()> {
+        for (index, action) in timeline.iter().enumerate() {
+            let index = index.to_string();
+            // edits go on the network's timeline and are applied by the Adjust stage of a tick without steps
+            let edit = match action {
+                Action::Run { ms } => {
+                    let steps = (ms / scene.dt).round() as u64;
+                    // the Record stage samples at the end of each tick: no tick is longer than the shortest interval
+                    let chunk = on_network::<Recorders>(&mut sim, "recorders")?
+                        .min_every()
+                        .unwrap_or(1000)
+                        .min(1000);
+                    let mut done = 0;
+                    while done < steps {
+                        let n = chunk.min(steps - done);
+                        sim.advance(n).map_err(|e| loc.at_path(&["timeline", &index], e))?;
+                        done += n;
+                        progress(Progress::Simulated {
+                            done_ms: done_ms + done as f64 * scene.dt,
+                            total_ms: total,
+                        });
+                        if let Some(e) = on_network::<Recorders>(&mut sim, "recorders")?.error.take() {
+                            return Err(e);
+                        }
                     }
+                    done_ms += ms;
+                    None
                 }
-                None
-            }
-            Action::Set {
-                population,
-                name,
-                value,
-                neurons,
-            } => Some((
-                population,
-                ScheduledEdit::Set {
-                    population: population.clone(),
-                    name: name.clone(),
-                    neurons: neurons.clone(),
-                    value: value.to_value(),
-                },
-            )),
-            Action::Lesion { projection, pre, post } => Some((
-                projection,
-                ScheduledEdit::LesionPair {
-                    projection: projection.clone(),
-                    pre: *pre,
-                    post: *post,
-                },
-            )),
-            Action::Adjust {
-                projection,
-                adjuster,
-                filter,
-            } => Some((
-                projection,
-                ScheduledEdit::Adjust {
-                    projection: projection.clone(),
-                    adjuster: adjuster.clone(),
-                    filter: *filter,
-                },
-            )),
-            Action::SetWeights { projection, file } => {
-                let net = sim.network()?;
-                let s = net.projection(projection).map_err(|e| loc.at(projection, e))?.store();
-                let (n_post, n_pre) = (s.n_post as usize, s.n_pre as usize);
-                let weights = crate::io::read_npy_matrix(&net.base_dir.join(file), n_post, n_pre)
-                    .map_err(|e| loc.at(projection, e.into()))?;
-                Some((
-                    projection,
-                    ScheduledEdit::SetWeights {
-                        projection: projection.clone(),
-                        weights,
+                Action::Set {
+                    population,
+                    name,
+                    value,
+                    neurons,
+                } => Some((
+                    "value",
+                    ScheduledEdit::Set {
+                        population: population.clone(),
+                        name: name.clone(),
+                        neurons: neurons.clone(),
+                        // `.npy` paths are relative to the scene's folder, as everywhere in a scene
+                        value: match value.to_value() {
+                            crate::param::Value::Npy(p) => crate::param::Value::Npy(sim.network()?.base_dir.join(p)),
+                            v => v,
+                        },
                     },
-                ))
-            }
-            Action::Save { file } => {
-                let path = out.join(file);
-                sim.save(&path).map_err(|e| loc.at("Save", e))?;
-                files_saved.push(path);
-                None
-            }
-            Action::Modulate { projection, value } => {
-                let net = sim.network_mut()?;
-                net.set_modulator(projection, *value)
-                    .map_err(|e| loc.at(projection, e))?;
-                None
-            }
-            Action::SetError { projection, error } => {
-                let net = sim.network_mut()?;
-                net.set_error(projection, error).map_err(|e| loc.at(projection, e))?;
-                None
-            }
-            Action::Grow { projection } => {
-                sim.network_mut()?.grow(projection).map_err(|e| loc.at(projection, e))?;
-                None
-            }
-            Action::Prune { projection } => {
-                sim.network_mut()?
-                    .prune(projection)
-                    .map_err(|e| loc.at(projection, e))?;
-                None
-            }
-            Action::RecordWeights { projection } => {
-                let net = sim.network()?;
-                let dense = net
-                    .projection(projection)
-                    .map_err(|e| loc.at(projection, e))?
-                    .store
-                    .to_dense();
-                let ms = net.time();
-                let file = out.join(format!("{projection}_weights_{ms}ms.npy"));
-                crate::record::write_npy_atomic(
-                    &file,
-                    &[dense.nrows(), dense.ncols()],
-                    dense.as_slice().unwrap_or(&[]),
-                )?;
-                files_saved.push(file);
-                None
-            }
-            Action::Statistics {
-                projection,
-                eigenvalues,
-                bounds,
-            } => {
-                let stats = sim
-                    .network()?
-                    .projection_stats(projection, *eigenvalues, *bounds)
-                    .map_err(|e| loc.at(projection, e))?;
-                let file = out.join(format!("{projection}_stats_{}.json", stats.step));
-                crate::record::write_json_atomic(&file, &stats)?;
-                files_saved.push(file);
-                None
-            }
-            Action::Summary => {
-                let text = sim.network()?.summary().to_string();
-                let file = out.join("summary.txt");
-                crate::record::write_text_atomic(&file, &text)?;
-                None
-            }
-        };
-        if let Some((owner, edit)) = edit {
-            let step = sim.network()?.step;
-            on_network::<Timeline>(&mut sim, "timeline")?.at(step, edit);
-            sim.advance(0)?;
-            if let Some((_, e)) = on_network::<Timeline>(&mut sim, "timeline")?.errors.pop() {
-                return Err(loc.at(owner, e));
+                )),
+                Action::Lesion { projection, pre, post } => Some((
+                    "projection",
+                    ScheduledEdit::LesionPair {
+                        projection: projection.clone(),
+                        pre: *pre,
+                        post: *post,
+                    },
+                )),
+                Action::Adjust {
+                    projection,
+                    adjuster,
+                    filter,
+                } => Some((
+                    "adjuster",
+                    ScheduledEdit::Adjust {
+                        projection: projection.clone(),
+                        adjuster: adjuster.clone(),
+                        filter: *filter,
+                    },
+                )),
+                Action::SetWeights { projection, file } => {
+                    let net = sim.network()?;
+                    let s = net
+                        .projection(projection)
+                        .map_err(|e| loc.at_path(&["timeline", &index], e))?
+                        .store();
+                    let (n_post, n_pre) = (s.n_post as usize, s.n_pre as usize);
+                    let weights = crate::io::read_npy_matrix(&net.base_dir.join(file), n_post, n_pre)
+                        .map_err(|e| loc.at_path(&["timeline", &index, "file"], e.into()))?;
+                    Some((
+                        "file",
+                        ScheduledEdit::SetWeights {
+                            projection: projection.clone(),
+                            weights,
+                        },
+                    ))
+                }
+                Action::Save { file } => {
+                    let path = out.join(file);
+                    sim.save(&path)
+                        .map_err(|e| loc.at_path(&["timeline", &index, "file"], e))?;
+                    files_saved.push(path);
+                    None
+                }
+                Action::Modulate { projection, value } => {
+                    let net = sim.network_mut()?;
+                    net.set_modulator(projection, *value)
+                        .map_err(|e| loc.at_path(&["timeline", &index], e))?;
+                    None
+                }
+                Action::SetError { projection, error } => {
+                    let net = sim.network_mut()?;
+                    net.set_error(projection, error)
+                        .map_err(|e| loc.at_path(&["timeline", &index], e))?;
+                    None
+                }
+                Action::Grow { projection } => {
+                    sim.network_mut()?
+                        .grow(projection)
+                        .map_err(|e| loc.at_path(&["timeline", &index], e))?;
+                    None
+                }
+                Action::Prune { projection } => {
+                    sim.network_mut()?
+                        .prune(projection)
+                        .map_err(|e| loc.at_path(&["timeline", &index], e))?;
+                    None
+                }
+                Action::RecordWeights { projection } => {
+                    let net = sim.network()?;
+                    let dense = net
+                        .projection(projection)
+                        .map_err(|e| loc.at_path(&["timeline", &index], e))?
+                        .store
+                        .to_dense();
+                    let ms = net.time();
+                    let file = out.join(format!("{projection}_weights_{ms}ms.npy"));
+                    crate::record::write_npy_atomic(
+                        &file,
+                        &[dense.nrows(), dense.ncols()],
+                        dense.as_slice().unwrap_or(&[]),
+                    )?;
+                    files_saved.push(file);
+                    None
+                }
+                Action::Statistics {
+                    projection,
+                    eigenvalues,
+                    bounds,
+                } => {
+                    let stats = sim
+                        .network()?
+                        .projection_stats(projection, *eigenvalues, *bounds)
+                        .map_err(|e| loc.at_path(&["timeline", &index], e))?;
+                    let file = out.join(format!("{projection}_stats_{}.json", stats.step));
+                    crate::record::write_json_atomic(&file, &stats)?;
+                    files_saved.push(file);
+                    None
+                }
+                Action::Summary => {
+                    let text = sim.network()?.summary().to_string();
+                    let file = out.join("summary.txt");
+                    crate::record::write_text_atomic(&file, &text)?;
+                    None
+                }
+            };
+            if let Some((owner, edit)) = edit {
+                let step = sim.network()?.step;
+                on_network::<Timeline>(&mut sim, "timeline")?.at(step, edit);
+                sim.advance(0)?;
+                if let Some((_, e)) = on_network::<Timeline>(&mut sim, "timeline")?.errors.pop() {
+                    return Err(loc.at_path(&["timeline", &index, owner], e));
+                }
             }
         }
-    }
-    sim.sync()?;
+        sim.sync()
+    })();
     let run_s = t1.elapsed().as_secs_f64();
     let mut files = files_saved;
     let recs = sim.world.entity_mut(network).take::<Recorders>().unwrap_or_default();
@@ -283,20 +418,29 @@ pub fn run_scene(scene: &Scene, path: &Path, text: &str, out: &Path) -> Result<S
     let summary = Summary {
         scene: path.to_path_buf(),
         out: out.to_path_buf(),
+        status: if outcome.is_ok() { "complete" } else { "failed" }.into(),
+        error: outcome.as_ref().err().map(ToString::to_string),
+        seed: scene.seed,
+        threads: rayon::current_num_threads(),
+        dt_ms: scene.dt,
+        steps: net.step,
         time_ms: net.time(),
-        build_s,
-        run_s,
+        timing_s: Timing {
+            build: build_s,
+            simulate: run_s,
+            stages,
+        },
         populations: net
             .populations
             .iter()
             .map(|p| {
-                (
-                    p.name.clone(),
-                    p.size,
-                    p.model.name(),
-                    p.spike_count,
-                    p.spike_count as f64 / p.size as f64 / seconds.max(1e-12),
-                )
+                let s = PopulationSummary {
+                    size: p.size,
+                    model: p.model.name(),
+                    spikes: p.spike_count,
+                    rate_hz: p.spike_count as f64 / p.size as f64 / seconds.max(1e-12),
+                };
+                (p.name.clone(), s)
             })
             .collect(),
         projections: net
@@ -304,21 +448,37 @@ pub fn run_scene(scene: &Scene, path: &Path, text: &str, out: &Path) -> Result<S
             .iter()
             .map(|p| {
                 let s = &p.store;
-                let e = s.sign.iter().filter(|&&x| x > 0).count() as u64;
-                let i = s.sign.iter().filter(|&&x| x < 0).count() as u64;
-                let mean = s.weight.iter().map(|&w| f64::from(w)).sum::<f64>() / s.live().max(1) as f64;
-                (p.name.clone(), p.strategy.name().to_string(), s.live(), e, i, mean)
+                let live: Vec<f64> = (0..s.len())
+                    .filter(|&k| s.sign[k] != 0)
+                    .map(|k| f64::from(s.weight[k]))
+                    .collect();
+                let n = live.len().max(1) as f64;
+                let mean = live.iter().sum::<f64>() / n;
+                let std = (live.iter().map(|w| (w - mean).powi(2)).sum::<f64>() / n).sqrt();
+                let q = ProjectionSummary {
+                    pre: net.populations[p.pre].name.clone(),
+                    post: net.populations[p.post].name.clone(),
+                    strategy: p.strategy.name().to_string(),
+                    synapses: s.live(),
+                    excitatory: s.sign.iter().filter(|&&x| x > 0).count() as u64,
+                    inhibitory: s.sign.iter().filter(|&&x| x < 0).count() as u64,
+                    weight_mean: mean,
+                    weight_std: std,
+                };
+                (p.name.clone(), q)
             })
             .collect(),
-        store_bytes_per_synapse: mem.store_per_synapse(),
+        memory: MemorySummary {
+            peak_rss_bytes: crate::io::peak_rss_bytes(),
+            bytes_per_synapse: mem.store_per_synapse(),
+        },
         files: files.clone(),
-        stages,
     };
     let json = out.join("summary.json");
     crate::record::write_json_atomic(&json, &summary)?;
     let mut summary = summary;
     summary.files.push(json);
-    Ok(summary)
+    outcome.map(|()| summary)
 }
 
 /// Component `C` of the scene's network entity (`what` names it in the error).

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// How the neurons of a population are placed in space (positions in µm).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum Structure {
     /// No positions: every neuron at the origin.
     None,

@@ -1,0 +1,76 @@
+//! `cortecs check SCENE` and `cortecs inspect SCENE|CHECKPOINT`.
+
+use super::say;
+use cortecs::error::Result;
+use cortecs::scene;
+use std::path::Path;
+
+/// Parses and validates a scene — every item, value and timeline action,
+/// with the `--set` edits applied — and prints the memory its synapses
+/// would take; builds no projection and writes nothing.
+pub fn check(file: &Path, sets: &[(String, String)]) -> Result<()> {
+    let (sc, text) = scene::load(file, sets)?;
+    let sim = scene::prepare(&sc, file, &text)?;
+    let (bytes, detail) = cortecs::network::estimate_pending(sim.network()?)?;
+    let neurons: usize = sc.populations.iter().map(|p| p.size).sum();
+    say!(
+        "{}: ok ({} populations, {neurons} neurons, {} projections, {} timeline actions, {:.1} ms)",
+        file.display(),
+        sc.populations.len(),
+        sc.projections.len(),
+        sc.timeline.len(),
+        scene::total_ms(&sc)
+    );
+    say!("  estimated synapse memory: {} ({detail})", bytes_text(bytes));
+    Ok(())
+}
+
+/// Prints the network summary of a scene (built) or a checkpoint (loaded), with memory.
+pub fn inspect(file: &Path, sets: &[(String, String)]) -> Result<()> {
+    if file.extension().is_some_and(|e| e == "ron") {
+        let (sc, text) = scene::load(file, sets)?;
+        let sim = scene::prepare(&sc, file, &text)?;
+        let (estimate, _) = cortecs::network::estimate_pending(sim.network()?)?;
+        let sim = scene::build(&sc, file, &text)?;
+        let net = sim.network()?;
+        say!("{}", net.summary());
+        say!(
+            "memory: synapses estimated {} before building (stores and mirror entities)",
+            bytes_text(estimate)
+        );
+        memory(net);
+    } else {
+        let net = cortecs::network::Network::load(file)?;
+        say!("{}", net.summary());
+        memory(&net);
+    }
+    Ok(())
+}
+
+fn memory(net: &cortecs::network::Network) {
+    let m = cortecs::network::synapse_memory(net);
+    say!(
+        "memory: {} synapses, stores {} ({:.2} B/synapse), {} mirrored, peak RSS {}",
+        m.synapses,
+        bytes_text(m.store_bytes),
+        m.store_per_synapse(),
+        m.mirrored,
+        cortecs::io::peak_rss_bytes().map_or("unknown".into(), bytes_text)
+    );
+}
+
+/// Bytes as `12.3 MiB`.
+fn bytes_text(b: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut x = b as f64;
+    let mut u = 0;
+    while x >= 1024.0 && u + 1 < units.len() {
+        x /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{b} B")
+    } else {
+        format!("{x:.1} {}", units[u])
+    }
+}

@@ -1,0 +1,229 @@
+//! Whole-scene validation before anything is built or written: every name
+//! an item or a timeline action refers to, index ranges, durations and the
+//! files it reads. Errors are placed at the offending value's line and
+//! column, with the nearest valid name suggested.
+
+use super::{Action, Located, NpyFile, Scene, ValueDef};
+use crate::error::{CortecsError, Result};
+use crate::model::ModelKind;
+use std::path::Path;
+
+/// Checks what a scene refers to without building it: names of
+/// populations, projections, parameters and state variables (in items and
+/// every timeline action), neuron indices, durations, intervals and `.npy`
+/// files (relative to the scene's folder). [`super::build`] checks values
+/// (ranges, lengths, expressions) as it builds.
+pub fn validate(scene: &Scene, path: &Path, text: &str) -> Result<()> {
+    let loc = Located { path, text };
+    let dir = path.parent().unwrap_or(Path::new(""));
+    if !(scene.dt.is_finite() && scene.dt > 0.0) {
+        return Err(loc.at_path(
+            &["dt"],
+            CortecsError::param("dt", format!("must be > 0 ms, got {}", scene.dt)),
+        ));
+    }
+    let pops: Vec<String> = scene.populations.iter().map(|p| p.name.clone()).collect();
+    let projs: Vec<String> = scene.projections.iter().map(|q| q.name.clone()).collect();
+    let unknown = |kind: &'static str, name: &str, known: &[String]| CortecsError::UnknownName {
+        kind,
+        name: name.to_string(),
+        known: known.to_vec(),
+    };
+    let size = |name: &str| scene.populations.iter().find(|p| p.name == name).map(|p| p.size);
+    for (k, p) in scene.populations.iter().enumerate() {
+        if pops[..k].contains(&p.name) {
+            let e = CortecsError::DuplicateName {
+                kind: "population",
+                name: p.name.clone(),
+            };
+            return Err(loc.at_path(&["populations", &k.to_string(), "name"], e));
+        }
+        for (name, value) in &p.params {
+            let at = ["populations", &p.name, "params", name];
+            p.model.param_index(name).map_err(|e| loc.at_path(&at[..4], e))?;
+            npy_exists(dir, value).map_err(|e| loc.at_path(&at, e))?;
+        }
+    }
+    for (k, q) in scene.projections.iter().enumerate() {
+        if projs[..k].contains(&q.name) {
+            let e = CortecsError::DuplicateName {
+                kind: "projection",
+                name: q.name.clone(),
+            };
+            return Err(loc.at_path(&["projections", &k.to_string(), "name"], e));
+        }
+        for (field, name) in [("pre", &q.pre), ("post", &q.post)] {
+            if size(name).is_none() {
+                return Err(loc.at_path(&["projections", &q.name, field], unknown("population", name, &pops)));
+            }
+        }
+        for (field, value) in [
+            ("weight", Some(&q.weight)),
+            ("weight_inh", q.weight_inh.as_ref()),
+            ("delay", q.delay.as_ref()),
+        ] {
+            if let Some(v) = value {
+                npy_exists(dir, v).map_err(|e| loc.at_path(&["projections", &q.name, field], e))?;
+            }
+        }
+    }
+    for (k, d) in scene.drives.iter().enumerate() {
+        if size(&d.population).is_none() {
+            let e = unknown("population", &d.population, &pops);
+            return Err(loc.at_path(&["drives", &k.to_string(), "population"], e));
+        }
+    }
+    for (k, name) in scene.record.spikes.iter().enumerate() {
+        if size(name).is_none() {
+            return Err(loc.at_path(
+                &["record", "spikes", &k.to_string()],
+                unknown("population", name, &pops),
+            ));
+        }
+    }
+    for (k, probe) in scene.record.state.iter().enumerate() {
+        let index = k.to_string();
+        let place = |f: &str, e: CortecsError| loc.at_path(&["record", "state", &index, f], e);
+        let Some(pop) = scene.populations.iter().find(|p| p.name == probe.population) else {
+            return Err(place("population", unknown("population", &probe.population, &pops)));
+        };
+        let vars = variables(&pop.model);
+        if !vars.contains(&probe.variable) {
+            return Err(place("variable", unknown("state variable", &probe.variable, &vars)));
+        }
+        if let Some(&bad) = probe.neurons.iter().find(|&&i| i as usize >= pop.size) {
+            let e = CortecsError::InvalidRequest(format!("neuron {bad} is out of range for {} neurons", pop.size));
+            return Err(place("neurons", e));
+        }
+        if probe.every == 0 {
+            return Err(place(
+                "every",
+                CortecsError::param("record.state.every", "must be >= 1 step"),
+            ));
+        }
+    }
+    for (k, name) in scene.record.weights.iter().enumerate() {
+        if !projs.contains(name) {
+            return Err(loc.at_path(
+                &["record", "weights", &k.to_string()],
+                unknown("projection", name, &projs),
+            ));
+        }
+    }
+    for (k, action) in scene.timeline.iter().enumerate() {
+        let index = k.to_string();
+        let place = |field: &str, e: CortecsError| loc.at_path(&["timeline", &index, field], e);
+        let projection = |name: &str| -> Result<&super::ProjectionDef> {
+            scene
+                .projections
+                .iter()
+                .find(|q| q.name == name)
+                .ok_or_else(|| place("projection", unknown("projection", name, &projs)))
+        };
+        match action {
+            Action::Run { ms } => {
+                if !(ms.is_finite() && *ms >= 0.0) {
+                    return Err(place(
+                        "ms",
+                        CortecsError::param("Run.ms", format!("must be >= 0, got {ms}")),
+                    ));
+                }
+            }
+            Action::Set {
+                population,
+                name,
+                value,
+                neurons,
+            } => {
+                let Some(pop) = scene.populations.iter().find(|p| &p.name == population) else {
+                    return Err(place("population", unknown("population", population, &pops)));
+                };
+                let vars = variables(&pop.model);
+                if !vars.contains(name) {
+                    return Err(place("name", unknown("parameter or state variable", name, &vars)));
+                }
+                if let Some(&bad) = neurons.iter().flatten().find(|&&i| i >= pop.size) {
+                    let e =
+                        CortecsError::InvalidRequest(format!("neuron {bad} is out of range for {} neurons", pop.size));
+                    return Err(place("neurons", e));
+                }
+                npy_exists(dir, value).map_err(|e| place("value", e))?;
+            }
+            Action::Lesion {
+                projection: name,
+                pre,
+                post,
+            } => {
+                let q = projection(name)?;
+                for (field, i, of) in [("pre", *pre, &q.pre), ("post", *post, &q.post)] {
+                    let n = size(of).unwrap_or(0);
+                    if i as usize >= n {
+                        let e = CortecsError::InvalidRequest(format!(
+                            "{field} neuron {i} is out of range for {n} neurons of '{of}'"
+                        ));
+                        return Err(place(field, e));
+                    }
+                }
+            }
+            Action::SetWeights { projection: name, file } => {
+                projection(name)?;
+                let full = dir.join(file);
+                if !full.is_file() {
+                    return Err(place("file", missing(&full)));
+                }
+            }
+            Action::Adjust { projection: name, .. }
+            | Action::Modulate { projection: name, .. }
+            | Action::SetError { projection: name, .. }
+            | Action::Grow { projection: name }
+            | Action::Prune { projection: name }
+            | Action::RecordWeights { projection: name }
+            | Action::Statistics { projection: name, .. } => {
+                projection(name)?;
+            }
+            Action::Save { file } => {
+                if file.as_os_str().is_empty() {
+                    return Err(place(
+                        "file",
+                        CortecsError::InvalidRequest("Save needs a file name".into()),
+                    ));
+                }
+            }
+            Action::Summary => {}
+        }
+    }
+    Ok(())
+}
+
+/// Names a timeline `Set` or a state probe may use for a population of this model.
+fn variables(model: &ModelKind) -> Vec<String> {
+    let mut names: Vec<String> = model.params().iter().map(|p| p.name.to_string()).collect();
+    match model {
+        ModelKind::Rate { .. } => names.extend(["v", "r"].map(String::from)),
+        ModelKind::Lif { .. } | ModelKind::AdEx { .. } | ModelKind::Izhikevich { .. } => {
+            names.extend(["v", "g_e", "g_i", "w"].map(String::from))
+        }
+        ModelKind::PoissonSource | ModelKind::SpikeSource => {}
+    }
+    names.push("current".into());
+    names
+}
+
+/// An error when a value is `Npy(file)` and the file (relative to `dir`) does not exist.
+fn npy_exists(dir: &Path, value: &ValueDef) -> Result<()> {
+    if let ValueDef::File(NpyFile::Npy(p)) = value {
+        let full = dir.join(p);
+        if !full.is_file() {
+            return Err(missing(&full));
+        }
+    }
+    Ok(())
+}
+
+/// The error for a file that does not exist.
+fn missing(full: &Path) -> CortecsError {
+    CortecsError::File {
+        path: full.to_path_buf(),
+        message: "no such file (paths are relative to the scene's folder)".into(),
+    }
+}
