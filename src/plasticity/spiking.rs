@@ -293,17 +293,21 @@ const AHEAD: usize = 64;
 /// its column in random slot order: the loads miss without this).
 #[inline(always)]
 fn prefetch(syn: &Synapses<'_>, k: usize) {
+    fetch(syn.weight, k);
+    fetch(syn.sign, k);
+}
+
+/// Asks the cache for element `k` of `v` (nothing when out of range).
+#[inline(always)]
+fn fetch<T>(v: &[T], k: usize) {
     #[cfg(target_arch = "x86_64")]
-    if k < syn.weight.len() {
+    if k < v.len() {
         use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        // SAFETY: prefetching is a hint; the addresses lie inside the slices
-        unsafe {
-            _mm_prefetch::<_MM_HINT_T0>(syn.weight.as_ptr().add(k).cast());
-            _mm_prefetch::<_MM_HINT_T0>(syn.sign.as_ptr().add(k).cast());
-        }
+        // SAFETY: prefetching is a hint; the address lies inside the slice
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(v.as_ptr().add(k).cast()) };
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = (syn, k);
+    let _ = (v, k);
 }
 
 /// Prefetches the first [`AHEAD`] slots of a column.
@@ -455,23 +459,13 @@ fn stdp_column(
 ) {
     let neg = sign < 0;
     let w = &mut *syn.weight;
-    let fetch = |w: &[f32], k: u32| {
-        #[cfg(target_arch = "x86_64")]
-        if (k as usize) < w.len() {
-            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-            // SAFETY: prefetching is a hint; the address lies inside the slice
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(w.as_ptr().add(k as usize).cast()) };
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = (w, k);
-    };
     for &k in column.iter().take(AHEAD) {
-        fetch(w, k);
+        fetch(w, k as usize);
     }
     let gain = f * s.a_plus;
     for (i, &k) in column.iter().enumerate() {
         if let Some(&n) = column.get(i + AHEAD) {
-            fetch(w, n);
+            fetch(w, n as usize);
         }
         let k = k as usize;
         let xi = x[index.row_of(syn.row_ptr, k)];
