@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 pub fn train(scene: &Path, out: Option<PathBuf>, resume: bool, stop_after: Option<u64>) -> cortecs::Result<()> {
     let out = out.unwrap_or_else(|| cortecs::train::default_out(scene));
     let s = cortecs::train::run_training(scene, &out, resume, stop_after)?;
+    // the trained network as an engine network checkpoint (`cortecs inspect`, `Network::load`)
+    let t = cortecs::train::Trainer::load(&out.join("checkpoint.ckpt"))?;
+    cortecs::network::Network::from_trained(&t.graph, 1, t.seed)?.save(out.join("network.ckpt"))?;
     say!(
         "{} iterations ({:.1} s), final loss {:.5}, held-out accuracy {:.3} on {} trials; written to {}",
         s.iterations,

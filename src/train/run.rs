@@ -262,8 +262,9 @@ fn write_log(path: &Path, t: &Trainer) -> Result<()> {
 
 /// Runs (or, with `resume` and a checkpoint in `out`, continues) the
 /// scene's training; writes `log.csv`, `checkpoint.ckpt`, `learning_curve.png`,
-/// `accuracy_curve.png`, `psychometric.png`, `summary.json` and the trained
-/// network as an engine checkpoint `network.ckpt` into `out`. `stop_after`: end (with a
+/// `accuracy_curve.png`, `psychometric.png` and `summary.json` into `out`
+/// (`cortecs train` adds the trained network as an engine checkpoint,
+/// `network.ckpt`, with `Network::from_trained`). `stop_after`: end (with a
 /// checkpoint) after this many iterations of this invocation, as a killed run would.
 pub fn run_training(scene: &Path, out: &Path, resume: bool, stop_after: Option<u64>) -> Result<TrainSummary> {
     let text = std::fs::read_to_string(scene).map_err(|e| CortecsError::file(scene, e))?;
@@ -363,8 +364,6 @@ pub fn run_training(scene: &Path, out: &Path, resume: bool, stop_after: Option<u
         Some((0.4, 1.0)),
     )
     .map_err(io(&psy_png))?;
-    // the trained network as an engine network checkpoint (`cortecs summary`, `Network::load`)
-    crate::network::Network::from_trained(&t.graph, 1, t.seed)?.save(out.join("network.ckpt"))?;
     let json = out.join("summary.json");
     crate::io::write_json_atomic(&json, &summary).map_err(|e| CortecsError::File {
         path: json.clone(),
