@@ -47,14 +47,13 @@ impl Network {
                 }
                 _ => {}
             }
-            if let Rule::Scaling(s) = &l.rule {
-                let steps = s.every / self.dt;
-                if (steps - steps.round()).abs() > 1e-9 * steps.max(1.0) || steps.round() < 1.0 {
-                    return Err(CortecsError::param(
-                        at("every"),
-                        format!("{} ms is not a whole number of steps of {} ms", s.every, self.dt),
-                    ));
-                }
+            if let Rule::Scaling(s) = &l.rule
+                && super::rewire::whole_steps(at("every"), s.every, self.dt)? == 0
+            {
+                return Err(CortecsError::param(
+                    at("every"),
+                    format!("{} ms is not a whole number of steps of {} ms", s.every, self.dt),
+                ));
             }
             if let Rule::Pes(p) = &l.rule
                 && let ErrorSource::Population(e) = &p.error

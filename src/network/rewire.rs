@@ -11,7 +11,7 @@ use crate::rng::Stream;
 use crate::store::Column;
 
 /// `ms` as a whole number of steps of `dt`, or an error naming `at`.
-fn whole_steps(at: String, ms: f64, dt: f64) -> Result<u64> {
+pub(super) fn whole_steps(at: String, ms: f64, dt: f64) -> Result<u64> {
     let steps = ms / dt;
     if (steps - steps.round()).abs() > 1e-9 * steps.max(1.0) {
         return Err(CortecsError::param(
@@ -88,7 +88,11 @@ impl Network {
         let event = rw.growth_events;
         rw.growth_events += 1;
         let mask = proj.masks.growth.as_ref();
-        let mask_max = mask.map_or(0.0, |m| m.data.iter().fold(0.0f64, |a, &x| a.max(f64::from(x))));
+        // only the mask rule needs the mask's largest entry (a scan of the whole mask)
+        let mask_max = match (g.probability, mask) {
+            (GrowthProbability::Mask, Some(m)) => m.data.iter().fold(0.0f64, |a, &x| a.max(f64::from(x))),
+            _ => 0.0,
+        };
         let p_max = g.probability.max(mask_max);
         let mut rng = Stream::keyed(seed, &proj.name, "growth", event);
         let space = proj.spec.space;
