@@ -122,9 +122,16 @@ fn as_pairs(v: &[(String, usize)]) -> Vec<(&str, usize)> {
 /// Lives on the network entity, beside its [`NetworkEngine`]. A value stays
 /// until it is written again. Sensor neurons take their input from here
 /// only: a [`crate::ecs::NeuronInput`] on the same neuron is overwritten.
+///
+/// Trials: by default one value per channel goes to every trial of a
+/// batched rate population. [`Sensors::with_trials`] gives each trial its
+/// own values (one trial of a batch = one agent or one task trial).
 #[derive(Component, Clone, Debug, PartialEq)]
 pub struct Sensors {
     channels: Vec<Channel>,
+    /// Trials the values are for (1: every trial gets the same).
+    trials: usize,
+    /// Trial-major: channel `c` of trial `b` at `b * channels + c`.
     values: Vec<f32>,
 }
 
@@ -146,8 +153,63 @@ impl Sensors {
         }
         Ok(Sensors {
             values: vec![0.0; channels.len()],
+            trials: 1,
             channels,
         })
+    }
+
+    /// These channels with one value per channel and trial, all 0. Every
+    /// channel must then be on a rate population of exactly `trials` trials
+    /// (checked by [`Sensors::check`]); `trials` = 0 is an error.
+    pub fn with_trials(mut self, trials: usize) -> Result<Sensors> {
+        if trials == 0 {
+            return Err(CortecsError::InvalidRequest("sensors: trials must be >= 1".into()));
+        }
+        self.trials = trials;
+        self.values = vec![0.0; self.channels.len() * trials];
+        Ok(self)
+    }
+
+    /// Trials the values are for (1: the same values for every trial).
+    pub fn trials(&self) -> usize {
+        self.trials
+    }
+
+    /// Sets channel `channel` of trial `trial` to `value`; out-of-range
+    /// channels or trials and non-finite values are errors.
+    pub fn set_trial(&mut self, channel: usize, trial: usize, value: f32) -> Result<()> {
+        let n = self.channels.len();
+        if trial >= self.trials {
+            return Err(CortecsError::InvalidRequest(format!(
+                "sensor trial {trial} is out of range ({} trials)",
+                self.trials
+            )));
+        }
+        if channel >= n {
+            return Err(CortecsError::InvalidRequest(format!(
+                "sensor channel {channel} is out of range ({n} channels)"
+            )));
+        }
+        if !value.is_finite() {
+            return Err(CortecsError::InvalidRequest(format!(
+                "sensor channel {channel}, trial {trial}: value {value} is not finite"
+            )));
+        }
+        self.values[trial * n + channel] = value;
+        Ok(())
+    }
+
+    /// The values of one trial, one per channel, for writing (unchecked:
+    /// the caller keeps them finite); a trial out of range is an error.
+    pub fn trial_mut(&mut self, trial: usize) -> Result<&mut [f32]> {
+        let n = self.channels.len();
+        if trial >= self.trials {
+            return Err(CortecsError::InvalidRequest(format!(
+                "sensor trial {trial} is out of range ({} trials)",
+                self.trials
+            )));
+        }
+        Ok(&mut self.values[trial * n..(trial + 1) * n])
     }
 
     /// One sensor channel per neuron of `population`, in index order.
@@ -170,53 +232,77 @@ impl Sensors {
         &self.channels
     }
 
-    /// Sets channel `channel` to `value` (rate units: unitless input; spiking: pA).
+    /// Sets channel `channel` to `value` (rate units: unitless input; spiking: pA)
+    /// in trial 0 (with one trial: in every trial of the population).
     /// A channel out of range or a non-finite value is an error.
     pub fn set(&mut self, channel: usize, value: f32) -> Result<()> {
-        let n = self.values.len();
-        let slot = self.values.get_mut(channel).ok_or_else(|| {
-            CortecsError::InvalidRequest(format!("sensor channel {channel} is out of range ({n} channels)"))
-        })?;
+        let n = self.channels.len();
+        if channel >= n {
+            return Err(CortecsError::InvalidRequest(format!(
+                "sensor channel {channel} is out of range ({n} channels)"
+            )));
+        }
         if !value.is_finite() {
             return Err(CortecsError::InvalidRequest(format!(
                 "sensor channel {channel}: value {value} is not finite"
             )));
         }
-        *slot = value;
+        self.values[channel] = value;
         Ok(())
     }
 
-    /// The current values, one per channel.
+    /// The current values: one per channel, trial after trial.
     pub fn values(&self) -> &[f32] {
         &self.values
     }
 
-    /// The values, for writing all channels at once (unchecked: the caller keeps them finite).
+    /// The values, for writing all channels (and trials) at once (unchecked:
+    /// the caller keeps them finite).
     pub fn values_mut(&mut self) -> &mut [f32] {
         &mut self.values
     }
 
-    /// Checks that every channel exists in `net`.
+    /// Checks that every channel exists in `net` and, with several trials,
+    /// that its population runs exactly that many.
     pub fn check(&self, net: &Network) -> Result<()> {
-        check_channels(&net.populations, &self.channels, "sensor")
+        check_channels(&net.populations, &self.channels, "sensor", self.trials)
     }
 
-    /// Writes the values into the network's inputs (O(channels)). Errors if a
-    /// channel does not exist in `net` (the sensors were made for another network).
+    /// Writes the values into the network's inputs (O(channels x trials)).
+    /// Errors if a channel does not exist in `net` (the sensors were made
+    /// for another network) or its trials do not match.
     pub fn apply(&self, net: &mut Network) -> Result<()> {
         self.check(net)?;
-        for (ch, &x) in self.channels.iter().zip(&self.values) {
-            net.populations[ch.population as usize].set_input(ch.neuron as usize, f64::from(x));
+        let n = self.channels.len();
+        if self.trials == 1 {
+            for (ch, &x) in self.channels.iter().zip(&self.values) {
+                net.populations[ch.population as usize].set_input(ch.neuron as usize, f64::from(x));
+            }
+            return Ok(());
+        }
+        for (b, row) in self.values.chunks_exact(n.max(1)).enumerate() {
+            for (ch, &x) in self.channels.iter().zip(row) {
+                net.populations[ch.population as usize].set_input_trial(ch.neuron as usize, b, f64::from(x));
+            }
         }
         Ok(())
     }
 }
 
-/// Checks that every channel's neuron exists in `pops`.
-fn check_channels(pops: &[Population], channels: &[Channel], what: &str) -> Result<()> {
-    for ch in channels {
+/// Checks that every channel's neuron exists in `pops` and, for `trials` > 1,
+/// that its population is a rate population of exactly `trials` trials.
+fn check_channels(pops: &[Population], channels: &[Channel], what: &str, trials: usize) -> Result<()> {
+    for (c, ch) in channels.iter().enumerate() {
         match pops.get(ch.population as usize) {
-            Some(p) if (ch.neuron as usize) < p.size => {}
+            Some(p) if (ch.neuron as usize) < p.size => {
+                if trials > 1 && (!p.model.is_rate() || p.trials() != trials) {
+                    return Err(CortecsError::InvalidRequest(format!(
+                        "{what} channel {c}: population '{}' runs {} trial(s), the {what}s carry {trials}",
+                        p.name,
+                        p.trials()
+                    )));
+                }
+            }
             _ => {
                 return Err(CortecsError::InvalidRequest(format!(
                     "{what} channel on population {} neuron {} does not exist in this network (made for another network?)",
@@ -255,8 +341,11 @@ pub enum Readout {
 pub struct Motors {
     channels: Vec<Channel>,
     readout: Readout,
+    /// Trials read (1: trial 0 only).
+    trials: usize,
+    /// Trial-major: channel `c` of trial `b` at `b * channels + c`.
     values: Vec<f32>,
-    /// Per-step accumulator (spike counts or summed outputs) of the frame.
+    /// Per-step accumulator (spike counts or summed outputs) of the frame, same layout.
     acc: Vec<f32>,
 }
 
@@ -279,9 +368,53 @@ impl Motors {
         Ok(Motors {
             values: vec![0.0; channels.len()],
             acc: vec![0.0; channels.len()],
+            trials: 1,
             channels,
             readout,
         })
+    }
+
+    /// These channels read in each of `trials` trials (one value per
+    /// channel and trial). Every channel must then be on a rate population
+    /// of exactly `trials` trials (checked by [`Motors::check`]); `trials` =
+    /// 0 is an error.
+    pub fn with_trials(mut self, trials: usize) -> Result<Motors> {
+        if trials == 0 {
+            return Err(CortecsError::InvalidRequest("motors: trials must be >= 1".into()));
+        }
+        self.trials = trials;
+        self.values = vec![0.0; self.channels.len() * trials];
+        self.acc = vec![0.0; self.channels.len() * trials];
+        Ok(self)
+    }
+
+    /// Trials read (1: trial 0 only).
+    pub fn trials(&self) -> usize {
+        self.trials
+    }
+
+    /// The value of channel `channel` in trial `trial` after the last frame;
+    /// a channel or trial out of range is an error.
+    pub fn get_trial(&self, channel: usize, trial: usize) -> Result<f32> {
+        self.trial(trial)?.get(channel).copied().ok_or_else(|| {
+            CortecsError::InvalidRequest(format!(
+                "motor channel {channel} is out of range ({} channels)",
+                self.channels.len()
+            ))
+        })
+    }
+
+    /// The values of one trial after the last frame, one per channel; a
+    /// trial out of range is an error.
+    pub fn trial(&self, trial: usize) -> Result<&[f32]> {
+        let n = self.channels.len();
+        if trial >= self.trials {
+            return Err(CortecsError::InvalidRequest(format!(
+                "motor trial {trial} is out of range ({} trials)",
+                self.trials
+            )));
+        }
+        Ok(&self.values[trial * n..(trial + 1) * n])
     }
 
     /// One motor channel per neuron of `population`, in index order.
@@ -309,33 +442,36 @@ impl Motors {
         self.readout
     }
 
-    /// The value of channel `channel` after the last frame (units by [`Readout`]);
-    /// a channel out of range is an error.
+    /// The value of channel `channel` after the last frame (units by
+    /// [`Readout`]; trial 0); a channel out of range is an error.
     pub fn get(&self, channel: usize) -> Result<f32> {
-        self.values.get(channel).copied().ok_or_else(|| {
+        self.values[..self.channels.len()].get(channel).copied().ok_or_else(|| {
             CortecsError::InvalidRequest(format!(
                 "motor channel {channel} is out of range ({} channels)",
-                self.values.len()
+                self.channels.len()
             ))
         })
     }
 
-    /// The values after the last frame, one per channel.
+    /// The values after the last frame: one per channel, trial after trial.
     pub fn values(&self) -> &[f32] {
         &self.values
     }
 
     /// Checks that every channel exists in `net`.
     pub fn check(&self, net: &Network) -> Result<()> {
-        check_channels(&net.populations, &self.channels, "motor")
+        check_channels(&net.populations, &self.channels, "motor", self.trials)
     }
 
-    /// Adds the step just done to the frame's accumulator (O(channels)).
+    /// Adds the step just done to the frame's accumulator (O(channels x trials)).
     fn after_step(&mut self, net: &Network) {
         match self.readout {
             Readout::SpikeCount | Readout::MeanOutput => {
-                for (a, ch) in self.acc.iter_mut().zip(&self.channels) {
-                    *a += output(net, ch);
+                let n = self.channels.len().max(1);
+                for (b, row) in self.acc.chunks_exact_mut(n).enumerate() {
+                    for (a, ch) in row.iter_mut().zip(&self.channels) {
+                        *a += output(net, ch, b);
+                    }
                 }
             }
             Readout::Output | Readout::Potential => {}
@@ -343,27 +479,31 @@ impl Motors {
     }
 
     fn finish(&mut self, net: &Network, steps: u64) {
-        for ((value, a), ch) in self.values.iter_mut().zip(&mut self.acc).zip(&self.channels) {
-            *value = match self.readout {
-                Readout::Output => output(net, ch),
-                Readout::Potential => potential(net, ch),
-                Readout::SpikeCount => *a,
-                Readout::MeanOutput if steps == 0 => output(net, ch),
-                Readout::MeanOutput => *a / steps as f32,
-            };
-            *a = 0.0;
+        let n = self.channels.len().max(1);
+        for (b, (values, acc)) in self.values.chunks_exact_mut(n).zip(self.acc.chunks_exact_mut(n)).enumerate() {
+            for ((value, a), ch) in values.iter_mut().zip(acc).zip(&self.channels) {
+                *value = match self.readout {
+                    Readout::Output => output(net, ch, b),
+                    Readout::Potential => potential(net, ch, b),
+                    Readout::SpikeCount => *a,
+                    Readout::MeanOutput if steps == 0 => output(net, ch, b),
+                    Readout::MeanOutput => *a / steps as f32,
+                };
+                *a = 0.0;
+            }
         }
     }
 }
 
-/// Output of a channel's neuron now ([`Population::output`]).
-fn output(net: &Network, ch: &Channel) -> f32 {
-    net.populations[ch.population as usize].output(ch.neuron as usize, net.step) as f32
+/// Output of a channel's neuron in trial `trial` now ([`Population::output_trial`]).
+fn output(net: &Network, ch: &Channel, trial: usize) -> f32 {
+    net.populations[ch.population as usize].output_trial(ch.neuron as usize, trial, net.step) as f32
 }
 
-/// Potential (mV) or pre-activation of a channel's neuron now ([`Population::potential`]).
-fn potential(net: &Network, ch: &Channel) -> f32 {
-    net.populations[ch.population as usize].potential(ch.neuron as usize) as f32
+/// Potential (mV) or pre-activation of a channel's neuron in trial `trial`
+/// now ([`Population::potential_trial`]).
+fn potential(net: &Network, ch: &Channel, trial: usize) -> f32 {
+    net.populations[ch.population as usize].potential_trial(ch.neuron as usize, trial) as f32
 }
 
 /// One host frame of one network: feeds the sensors, advances `steps`

@@ -61,6 +61,49 @@ impl Population {
         }
     }
 
+    /// Trials side by side: the batch of a rate population, 1 for every other.
+    #[inline]
+    pub fn trials(&self) -> usize {
+        match &self.state {
+            PopulationState::Rate(s) => s.batch.max(1),
+            _ => 1,
+        }
+    }
+
+    /// f(v) of rate unit `i` in trial `trial` (see [`Population::output`]
+    /// for other kinds, which have one trial). Out of range: 0.
+    #[inline]
+    pub fn output_trial(&self, i: usize, trial: usize, steps_done: u64) -> f64 {
+        match &self.state {
+            PopulationState::Rate(s) => s.r.get(i * s.batch + trial).map_or(0.0, |&r| f64::from(r)),
+            _ => self.output(i, steps_done),
+        }
+    }
+
+    /// Pre-activation of rate unit `i` in trial `trial` (see [`Population::potential`]).
+    #[inline]
+    pub fn potential_trial(&self, i: usize, trial: usize) -> f64 {
+        match &self.state {
+            PopulationState::Rate(s) => s.v.get(i * s.batch + trial).map_or(0.0, |&v| f64::from(v)),
+            _ => self.potential(i),
+        }
+    }
+
+    /// Sets the external input of rate unit `i` in trial `trial` only (for
+    /// other kinds, which have one trial, as [`Population::set_input`]).
+    /// Out of range: ignored (callers check channels and trials).
+    #[inline]
+    pub fn set_input_trial(&mut self, i: usize, trial: usize, x: f64) {
+        match &mut self.state {
+            PopulationState::Rate(s) => {
+                if i < self.size && trial < s.batch {
+                    s.input[i * s.batch + trial] = x as f32;
+                }
+            }
+            _ => self.set_input(i, x),
+        }
+    }
+
     /// Sets the external input of neuron `i`: current (pA) of a spiking
     /// neuron, input added to the pre-activation of a rate unit (all
     /// trials). An index out of range is ignored (callers check channels).
