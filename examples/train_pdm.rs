@@ -39,29 +39,32 @@ fn main() -> cortecs::Result<()> {
     for (coh, acc, n) in tb.psychometric(&y) {
         println!("  coherence {coh:5.1} %: {acc:.3} ({n} trials)");
     }
-    // the trained network as an ordinary engine brain: one trial at a time through
-    // Sensors (the three input channels) and Motors (the three outputs), with the
-    // engine's own pre-activation noise on
-    let mut brain = Network::from_trained(&trainer.graph, 1, 99)?;
-    let mut sensors = Sensors::population(&brain, "input")?;
-    let mut motors = Motors::population(&brain, "output", Readout::Output)?;
+    // the trained network as an ordinary engine brain: 200 held-out trials side
+    // by side (a batch), each with its own Sensors values (the three input
+    // channels) and Motors values (the three outputs), the engine's own
+    // pre-activation noise on
     let trials = 200;
+    let mut brain = Network::from_trained(&trainer.graph, trials, 99)?;
+    let mut sensors = Sensors::population(&brain, "input")?.with_trials(trials)?;
+    let mut motors = Motors::population(&brain, "output", Readout::Output)?.with_trials(trials)?;
     let (steps, _, _) = tb.u.dim();
+    brain.reset_rates();
+    for t in 0..steps {
+        for b in 0..trials {
+            for c in 0..3 {
+                sensors.set_trial(c, b, tb.u[[t, b, c]])?;
+            }
+        }
+        run_frame(&mut brain, 1, Some(&sensors), Some(&mut motors))?;
+    }
     let mut right = 0;
     for b in 0..trials {
-        brain.reset_rates();
-        for t in 0..steps {
-            for c in 0..3 {
-                sensors.set(c, tb.u[[t, b, c]])?;
-            }
-            run_frame(&mut brain, 1, Some(&sensors), Some(&mut motors))?;
-        }
-        let out = motors.values();
+        let out = motors.trial(b)?;
         let choice = (0..3).fold(0, |best, o| if out[o] > out[best] { o } else { best });
         right += usize::from(choice == tb.labels[[steps - 1, b]]);
     }
     println!(
-        "engine brain (Sensors/Motors, noise on): {:.3} correct on the first {trials} held-out trials",
+        "engine brain (per-trial Sensors/Motors, noise on): {:.3} correct on the first {trials} held-out trials",
         right as f64 / trials as f64
     );
     Ok(())
