@@ -435,7 +435,19 @@ pub(super) fn network_out<'a>(net: &'a Network, path: &'a Path) -> Result<Networ
         pending,
         set_count,
         draws: _,
+        inputs,
     } = net;
+    if let Some(s) = inputs.first() {
+        return Err(CheckpointError::Save {
+            path: path.to_path_buf(),
+            message: format!(
+                "an input array plays into '{}' ({} of {} steps left) and a checkpoint does not carry it; save before or after it",
+                populations[s.population].name,
+                s.data.dim().0 - s.next,
+                s.data.dim().0
+            ),
+        });
+    }
     let pending_writer = SpecWriter { path, pending: true };
     let pending = pending
         .iter()

@@ -161,6 +161,7 @@ pub(super) fn into_network(
         pending,
         set_count: f.set_count,
         draws,
+        inputs: Vec::new(),
     })
 }
 

@@ -133,6 +133,11 @@ pub fn read_npy_matrix_f64(path: &Path) -> Result<Array2<f64>> {
     })
 }
 
+/// Reads a `.npy` array (float64, float32 or int64) as f64, in the file's own shape.
+pub fn read_npy_shaped(path: &Path) -> Result<ArrayD<f64>> {
+    read_any(path).map_err(|f| f.into_error(path, true))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -218,4 +218,62 @@ impl Network {
         }
         Ok(())
     }
+
+    /// Gives an already built projection local learning rules (a trained or
+    /// loaded network that goes on learning). `plasticity` is the learning
+    /// factor of every synapse in [0, 1]; `None` keeps the factors a
+    /// plasticity mask set, else makes every synapse fully plastic (1). A
+    /// projection that already learns or rewires, an empty rule list and
+    /// rules that do not fit its populations are errors.
+    pub fn add_learning(
+        &mut self,
+        projection: &str,
+        learning: Vec<crate::plasticity::Learning>,
+        plasticity: Option<f64>,
+    ) -> Result<()> {
+        let k = self.projection_index(projection)?;
+        let (pre, post) = (self.projections[k].pre, self.projections[k].post);
+        if learning.is_empty() {
+            return Err(CortecsError::connection(projection, "add_learning: no rule given"));
+        }
+        if self.projections[k].plastic().is_some() {
+            return Err(CortecsError::connection(
+                projection,
+                "already learns or rewires; its rules are fixed at build",
+            ));
+        }
+        if let Some(f) = plasticity
+            && !(f.is_finite() && (0.0..=1.0).contains(&f))
+        {
+            return Err(CortecsError::param(
+                format!("{projection}.plasticity"),
+                format!("must be in [0, 1], got {f}"),
+            ));
+        }
+        let mut spec = self.projections[k].spec.clone();
+        spec.learning = learning;
+        self.check_learning(&spec, pre, post)?;
+        let has_mask = self.projections[k].masks.plasticity.is_some();
+        let factor = match (plasticity, has_mask) {
+            (Some(f), true) => {
+                return Err(CortecsError::param(
+                    format!("{projection}.plasticity"),
+                    format!("{f}: the projection's plasticity mask sets the factors; leave it out"),
+                ));
+            }
+            (Some(f), false) => Some(f),
+            (None, true) => None,
+            (None, false) => Some(1.0),
+        };
+        let store = &mut self.projections[k].store;
+        if let Some(f) = factor {
+            store.plasticity = Column::Uniform(f as f32);
+            spec.plasticity = f;
+        }
+        let plastic = self.make_plastic(&spec, pre, post, &self.projections[k].store)?;
+        let proj = &mut self.projections[k];
+        proj.spec = spec;
+        proj.set_plastic(plastic);
+        Ok(())
+    }
 }

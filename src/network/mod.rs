@@ -17,6 +17,7 @@
 mod budget;
 mod build;
 mod draws;
+mod input;
 mod learning;
 mod matrix_ops;
 mod rewire;
@@ -28,6 +29,7 @@ mod weights;
 pub use budget::*;
 pub use build::connectivity_pairs;
 pub use draws::DrawCounts;
+pub use input::InputStream;
 pub use stats::ProjectionStats;
 pub use summary::*;
 
@@ -60,6 +62,8 @@ pub struct Network {
     pub set_count: u64,
     /// Random run-time operations per target: key their streams (see [`DrawCounts`]).
     pub draws: DrawCounts,
+    /// Input arrays playing into populations, one row per step ([`Network::play_input`]).
+    pub inputs: Vec<InputStream>,
 }
 
 impl Network {
@@ -81,6 +85,7 @@ impl Network {
             pending: Vec::new(),
             set_count: 0,
             draws: DrawCounts::default(),
+            inputs: Vec::new(),
         })
     }
 
@@ -187,6 +192,9 @@ impl Network {
     pub fn step_once(&mut self) {
         if self.projections.iter().any(|p| p.constrain_pending) {
             self.enforce_constraints();
+        }
+        if !self.inputs.is_empty() {
+            self.feed_inputs();
         }
         crate::kernel::step(&mut self.populations, &mut self.projections, self.step, self.dt);
         self.step += 1;

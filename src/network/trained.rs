@@ -29,7 +29,10 @@ impl Network {
             let (activation, tau, bias) = if p.input {
                 (Activation::Identity, Value::from(g.dt), Value::from(0.0))
             } else {
-                let tau: Vec<f64> = p.alpha.iter().map(|&a| g.dt / f64::from(a)).collect();
+                // alpha = dt / tau in f32: read as its shortest decimal (0.2, not
+                // 0.200000003), so tau is the 100 ms it was made from
+                let decimal = |a: f32| a.to_string().parse::<f64>().unwrap_or(f64::from(a));
+                let tau: Vec<f64> = p.alpha.iter().map(|&a| g.dt / decimal(a)).collect();
                 (p.activation, Value::from(tau), f64s(&p.bias))
             };
             let mut spec = PopulationSpec::new(&p.name, p.size, ModelKind::Rate { activation })

@@ -2,6 +2,7 @@
 
 use super::{Located, Scene, ValueDef};
 use crate::ecs::Simulation;
+use crate::network::Network;
 use crate::error::{CortecsError, Result};
 use crate::population::{PoissonDrive, PopulationSpec};
 use crate::projection::ProjectionSpec;
@@ -21,8 +22,15 @@ pub fn build(scene: &Scene, path: &Path, text: &str) -> Result<Simulation> {
 /// [`crate::network::estimate_pending`] for their memory).
 pub fn prepare(scene: &Scene, path: &Path, text: &str) -> Result<Simulation> {
     let loc = Located { path, text };
-    let mut sim = Simulation::new(scene.dt, scene.seed).map_err(|e| loc.at_path(&["dt"], e))?;
+    let mut sim = match &scene.loaded {
+        Some(net) => Simulation::from_network(Network::clone(net)),
+        None => Simulation::new(scene.dt, scene.seed).map_err(|e| loc.at_path(&["dt"], e))?,
+    };
     sim.network_mut()?.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    // a loaded network's populations record what this scene records, from now
+    for p in &mut sim.network_mut()?.populations {
+        p.spike_record = scene.record.spikes.contains(&p.name).then(Vec::new);
+    }
     for p in &scene.populations {
         let polarity = p.polarity.clone();
         let mut spec = PopulationSpec::new(&p.name, p.size, p.model.clone())
@@ -101,13 +109,14 @@ pub fn prepare(scene: &Scene, path: &Path, text: &str) -> Result<Simulation> {
             ));
         }
     }
+    let all = scene.with_loaded();
     for w in &scene.record.weights {
-        let known = scene.projections.iter().any(|q| &q.name == w);
+        let known = all.projections.iter().any(|q| &q.name == w);
         if !known {
             let e = CortecsError::UnknownName {
                 kind: "projection",
                 name: w.clone(),
-                known: scene.projections.iter().map(|q| q.name.clone()).collect(),
+                known: all.projections.iter().map(|q| q.name.clone()).collect(),
             };
             return Err(loc.at(w, e));
         }

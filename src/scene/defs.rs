@@ -303,6 +303,37 @@ pub enum Action {
         /// Projection.
         projection: String,
     },
+    /// Give a projection local learning rules from now on, e.g. a trained
+    /// network that goes on learning: `Learn(projection: "hidden_hidden",
+    /// learning: [(rule: Oja(eta: 0.001))])`. `plasticity` is every
+    /// synapse's learning factor (default: a plasticity mask's factors, else 1).
+    Learn {
+        /// Projection.
+        projection: String,
+        /// The rules, as in a projection's `learning`.
+        learning: Vec<crate::plasticity::Learning>,
+        /// Learning factor of every synapse, in [0, 1].
+        #[serde(default)]
+        plasticity: Option<f64>,
+    },
+    /// Play an input array into a population from the next step on, one row
+    /// per step: a `.npy` of steps x units, or steps x trials x units for a
+    /// batched rate population (rate units: added to the pre-activation;
+    /// spiking neurons: current, pA). After its last row the input is 0.
+    /// With `trial`, one trial of a steps x trials x units file goes to
+    /// every trial of the population (e.g. held-out trial 3 of a task).
+    Input {
+        /// Population.
+        population: String,
+        /// The `.npy` file (relative to the scene's folder).
+        file: PathBuf,
+        /// Which trial of a steps x trials x units file to play.
+        #[serde(default)]
+        trial: Option<usize>,
+    },
+    /// Put every rate population back to its initial state (`v = v_init`,
+    /// `r = f(v_init)`, input 0), as at the start of a trial.
+    ResetRates,
     /// Save the whole network to a checkpoint file in the output folder.
     Save {
         /// File name (relative to the output folder).

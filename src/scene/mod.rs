@@ -36,12 +36,15 @@
 
 mod build;
 mod defs;
+mod loaded;
 mod path;
 mod run;
 mod validate;
 
 pub use build::*;
 pub use defs::*;
+pub use loaded::{checkpoint_scene_text, is_checkpoint};
+use loaded::input_array;
 pub use path::set_path;
 pub use run::*;
 pub use validate::*;
@@ -60,7 +63,16 @@ pub struct Scene {
     /// Global seed.
     #[serde(default)]
     pub seed: u64,
-    /// Populations, in update order.
+    /// A checkpoint to start from (relative to the scene's folder): its
+    /// network, with the populations and projections below added after its
+    /// own; `dt` and `seed` default to the checkpoint's.
+    #[serde(default)]
+    pub load: Option<std::path::PathBuf>,
+    /// The network `load` names, read when the scene is loaded ([`load`]).
+    #[serde(skip)]
+    pub loaded: Option<std::sync::Arc<crate::network::Network>>,
+    /// Populations, in update order (after a loaded network's).
+    #[serde(default)]
     pub populations: Vec<PopulationDef>,
     /// Projections.
     #[serde(default)]
@@ -191,13 +203,21 @@ fn with_suggestion(code: &ron::Error) -> String {
 /// Reads, parses and validates a scene file (see [`validate`]); with
 /// `sets`, each `(path, value)` edits the text first (see [`set_path`]), so
 /// errors point into the edited text. Returns the scene and its final text.
+/// A checkpoint file reads as the scene [`checkpoint_scene_text`] writes
+/// for it; a scene's `load` is read here (see [`Scene::load`]).
 pub fn load(path: &Path, sets: &[(String, String)]) -> Result<(Scene, String)> {
-    let mut text = std::fs::read_to_string(path).map_err(|e| CortecsError::file(path, e))?;
+    let mut text = if is_checkpoint(path) {
+        let net = crate::checkpoint::load(path)?;
+        checkpoint_scene_text(path, &net)
+    } else {
+        std::fs::read_to_string(path).map_err(|e| CortecsError::file(path, e))?
+    };
     parse(path, &text)?;
     for (p, v) in sets {
         text = set_path(&text, p, v)?;
     }
-    let scene = parse(path, &text)?;
+    let mut scene = parse(path, &text)?;
+    loaded::resolve(&mut scene, path, &text)?;
     validate(&scene, path, &text)?;
     Ok((scene, text))
 }

@@ -234,7 +234,6 @@ impl Node {
     }
 
     /// The node at `path` (segments), if it is written in the text.
-    #[cfg(test)]
     pub(crate) fn find(&self, text: &str, path: &[&str]) -> Option<&Node> {
         path.iter().try_fold(self, |node, seg| node.child(text, seg))
     }

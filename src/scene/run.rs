@@ -311,6 +311,33 @@ pub fn run_scene_with(
                         },
                     ))
                 }
+                Action::Learn {
+                    projection,
+                    learning,
+                    plasticity,
+                } => {
+                    sim.network_mut()?
+                        .add_learning(projection, learning.clone(), *plasticity)
+                        .map_err(|e| loc.at_path(&["timeline", &index], e))?;
+                    None
+                }
+                Action::Input {
+                    population,
+                    file,
+                    trial,
+                } => {
+                    let net = sim.network_mut()?;
+                    let full = net.base_dir.join(file);
+                    let data = super::input_array(&full, net.population(population)?.trials(), *trial)
+                        .map_err(|e| loc.at_path(&["timeline", &index, "file"], e))?;
+                    net.play_input(population, data)
+                        .map_err(|e| loc.at_path(&["timeline", &index, "file"], e))?;
+                    None
+                }
+                Action::ResetRates => {
+                    sim.network_mut()?.reset_rates();
+                    None
+                }
                 Action::Save { file } => {
                     let path = out.join(file);
                     sim.save(&path)

@@ -14,6 +14,7 @@ use std::path::Path;
 /// files (relative to the scene's folder). [`super::build`] checks values
 /// (ranges, lengths, expressions) as it builds.
 pub fn validate(scene: &Scene, path: &Path, text: &str) -> Result<()> {
+    let scene = &*scene.with_loaded();
     let loc = Located { path, text };
     let dir = path.parent().unwrap_or(Path::new(""));
     if !(scene.dt.is_finite() && scene.dt > 0.0) {
@@ -181,6 +182,19 @@ pub fn validate(scene: &Scene, path: &Path, text: &str) -> Result<()> {
             | Action::Statistics { projection: name, .. } => {
                 projection(name)?;
             }
+            Action::Learn { projection: name, .. } => {
+                projection(name)?;
+            }
+            Action::Input { population, file, .. } => {
+                if size(population).is_none() {
+                    return Err(place("population", unknown("population", population, &pops)));
+                }
+                let full = dir.join(file);
+                if !full.is_file() {
+                    return Err(place("file", missing(&full)));
+                }
+            }
+            Action::ResetRates => {}
             Action::Save { file } => {
                 if file.as_os_str().is_empty() {
                     return Err(place(
