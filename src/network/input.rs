@@ -82,19 +82,11 @@ impl Network {
             .map_or(0, |s| s.data.dim().0 - s.next))
     }
 
-    /// Writes this step's row of every playing input (O(units x trials)),
-    /// and zeroes the input of those that ended with the last step.
+    /// Writes this step's row of every playing input (O(units x trials)).
     pub(crate) fn feed_inputs(&mut self) {
-        let pops = &mut self.populations;
-        self.inputs.retain_mut(|s| {
-            let pop = &mut pops[s.population];
-            let (steps, trials, units) = s.data.dim();
-            if s.next == steps {
-                for i in 0..units {
-                    pop.set_input(i, 0.0);
-                }
-                return false;
-            }
+        for s in &mut self.inputs {
+            let pop = &mut self.populations[s.population];
+            let (_, trials, units) = s.data.dim();
             let row = s.data.index_axis(ndarray::Axis(0), s.next);
             for i in 0..units {
                 for b in 0..trials {
@@ -102,7 +94,22 @@ impl Network {
                 }
             }
             s.next += 1;
-            true
+        }
+    }
+
+    /// After the step: zeroes the input of the arrays whose last row it
+    /// took and drops them (so a checkpoint saved now holds input 0).
+    pub(crate) fn end_inputs(&mut self) {
+        let pops = &mut self.populations;
+        self.inputs.retain(|s| {
+            let (steps, _, units) = s.data.dim();
+            if s.next < steps {
+                return true;
+            }
+            for i in 0..units {
+                pops[s.population].set_input(i, 0.0);
+            }
+            false
         });
     }
 }

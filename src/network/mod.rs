@@ -197,6 +197,9 @@ impl Network {
             self.feed_inputs();
         }
         crate::kernel::step(&mut self.populations, &mut self.projections, self.step, self.dt);
+        if !self.inputs.is_empty() {
+            self.end_inputs();
+        }
         self.step += 1;
         self.rewire_due();
     }
