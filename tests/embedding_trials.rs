@@ -3,9 +3,9 @@
 //! trial exactly what `Network::run_trials` gives it, and what a one-trial
 //! network gives it up to f32 rounding.
 
+use cortecs::population::PopulationState;
 use cortecs::prelude::*;
 use ndarray::Array3;
-use cortecs::population::PopulationState;
 
 /// in (3 identity units, tau = dt) -> hidden (8 tanh, tau = 50 ms) -> out (2 identity), no noise.
 fn brain(batch: usize) -> Network {
@@ -73,7 +73,11 @@ fn per_trial_sensors_and_motors_equal_batched_trials_and_single_trial_networks()
         run_frame(&mut net, 1, Some(&sensors), Some(&mut motors)).unwrap();
         for b in 0..batch {
             for o in 0..2 {
-                assert_eq!(motors.get_trial(o, b).unwrap(), expected[[t, b, o]], "step {t} trial {b} out {o}");
+                assert_eq!(
+                    motors.get_trial(o, b).unwrap(),
+                    expected[[t, b, o]],
+                    "step {t} trial {b} out {o}"
+                );
             }
             assert_eq!(motors.trial(b).unwrap().len(), 2);
         }
@@ -98,7 +102,10 @@ fn per_trial_sensors_and_motors_equal_batched_trials_and_single_trial_networks()
         // the batched product sums in another order than the one-trial one: equal to f32 rounding
         for o in 0..2 {
             let (got, want) = (m.values()[o], expected[[steps - 1, b, o]]);
-            assert!((got - want).abs() <= 1e-5 * want.abs().max(1.0), "trial {b} out {o}: {got} vs {want}");
+            assert!(
+                (got - want).abs() <= 1e-5 * want.abs().max(1.0),
+                "trial {b} out {o}: {got} vs {want}"
+            );
         }
     }
 }
@@ -119,14 +126,20 @@ fn mean_output_is_averaged_per_trial() {
     let u0 = Array3::from_shape_fn((steps, batch, 3), |(_, b, c)| u[[0, b, c]]);
     let constant = brain(batch).run_trials(&["in"], &["out"], &u0).unwrap();
     for b in 0..batch {
-        sensors.trial_mut(b).unwrap().copy_from_slice(&[u[[0, b, 0]], u[[0, b, 1]], u[[0, b, 2]]]);
+        sensors
+            .trial_mut(b)
+            .unwrap()
+            .copy_from_slice(&[u[[0, b, 0]], u[[0, b, 1]], u[[0, b, 2]]]);
     }
     run_frame(&mut net, steps as u64, Some(&sensors), Some(&mut motors)).unwrap();
     for b in 0..batch {
         for o in 0..2 {
             let mean: f32 = (0..steps).map(|t| constant[[t, b, o]]).sum::<f32>() / steps as f32;
             let got = motors.get_trial(o, b).unwrap();
-            assert!((got - mean).abs() <= 1e-6 * mean.abs().max(1.0), "trial {b} out {o}: {got} vs {mean}");
+            assert!(
+                (got - mean).abs() <= 1e-6 * mean.abs().max(1.0),
+                "trial {b} out {o}: {got} vs {mean}"
+            );
         }
     }
     assert_eq!(expected.dim(), (steps, batch, 2));
@@ -137,25 +150,56 @@ fn trial_counts_that_do_not_match_are_clear_errors() {
     let net = brain(4);
     let s = Sensors::population(&net, "in").unwrap().with_trials(3).unwrap();
     let e = s.check(&net).unwrap_err().to_string();
-    assert_eq!(e, "sensor channel 0: population 'in' runs 4 trial(s), the sensors carry 3", "{e}");
+    assert_eq!(
+        e, "sensor channel 0: population 'in' runs 4 trial(s), the sensors carry 3",
+        "{e}"
+    );
     let m = Motors::population(&net, "out", Readout::Output)
         .unwrap()
         .with_trials(2)
         .unwrap();
     let e = m.check(&net).unwrap_err().to_string();
-    assert!(e.contains("motor channel 0: population 'out' runs 4 trial(s), the motors carry 2"), "{e}");
+    assert!(
+        e.contains("motor channel 0: population 'out' runs 4 trial(s), the motors carry 2"),
+        "{e}"
+    );
     let mut s = Sensors::population(&net, "in").unwrap().with_trials(4).unwrap();
-    assert!(s.set_trial(0, 4, 1.0).unwrap_err().to_string().contains("sensor trial 4 is out of range (4 trials)"));
-    assert!(s.set_trial(3, 0, 1.0).unwrap_err().to_string().contains("sensor channel 3 is out of range"));
-    assert!(s.set_trial(0, 0, f32::INFINITY).unwrap_err().to_string().contains("not finite"));
+    assert!(
+        s.set_trial(0, 4, 1.0)
+            .unwrap_err()
+            .to_string()
+            .contains("sensor trial 4 is out of range (4 trials)")
+    );
+    assert!(
+        s.set_trial(3, 0, 1.0)
+            .unwrap_err()
+            .to_string()
+            .contains("sensor channel 3 is out of range")
+    );
+    assert!(
+        s.set_trial(0, 0, f32::INFINITY)
+            .unwrap_err()
+            .to_string()
+            .contains("not finite")
+    );
     assert!(s.trial_mut(9).is_err());
     assert!(Sensors::population(&net, "in").unwrap().with_trials(0).is_err());
     let m = Motors::population(&net, "out", Readout::Output)
         .unwrap()
         .with_trials(4)
         .unwrap();
-    assert!(m.get_trial(0, 4).unwrap_err().to_string().contains("motor trial 4 is out of range"));
-    assert!(m.get_trial(2, 0).unwrap_err().to_string().contains("motor channel 2 is out of range"));
+    assert!(
+        m.get_trial(0, 4)
+            .unwrap_err()
+            .to_string()
+            .contains("motor trial 4 is out of range")
+    );
+    assert!(
+        m.get_trial(2, 0)
+            .unwrap_err()
+            .to_string()
+            .contains("motor channel 2 is out of range")
+    );
     // a one-trial sensor set still goes to every trial (the default)
     let mut net = brain(2);
     let mut s = Sensors::population(&net, "in").unwrap();

@@ -74,7 +74,10 @@ fn a_loaded_network_plays_input_trials_and_records_what_run_trials_computes() {
     std::fs::write(dir.join("s.ron"), text).unwrap();
     let out = dir.join("out");
     let summary = scene::run_file(&dir.join("s.ron"), Some(&out)).unwrap();
-    assert_eq!((summary.status.as_str(), summary.steps, summary.dt_ms), ("complete", 24, 10.0));
+    assert_eq!(
+        (summary.status.as_str(), summary.steps, summary.dt_ms),
+        ("complete", 24, 10.0)
+    );
     assert_eq!(summary.seed, 5, "the checkpoint's seed when the scene writes none");
     let r: Array2<f64> = read_npy(out.join("out_r.npy")).unwrap();
     assert_eq!(r.dim(), (24, 2));
@@ -83,7 +86,11 @@ fn a_loaded_network_plays_input_trials_and_records_what_run_trials_computes() {
         let y = brain(1, false).run_trials(&["in"], &["out"], &one).unwrap();
         for t in 0..12 {
             for o in 0..2 {
-                assert_eq!(r[[block * 12 + t, o]], f64::from(y[[t, 0, o]]), "trial {trial} step {t} out {o}");
+                assert_eq!(
+                    r[[block * 12 + t, o]],
+                    f64::from(y[[t, 0, o]]),
+                    "trial {trial} step {t} out {o}"
+                );
             }
         }
     }
@@ -107,7 +114,10 @@ fn an_input_ends_with_its_last_row_and_a_batched_file_feeds_each_trial() {
     }
     assert_eq!(net.input_left("in").unwrap(), 0);
     let e = |r: cortecs::Result<()>| r.unwrap_err().to_string();
-    assert!(e(net.play_input("in", inputs(5, 3))).contains("trials"), "trials must match");
+    assert!(
+        e(net.play_input("in", inputs(5, 3))).contains("trials"),
+        "trials must match"
+    );
     assert!(e(net.play_input("hidden", inputs(5, 4))).contains("units"));
     let mut bad = inputs(2, 4);
     bad[[1, 2, 0]] = f32::NAN;
@@ -119,7 +129,10 @@ fn an_input_ends_with_its_last_row_and_a_batched_file_feeds_each_trial() {
     net.play_input("in", inputs(5, 4)).unwrap();
     let dir = tmp("save-input");
     let msg = net.save(dir.join("x.ckpt")).unwrap_err().to_string();
-    assert!(msg.contains("an input array plays into 'in' (5 of 5 steps left)"), "{msg}");
+    assert!(
+        msg.contains("an input array plays into 'in' (5 of 5 steps left)"),
+        "{msg}"
+    );
     assert!(!dir.join("x.ckpt").exists());
 }
 
@@ -205,13 +218,31 @@ fn load_and_input_errors_name_file_line_and_column() {
     );
     let e = run_err(&dir, "(\n  load: \"none.ckpt\",\n)");
     assert!(e.starts_with(&format!("{b}:2:9: ")) && e.contains("none.ckpt"), "{e}");
-    let e = run_err(&dir, "(load: \"net.ckpt\", timeline: [Input(population: \"hiden\", file: \"u2.npy\")])");
-    assert!(e.contains("unknown population 'hiden'") && e.contains("did you mean"), "{e}");
-    let e = run_err(&dir, "(load: \"net.ckpt\", timeline: [Input(population: \"in\", file: \"u2.npy\")])");
-    assert!(e.contains("input for 'in' (steps x trials x units): units") && e.contains("expected 3"), "{e}");
-    let e = run_err(&dir, "(load: \"net.ckpt\", timeline: [Input(population: \"in\", file: \"u3.npy\", trial: 2)])");
+    let e = run_err(
+        &dir,
+        "(load: \"net.ckpt\", timeline: [Input(population: \"hiden\", file: \"u2.npy\")])",
+    );
+    assert!(
+        e.contains("unknown population 'hiden'") && e.contains("did you mean"),
+        "{e}"
+    );
+    let e = run_err(
+        &dir,
+        "(load: \"net.ckpt\", timeline: [Input(population: \"in\", file: \"u2.npy\")])",
+    );
+    assert!(
+        e.contains("input for 'in' (steps x trials x units): units") && e.contains("expected 3"),
+        "{e}"
+    );
+    let e = run_err(
+        &dir,
+        "(load: \"net.ckpt\", timeline: [Input(population: \"in\", file: \"u3.npy\", trial: 2)])",
+    );
     assert!(e.contains("trial 2 is out of range (2 trials in the file)"), "{e}");
-    let e = run_err(&dir, "(load: \"net.ckpt\", timeline: [Learn(projection: \"rec\", learning: [])])");
+    let e = run_err(
+        &dir,
+        "(load: \"net.ckpt\", timeline: [Learn(projection: \"rec\", learning: [])])",
+    );
     assert!(e.contains("add_learning: no rule given"), "{e}");
     // the scene's own items go on top of the checkpoint's; a name clash is an error
     let e = run_err(
@@ -234,7 +265,8 @@ fn cortecs_run_on_a_checkpoint_runs_it_as_a_scene() {
         .status()
         .unwrap();
     assert!(st.success());
-    let summary: scene::Summary = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let summary: scene::Summary =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!((summary.status.as_str(), summary.steps), ("complete", 5));
     assert_eq!(summary.populations["hidden"].size, 6);
     let r: Array2<f64> = read_npy(out.join("hidden_r.npy")).unwrap();

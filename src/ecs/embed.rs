@@ -480,7 +480,12 @@ impl Motors {
 
     fn finish(&mut self, net: &Network, steps: u64) {
         let n = self.channels.len().max(1);
-        for (b, (values, acc)) in self.values.chunks_exact_mut(n).zip(self.acc.chunks_exact_mut(n)).enumerate() {
+        for (b, (values, acc)) in self
+            .values
+            .chunks_exact_mut(n)
+            .zip(self.acc.chunks_exact_mut(n))
+            .enumerate()
+        {
             for ((value, a), ch) in values.iter_mut().zip(acc).zip(&self.channels) {
                 *value = match self.readout {
                     Readout::Output => output(net, ch, b),

@@ -2,8 +2,8 @@
 
 use super::{Located, Scene, ValueDef};
 use crate::ecs::Simulation;
-use crate::network::Network;
 use crate::error::{CortecsError, Result};
+use crate::network::Network;
 use crate::population::{PoissonDrive, PopulationSpec};
 use crate::projection::ProjectionSpec;
 use crate::space::Space;

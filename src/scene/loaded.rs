@@ -23,7 +23,10 @@ pub fn is_checkpoint(path: &Path) -> bool {
 /// of every spiking population and the rates `r` of the first 16 units of
 /// every rate population recorded, 1000 ms (`--set timeline.0.ms=...`).
 pub fn checkpoint_scene_text(path: &Path, net: &Network) -> String {
-    let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+    let file = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let spikes: Vec<String> = net
         .populations
         .iter()
@@ -36,7 +39,11 @@ pub fn checkpoint_scene_text(path: &Path, net: &Network) -> String {
         .filter(|p| p.model.is_rate())
         .map(|p| {
             let n: Vec<String> = (0..p.size.min(16)).map(|i| i.to_string()).collect();
-            format!("(population: {:?}, variable: \"r\", neurons: [{}])", p.name, n.join(", "))
+            format!(
+                "(population: {:?}, variable: \"r\", neurons: [{}])",
+                p.name,
+                n.join(", ")
+            )
         })
         .collect();
     format!(
@@ -168,5 +175,7 @@ pub(super) fn input_array(path: &Path, trials: usize, pick: Option<usize>) -> Re
         _ => return Err(bad()),
     };
     let (steps, units) = m.dim();
-    Ok(ndarray::Array3::from_shape_fn((steps, trials, units), |(t, _, i)| m[[t, i]]))
+    Ok(ndarray::Array3::from_shape_fn((steps, trials, units), |(t, _, i)| {
+        m[[t, i]]
+    }))
 }

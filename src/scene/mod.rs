@@ -43,8 +43,8 @@ mod validate;
 
 pub use build::*;
 pub use defs::*;
-pub use loaded::{checkpoint_scene_text, is_checkpoint};
 use loaded::input_array;
+pub use loaded::{checkpoint_scene_text, is_checkpoint};
 pub use path::set_path;
 pub use run::*;
 pub use validate::*;
