@@ -96,21 +96,24 @@ pub fn workload(name: &str, seed: u64, n_exc: usize, hidden: usize, ms: f64, mir
     }
     for p in net.projections.iter().filter(|p| p.plastic().is_some()) {
         let s = p.store();
-        let w: Vec<f64> = (0..s.len())
-            .filter(|&k| s.sign[k] != 0)
-            .map(|k| f64::from(s.weight[k]))
-            .collect();
-        let n = w.len().max(1) as f64;
-        let mean = w.iter().sum::<f64>() / n;
-        let sd = (w.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
+        let stats = s.weight_stats(cortecs::store::SignFilter::Both);
         let hi = p.spec.learning.first().map_or(f64::INFINITY, |l| l.upper()) as f32 as f64;
+        let live = || {
+            s.weight
+                .iter()
+                .zip(&s.sign)
+                .filter(|&(_, &sign)| sign != 0)
+                .map(|(&w, _)| f64::from(w))
+        };
         let bytes = s.bytes() + p.plastic().map_or(0, |q| q.bytes());
         say!(
-            "  {} (learning): mean w {mean:.5}, sd {sd:.5}, {} at 0, {} at w_max, store + learning state {:.2} B/synapse",
+            "  {} (learning): mean w {:.5}, sd {:.5}, {} at 0, {} at w_max, store + learning state {:.2} B/synapse",
             p.name,
-            w.iter().filter(|&&x| x == 0.0).count(),
-            w.iter().filter(|&&x| x >= hi).count(),
-            bytes as f64 / n
+            stats.mean,
+            stats.std,
+            live().filter(|&x| x == 0.0).count(),
+            live().filter(|&x| x >= hi).count(),
+            bytes as f64 / stats.count.max(1) as f64
         );
     }
     Ok(())

@@ -475,13 +475,7 @@ pub fn run_scene_with(
             .iter()
             .map(|p| {
                 let s = &p.store;
-                let live: Vec<f64> = (0..s.len())
-                    .filter(|&k| s.sign[k] != 0)
-                    .map(|k| f64::from(s.weight[k]))
-                    .collect();
-                let n = live.len().max(1) as f64;
-                let mean = live.iter().sum::<f64>() / n;
-                let std = (live.iter().map(|w| (w - mean).powi(2)).sum::<f64>() / n).sqrt();
+                let w = s.weight_stats(crate::store::SignFilter::Both);
                 let q = ProjectionSummary {
                     pre: net.populations[p.pre].name.clone(),
                     post: net.populations[p.post].name.clone(),
@@ -489,8 +483,8 @@ pub fn run_scene_with(
                     synapses: s.live(),
                     excitatory: s.sign.iter().filter(|&&x| x > 0).count() as u64,
                     inhibitory: s.sign.iter().filter(|&&x| x < 0).count() as u64,
-                    weight_mean: mean,
-                    weight_std: std,
+                    weight_mean: w.mean,
+                    weight_std: w.std,
                 };
                 (p.name.clone(), q)
             })
