@@ -57,14 +57,18 @@ pub fn checkpoint_scene_text(path: &Path, net: &Network) -> String {
 /// the scene's `dt` and `seed` are the checkpoint's unless the scene writes
 /// them; a written `dt` that differs from the checkpoint's is an error
 /// (its delays and time constants are in its steps), a written `seed`
-/// replaces the network's.
-pub(super) fn resolve(scene: &mut Scene, path: &Path, text: &str) -> Result<()> {
+/// replaces the network's. `read`: the checkpoint, when the scene is the
+/// one [`checkpoint_scene_text`] wrote for it (read already).
+pub(super) fn resolve(scene: &mut Scene, path: &Path, text: &str, read: Option<Network>) -> Result<()> {
     let Some(file) = &scene.load else {
         return Ok(());
     };
     let loc = Located { path, text };
     let full = path.parent().unwrap_or(Path::new("")).join(file);
-    let mut net = crate::checkpoint::load(&full).map_err(|e| loc.at_path(&["load"], e.into()))?;
+    let mut net = match read {
+        Some(net) if full == path => net,
+        _ => crate::checkpoint::load(&full).map_err(|e| loc.at_path(&["load"], e.into()))?,
+    };
     let tree = super::path::tree(text);
     let written = |field: &str| tree.as_ref().is_some_and(|t| t.find(text, &[field]).is_some());
     if !written("dt") {

@@ -206,9 +206,13 @@ fn with_suggestion(code: &ron::Error) -> String {
 /// A checkpoint file reads as the scene [`checkpoint_scene_text`] writes
 /// for it; a scene's `load` is read here (see [`Scene::load`]).
 pub fn load(path: &Path, sets: &[(String, String)]) -> Result<(Scene, String)> {
+    // a checkpoint run as a scene: read once, for its scene text and as the network it loads
+    let mut read = None;
     let mut text = if is_checkpoint(path) {
         let net = crate::checkpoint::load(path)?;
-        checkpoint_scene_text(path, &net)
+        let text = checkpoint_scene_text(path, &net);
+        read = Some(net);
+        text
     } else {
         std::fs::read_to_string(path).map_err(|e| CortecsError::file(path, e))?
     };
@@ -217,7 +221,7 @@ pub fn load(path: &Path, sets: &[(String, String)]) -> Result<(Scene, String)> {
         text = set_path(&text, p, v)?;
     }
     let mut scene = parse(path, &text)?;
-    loaded::resolve(&mut scene, path, &text)?;
+    loaded::resolve(&mut scene, path, &text, read)?;
     validate(&scene, path, &text)?;
     Ok((scene, text))
 }
