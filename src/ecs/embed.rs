@@ -179,12 +179,7 @@ impl Sensors {
     /// channels or trials and non-finite values are errors.
     pub fn set_trial(&mut self, channel: usize, trial: usize, value: f32) -> Result<()> {
         let n = self.channels.len();
-        if trial >= self.trials {
-            return Err(CortecsError::InvalidRequest(format!(
-                "sensor trial {trial} is out of range ({} trials)",
-                self.trials
-            )));
-        }
+        trial_in_range("sensor", trial, self.trials)?;
         if channel >= n {
             return Err(CortecsError::InvalidRequest(format!(
                 "sensor channel {channel} is out of range ({n} channels)"
@@ -203,12 +198,7 @@ impl Sensors {
     /// the caller keeps them finite); a trial out of range is an error.
     pub fn trial_mut(&mut self, trial: usize) -> Result<&mut [f32]> {
         let n = self.channels.len();
-        if trial >= self.trials {
-            return Err(CortecsError::InvalidRequest(format!(
-                "sensor trial {trial} is out of range ({} trials)",
-                self.trials
-            )));
-        }
+        trial_in_range("sensor", trial, self.trials)?;
         Ok(&mut self.values[trial * n..(trial + 1) * n])
     }
 
@@ -287,6 +277,16 @@ impl Sensors {
         }
         Ok(())
     }
+}
+
+/// An error unless `trial` < `trials`.
+fn trial_in_range(what: &str, trial: usize, trials: usize) -> Result<()> {
+    if trial >= trials {
+        return Err(CortecsError::InvalidRequest(format!(
+            "{what} trial {trial} is out of range ({trials} trials)"
+        )));
+    }
+    Ok(())
 }
 
 /// Checks that every channel's neuron exists in `pops` and, for `trials` > 1,
@@ -408,12 +408,7 @@ impl Motors {
     /// trial out of range is an error.
     pub fn trial(&self, trial: usize) -> Result<&[f32]> {
         let n = self.channels.len();
-        if trial >= self.trials {
-            return Err(CortecsError::InvalidRequest(format!(
-                "motor trial {trial} is out of range ({} trials)",
-                self.trials
-            )));
-        }
+        trial_in_range("motor", trial, self.trials)?;
         Ok(&self.values[trial * n..(trial + 1) * n])
     }
 
