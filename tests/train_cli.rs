@@ -124,3 +124,58 @@ fn a_ctrnn_scene_trains_on_go_no_go_and_keeps_state_when_asked() {
     );
     std::fs::remove_dir_all(&d).ok();
 }
+
+/// A `cortecs train` process killed (SIGKILL) at several moments and then
+/// resumed with `--resume` ends with the log and the checkpoint bytes of an
+/// uninterrupted run.
+#[test]
+#[ignore = "spawns the release binary several times; run by .ci/run"]
+fn a_killed_training_process_resumes_bit_identically() {
+    use std::process::{Command, Stdio};
+    let d = dir("kill");
+    let scene = d.join("pdm.ron");
+    let text = SCENE
+        .replace("iterations: 12", "iterations: 1500")
+        .replace("checkpoint_every: 4", "checkpoint_every: 7")
+        .replace("batch: 4", "batch: 16");
+    std::fs::write(&scene, &text).unwrap();
+    let train = |out: &Path, resume: bool| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_cortecs"));
+        c.args(["--threads", "1", "train"])
+            .arg(&scene)
+            .arg("--out")
+            .arg(out)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if resume {
+            c.arg("--resume");
+        }
+        c
+    };
+    let whole = d.join("whole");
+    assert!(train(&whole, false).status().unwrap().success());
+    let killed = d.join("killed");
+    let mut kills = 0;
+    for wait_ms in [150u64, 400, 250, 600, 350] {
+        let mut child = train(&killed, true).spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(wait_ms));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap();
+            kills += 1;
+        }
+        child.wait().unwrap();
+        // no half-written file under a final name: the checkpoint, when
+        // present, always loads
+        let ckpt = killed.join("checkpoint.ckpt");
+        if ckpt.exists() {
+            Trainer::load(&ckpt).unwrap();
+        }
+    }
+    assert!(kills > 0, "the run always finished before it could be killed");
+    assert!(train(&killed, true).status().unwrap().success());
+    let read = |p: &Path| std::fs::read(p).unwrap();
+    for f in ["log.csv", "checkpoint.ckpt"] {
+        assert_eq!(read(&whole.join(f)), read(&killed.join(f)), "{f}");
+    }
+    std::fs::remove_dir_all(&d).ok();
+}
