@@ -37,6 +37,7 @@ fn lif(name: &str, n: usize, synapse: SynapseKind, polarity: PolaritySpec) -> Po
 /// per-synapse delays of 2..30 steps, recurrent E/I, lesions and a `set`.
 fn spiking_net() -> Network {
     let mut net = Network::new(0.1, 11).unwrap();
+    net.rounding = cortecs::network::Rounding::Nearest; // delays drawn from a distribution
     // 1500 neurons: two chunks, two noise streams
     net.add_population(lif("exc", 1500, SynapseKind::CurrExp, PolaritySpec::Excitatory))
         .unwrap();
@@ -489,6 +490,7 @@ fn reapply_after_load_draws_what_it_would_have_drawn() {
 
 fn small_net() -> Network {
     let mut net = Network::new(0.1, 2).unwrap();
+    net.rounding = cortecs::network::Rounding::Nearest; // delays drawn from a distribution
     net.add_population(lif(
         "e",
         30,

@@ -209,7 +209,10 @@ fn set_and_seed_address_scene_values_by_path() {
     );
     let o = cortecs(&dir, &["check", "small.ron", "--set", "timeline.0.ms=-1"]);
     assert_eq!(o.status.code(), Some(1));
-    assert_eq!(stderr(&o), "error: small.ron:10:24: Run.ms: must be >= 0, got -1\n");
+    assert_eq!(
+        stderr(&o),
+        "error: small.ron:10:24: Run.ms: must be a finite time >= 0 ms, got -1\n"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -389,7 +392,7 @@ fn sweep_shards_cover_every_run_once_and_a_restart_skips_finished_runs() {
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(
         stderr(&o),
-        "error: run 1 (timeline.0.ms=-1.0): small.ron:10:24: Run.ms: must be >= 0, got -1\n"
+        "error: run 1 (timeline.0.ms=-1.0): small.ron:10:24: Run.ms: must be a finite time >= 0 ms, got -1\n"
     );
     assert!(!dir.join("sw2").exists());
     let _ = std::fs::remove_dir_all(&dir);

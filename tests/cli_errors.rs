@@ -56,7 +56,7 @@ fn malformed_scenes_are_user_errors_located_at_the_offending_token() {
             "unknown_top_field",
             scene("", S, " colour: 3,"),
             "9:2",
-            "Unexpected field named `colour` in `Scene`, expected one of `dt`, `seed`, `load`, `popul",
+            "Unexpected field named `colour` in `Scene`, expected one of `dt`, `seed`, `rounding`, `load`, `popul",
         ),
         (
             "unknown_pop_field",
@@ -294,7 +294,7 @@ fn malformed_scenes_are_user_errors_located_at_the_offending_token() {
             "action_negative_run",
             action("Run(ms: -1.0)"),
             "9:35",
-            "Run.ms: must be >= 0, got -1",
+            "Run.ms: must be a finite time >= 0 ms, got -1",
         ),
         (
             "action_unknown_projection",
@@ -389,6 +389,36 @@ fn malformed_scenes_are_user_errors_located_at_the_offending_token() {
             ),
             "9:58",
             "unknown projection 'ie' (known: ei)",
+        ),
+        (
+            "run_not_a_whole_number_of_steps",
+            action("Run(ms: 0.55)"),
+            "9:35",
+            "Run.ms: 0.55 ms is not a whole number of steps of dt = 0.1 ms",
+        ),
+        (
+            "delay_not_a_whole_number_of_steps",
+            scene("", &format!("{S}, delay: 0.25"), ""),
+            "7:84",
+            "ei.delay: 0.25 ms is not a whole number of steps of dt = 0.1 ms",
+        ),
+        (
+            "adex_with_delta_synapses",
+            scene("", S, "").replace(
+                "(name: \"inh\", size: 5, model: Lif(synapse: CondExp))",
+                "(name: \"inh\", size: 5, model: AdEx(synapse: Delta))",
+            ),
+            "4:33",
+            "inh.model: no kernel implements adex_delta with `synapse: Delta`",
+        ),
+        (
+            "parameter_the_model_does_not_read",
+            scene(", params: {\"e_rev_e\": 0.0}", S, "").replace(
+                "model: Lif(synapse: CondExp), params",
+                "model: Lif(synapse: CurrExp), params",
+            ),
+            "3:77",
+            "exc.e_rev_e: lif_currexp does not read `e_rev_e` (reversal potentials are read by conductance synapses only)",
         ),
     ];
     assert!(cases.len() >= 40, "{} cases", cases.len());

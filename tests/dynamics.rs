@@ -216,7 +216,10 @@ fn impossible_delays_and_connections_are_refused() {
         .add_projection(ProjectionSpec::new("d", "a", "a", Strategy::AllToAll).delay(0.04))
         .unwrap_err()
         .to_string();
-    assert!(e.contains("delay 0.04 ms is 0 steps"), "{e}");
+    assert!(
+        e.contains("delay 0.04 ms is 0.4 steps of 0.1 ms; it must be between 1 and 65535 steps"),
+        "{e}"
+    );
     let e = net
         .add_projection(ProjectionSpec::new("x", "a", "r", Strategy::AllToAll))
         .unwrap_err()

@@ -14,6 +14,7 @@ const POST: usize = 30;
 
 fn network(compact: bool) -> Network {
     let mut net = Network::new(0.1, 17).unwrap();
+    net.rounding = cortecs::network::Rounding::Nearest; // delays drawn from a distribution
     let lif = ModelKind::Lif {
         synapse: SynapseKind::CurrExp,
     };

@@ -15,6 +15,7 @@ const POST: usize = 25;
 
 fn network(dale: bool) -> Network {
     let mut net = Network::new(0.1, 5).unwrap();
+    net.rounding = cortecs::network::Rounding::Nearest; // delays drawn from a distribution
     let lif = ModelKind::Lif {
         synapse: SynapseKind::CurrExp,
     };

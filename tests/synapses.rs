@@ -266,6 +266,7 @@ fn without_dale_signs_follow_weights_only_when_asked() {
 
 fn spiking_net(compact: bool) -> Network {
     let mut net = Network::new(0.1, 5).unwrap();
+    net.rounding = cortecs::network::Rounding::Nearest; // delays drawn from a distribution
     let lif = ModelKind::Lif {
         synapse: SynapseKind::CurrExp,
     };

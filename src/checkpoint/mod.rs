@@ -16,7 +16,8 @@
 //! Everything [`Network::step_once`] and the public API read, so that a run
 //! continued after [`load`] is bit-identical to one never interrupted: `dt`,
 //! seed, step, `base_dir`, the run-time draw counters (the total and, from
-//! format 3, each target's own, [`crate::network::DrawCounts`]); every population whole (name,
+//! format 3, each target's own, [`crate::network::DrawCounts`]), the rounding mode (from format 4,
+//! [`crate::network::Rounding`]); every population whole (name,
 //! size, model, parameter arrays, derived constants, positions, polarity,
 //! state arrays, external current, Poisson drives and their samplers, spikes
 //! of the last step, spike record and count, last spike steps, noise
@@ -93,9 +94,9 @@ use validate::into_network;
 /// The first 8 bytes of every checkpoint.
 pub const MAGIC: [u8; 8] = *b"CORTECS\0";
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 /// The oldest format version this build reads (version 1 has no learning
-/// section, version 2 no per-target draw counts).
+/// section, version 2 no per-target draw counts, version 3 no rounding mode).
 pub const OLDEST_VERSION: u32 = 1;
 /// Bytes before the payload: magic, version, payload length, checksum.
 pub const HEADER_LEN: usize = 8 + 4 + 8 + 8;
@@ -179,6 +180,8 @@ pub fn save(net: &Network, path: &Path) -> Result<u64> {
         .map_err(|e| io("encode learning", &e))?;
     bincode::serde::encode_into_std_write(&net.draws, &mut w, bincode::config::standard())
         .map_err(|e| io("encode draw counts", &e))?;
+    bincode::serde::encode_into_std_write(net.rounding, &mut w, bincode::config::standard())
+        .map_err(|e| io("encode rounding", &e))?;
     let (payload_len, sum) = (w.len, w.hash.0);
     let mut header = Vec::with_capacity(HEADER_LEN);
     header.extend_from_slice(&MAGIC);
@@ -227,16 +230,25 @@ pub fn load(path: &Path) -> Result<Network> {
         draws = d;
         used += n;
     }
+    let mut rounding = crate::network::Rounding::Exact;
+    if version >= 4 {
+        let (r, n): (crate::network::Rounding, usize) =
+            bincode::serde::decode_from_slice(&payload[used..], bincode::config::standard()).map_err(decode_error)?;
+        rounding = r;
+        used += n;
+    }
     if used != payload.len() {
         return Err(CheckpointError::LeftOver {
             path: path.to_path_buf(),
             extra: payload.len() - used,
         });
     }
-    into_network(file, learning, draws).map_err(|message| CheckpointError::Inconsistent {
+    let mut net = into_network(file, learning, draws).map_err(|message| CheckpointError::Inconsistent {
         path: path.to_path_buf(),
         message,
-    })
+    })?;
+    net.rounding = rounding;
+    Ok(net)
 }
 
 /// Checks magic, version, length and checksum; returns the payload and the version.
@@ -340,11 +352,11 @@ mod tests {
         };
         assert_eq!(
             msg(&header(7, 0, 0)),
-            "x.ckpt: checkpoint has a newer format version 7; this build of cortecs reads version 3"
+            "x.ckpt: checkpoint has a newer format version 7; this build of cortecs reads version 4"
         );
         assert_eq!(
             msg(&header(0, 0, 0)),
-            "x.ckpt: checkpoint has an unknown format version 0; this build of cortecs reads version 3"
+            "x.ckpt: checkpoint has an unknown format version 0; this build of cortecs reads version 4"
         );
         assert_eq!(
             msg(&header(1, 5, 0)),

@@ -436,6 +436,7 @@ pub(super) fn network_out<'a>(net: &'a Network, path: &'a Path) -> Result<Networ
         set_count,
         draws: _,
         inputs,
+        rounding: _, // saved after the draw counts (format version 4)
     } = net;
     if let Some(s) = inputs.first() {
         return Err(CheckpointError::Save {

@@ -162,6 +162,7 @@ pub(super) fn into_network(
         set_count: f.set_count,
         draws,
         inputs: Vec::new(),
+        rounding: crate::network::Rounding::Exact,
     })
 }
 

@@ -141,15 +141,10 @@ impl Simulation {
         self.tick_steps(steps)
     }
 
-    /// Advances `ms` milliseconds (rounded to whole steps) as one run segment.
+    /// Advances `ms` milliseconds as one run segment: a whole number of
+    /// steps (or rounded to one under [`crate::network::Rounding::Nearest`]).
     pub fn run_ms(&mut self, ms: f64) -> Result<()> {
-        if !(ms.is_finite() && ms >= 0.0) {
-            return Err(CortecsError::param(
-                "run",
-                format!("duration must be >= 0 ms, got {ms}"),
-            ));
-        }
-        let steps = (ms / self.network()?.dt).round() as u64;
+        let steps = self.network()?.steps_of("run", ms)?;
         self.run_steps(steps)
     }
 

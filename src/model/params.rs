@@ -117,6 +117,51 @@ impl ModelKind {
         }
     }
 
+    /// Refuses a model and synapse pair that no kernel implements (AdEx and
+    /// Izhikevich have no delta-synapse update).
+    pub fn check_supported(&self) -> std::result::Result<(), String> {
+        use super::SynapseKind::Delta;
+        match self {
+            ModelKind::AdEx { synapse: Delta } | ModelKind::Izhikevich { synapse: Delta } => Err(format!(
+                "no kernel implements {} with `synapse: Delta`; use CurrExp, CurrAlpha, CondExp or CondAlpha",
+                self.name()
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether this model's update reads parameter `name`: delta synapses
+    /// have no synaptic time constants or state, current-based synapses no
+    /// reversal potentials. A value given for a parameter that is not read
+    /// is refused (it would have no effect).
+    pub fn reads(&self, name: &str) -> bool {
+        use super::SynapseKind::*;
+        let synaptic = matches!(name, "tau_syn_e" | "tau_syn_i" | "g_e_init" | "g_i_init");
+        let reversal = matches!(name, "e_rev_e" | "e_rev_i");
+        match self.synapse() {
+            Some(Delta) => !(synaptic || reversal),
+            Some(CurrExp | CurrAlpha) => !reversal,
+            _ => true,
+        }
+    }
+
+    /// Checks that `name` is a parameter of this model that its update reads.
+    pub fn check_read(&self, name: &str) -> Result<usize> {
+        let k = self.param_index(name)?;
+        if !self.reads(name) {
+            return Err(CortecsError::InvalidRequest(format!(
+                "{} does not read `{name}` ({}); remove it",
+                self.name(),
+                if name.starts_with("e_rev") {
+                    "reversal potentials are read by conductance synapses only"
+                } else {
+                    "delta synapses have no synaptic time constants or state"
+                }
+            )));
+        }
+        Ok(k)
+    }
+
     /// Position of parameter `name` in [`ModelKind::params`] (no allocation).
     pub fn param_position(&self, name: &str) -> Option<usize> {
         self.params().iter().position(|s| s.name == name)

@@ -43,6 +43,8 @@ impl Network {
                 source,
             })?;
         let kind = &spec.model;
+        kind.check_supported()
+            .map_err(|m| CortecsError::param(format!("{name}.model"), m))?;
         let bias = match spec.bias {
             Some(b) => {
                 let context = format!("{name}.bias");
@@ -76,14 +78,21 @@ impl Network {
             params.push(values);
         }
         for (p, _) in &spec.params {
-            kind.param_index(p).map_err(|e| match e {
+            kind.check_read(p).map_err(|e| match e {
                 CortecsError::UnknownName { known, .. } => CortecsError::UnknownName {
                     kind: "parameter",
                     name: format!("{name}.{p}"),
                     known,
                 },
+                CortecsError::InvalidRequest(m) => CortecsError::param(format!("{name}.{p}"), m),
                 e => e,
             })?;
+        }
+        if let Some(k) = kind.param_position("t_ref") {
+            let at = format!("{name}.t_ref");
+            for &t in &params[k] {
+                self.steps_of(&at, t)?;
+            }
         }
         if spec.batch == 0 || (!kind.is_rate() && spec.batch != 1) {
             return Err(CortecsError::param(
@@ -128,7 +137,7 @@ impl Network {
                                 format!("spike time {t} ms is negative"),
                             ));
                         }
-                        s.push((t / self.dt).round() as u64);
+                        s.push(self.steps_of(&format!("{name}.spike_times"), t)?);
                     }
                     s.sort_unstable();
                     steps.push(s);
@@ -223,6 +232,25 @@ impl Network {
                 ),
             ));
         }
+        if rate_pre {
+            let (bp, bq) = (self.populations[pre].trials(), self.populations[post].trials());
+            if bp != bq {
+                return Err(CortecsError::connection(
+                    name,
+                    format!(
+                        "rate populations '{}' ({bp} trials) and '{}' ({bq} trials) have different batch sizes; \
+                         a rate projection connects trial k to trial k",
+                        spec.pre, spec.post
+                    ),
+                ));
+            }
+            if spec.delay.is_some() {
+                return Err(CortecsError::param(
+                    format!("{name}.delay"),
+                    "a rate projection has no delay (rate units take their input in the same step); remove it",
+                ));
+            }
+        }
         if let Some(r) = spec.excitatory_ratio {
             crate::param::check_probability(name, "excitatory_ratio", r)?;
         }
@@ -312,11 +340,25 @@ impl Network {
         Ok(masks)
     }
 
+    /// A delay (ms) as whole steps, from 1 to `u16::MAX`, under the network's [`super::Rounding`].
     pub(crate) fn delay_steps(&self, name: &str, d: f64) -> Result<u16> {
-        let steps = (d / self.dt).round();
-        if !(steps >= 1.0 && steps <= f64::from(u16::MAX)) {
+        let at = format!("{name}.delay");
+        let raw = d / self.dt;
+        if !(d.is_finite() && (0.5..=f64::from(u16::MAX) + 0.5).contains(&raw)) {
             return Err(CortecsError::param(
-                format!("{name}.delay"),
+                at,
+                format!(
+                    "delay {d} ms is {} steps of {} ms; it must be between 1 and {} steps",
+                    (raw * 1e6).round() / 1e6,
+                    self.dt,
+                    u16::MAX
+                ),
+            ));
+        }
+        let steps = self.steps_of(&at, d)?;
+        if !(1..=u64::from(u16::MAX)).contains(&steps) {
+            return Err(CortecsError::param(
+                at,
                 format!(
                     "delay {d} ms is {steps} steps of {} ms; it must be between 1 and {} steps",
                     self.dt,

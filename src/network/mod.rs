@@ -22,6 +22,7 @@ mod learning;
 mod matrix_ops;
 mod rewire;
 mod stats;
+mod steps;
 mod summary;
 mod trained;
 mod weights;
@@ -31,6 +32,7 @@ pub use build::connectivity_pairs;
 pub use draws::DrawCounts;
 pub use input::InputStream;
 pub use stats::ProjectionStats;
+pub use steps::{Rounding, WHOLE_STEP_TOLERANCE, whole_steps};
 pub use summary::*;
 
 use crate::error::{CortecsError, Result};
@@ -64,6 +66,8 @@ pub struct Network {
     pub draws: DrawCounts,
     /// Input arrays playing into populations, one row per step ([`Network::play_input`]).
     pub inputs: Vec<InputStream>,
+    /// Whether times and delays that are not whole steps are refused (default) or rounded.
+    pub rounding: Rounding,
 }
 
 impl Network {
@@ -86,6 +90,7 @@ impl Network {
             set_count: 0,
             draws: DrawCounts::default(),
             inputs: Vec::new(),
+            rounding: Rounding::Exact,
         })
     }
 
@@ -174,16 +179,17 @@ impl Network {
         }
     }
 
-    /// Advances the network by `ms` milliseconds (rounded to whole steps).
+    /// Advances the network by `ms` milliseconds: a whole number of steps
+    /// (or rounded to one under [`Rounding::Nearest`]).
     pub fn run_ms(&mut self, ms: f64) -> Result<()> {
-        if !(ms.is_finite() && ms >= 0.0) {
-            return Err(CortecsError::param(
-                "run",
-                format!("duration must be >= 0 ms, got {ms}"),
-            ));
-        }
-        self.run_steps((ms / self.dt).round() as u64);
+        let steps = self.steps_of("run", ms)?;
+        self.run_steps(steps);
         Ok(())
+    }
+
+    /// `ms` as a number of steps under this network's [`Rounding`].
+    pub fn steps_of(&self, what: &str, ms: f64) -> Result<u64> {
+        whole_steps(what, ms, self.dt, self.rounding)
     }
 
     /// One time step: every population in order, then spike delivery

@@ -10,16 +10,10 @@ use crate::projection::{ProjectionSpec, new_sign};
 use crate::rng::Stream;
 use crate::store::Column;
 
-/// `ms` as a whole number of steps of `dt`, or an error naming `at`.
+/// `ms` as a whole number of steps of `dt`, or an error naming `at`
+/// (structural plasticity's periods are never rounded).
 pub(super) fn whole_steps(at: String, ms: f64, dt: f64) -> Result<u64> {
-    let steps = ms / dt;
-    if (steps - steps.round()).abs() > 1e-9 * steps.max(1.0) {
-        return Err(CortecsError::param(
-            at,
-            format!("{ms} ms is not a whole number of steps of {dt} ms"),
-        ));
-    }
-    Ok(steps.round() as u64)
+    super::whole_steps(&at, ms, dt, super::Rounding::Exact)
 }
 
 impl Network {

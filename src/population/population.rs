@@ -95,7 +95,7 @@ impl Population {
             (PopulationState::Spiking(s), "g_i") => Some(s.g_i.clone()),
             (PopulationState::Rate(s), "v") => Some(s.v.iter().step_by(s.batch).map(|&x| f64::from(x)).collect()),
             (PopulationState::Rate(s), "r") => Some(s.r.iter().step_by(s.batch).map(|&x| f64::from(x)).collect()),
-            (_, "current") => Some(self.current.clone()),
+            (PopulationState::Spiking(_), "current") => Some(self.current.clone()),
             _ => None,
         };
         vals.map(Array1::from).ok_or_else(|| CortecsError::UnknownName {
@@ -114,11 +114,12 @@ impl Population {
                 if !s.w.is_empty() {
                     names.push("w".into());
                 }
+                // rate units take input through `Population::set_input`, sources none
+                names.push("current".into());
             }
             PopulationState::Rate(_) => names.extend(["v", "r"].map(String::from)),
             _ => {}
         }
-        names.push("current".into());
         names
     }
 
@@ -168,7 +169,7 @@ impl Population {
             (PopulationState::Spiking(s), "w" | "u") if !s.w.is_empty() => Some(&mut s.w),
             (PopulationState::Spiking(s), "g_e") => Some(&mut s.g_e),
             (PopulationState::Spiking(s), "g_i") => Some(&mut s.g_i),
-            (_, "current") => Some(&mut self.current),
+            (PopulationState::Spiking(_), "current") => Some(&mut self.current),
             (PopulationState::Rate(s), "v" | "r") => {
                 let b = s.batch;
                 let dst = if name == "v" { &mut s.v } else { &mut s.r };

@@ -27,6 +27,7 @@ pub fn prepare(scene: &Scene, path: &Path, text: &str) -> Result<Simulation> {
         None => Simulation::new(scene.dt, scene.seed).map_err(|e| loc.at_path(&["dt"], e))?,
     };
     sim.network_mut()?.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    sim.network_mut()?.rounding = scene.rounding;
     // a loaded network's populations record what this scene records, from now
     for p in &mut sim.network_mut()?.populations {
         p.spike_record = scene.record.spikes.contains(&p.name).then(Vec::new);

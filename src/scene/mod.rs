@@ -63,6 +63,10 @@ pub struct Scene {
     /// Global seed.
     #[serde(default)]
     pub seed: u64,
+    /// Times and delays that are not whole steps of `dt`: refused (`Exact`,
+    /// the default) or rounded to the nearest step (`Nearest`).
+    #[serde(default)]
+    pub rounding: crate::network::Rounding,
     /// A checkpoint to start from (relative to the scene's folder): its
     /// network, with the populations and projections below added after its
     /// own; `dt` and `seed` default to the checkpoint's.

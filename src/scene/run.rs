@@ -234,7 +234,8 @@ pub fn run_scene_with(
             // edits go on the network's timeline and are applied by the Adjust stage of a tick without steps
             let edit = match action {
                 Action::Run { ms } => {
-                    let steps = (ms / scene.dt).round() as u64;
+                    let steps = crate::network::whole_steps("Run.ms", *ms, scene.dt, scene.rounding)
+                        .map_err(|e| loc.at_path(&["timeline", &index, "ms"], e))?;
                     // the Record stage samples at the end of each tick: no tick is longer than the shortest interval
                     let chunk = on_network::<Recorders>(&mut sim, "recorders")?
                         .min_every()

@@ -39,9 +39,21 @@ pub fn validate(scene: &Scene, path: &Path, text: &str) -> Result<()> {
             };
             return Err(loc.at_path(&["populations", &k.to_string(), "name"], e));
         }
+        p.model.check_supported().map_err(|m| {
+            loc.at_path(
+                &["populations", &p.name, "model"],
+                CortecsError::param(format!("{}.model", p.name), m),
+            )
+        })?;
         for (name, value) in &p.params {
             let at = ["populations", &p.name, "params", name];
-            p.model.param_index(name).map_err(|e| loc.at_path(&at[..4], e))?;
+            p.model
+                .check_read(name)
+                .map_err(|e| match e {
+                    CortecsError::InvalidRequest(m) => CortecsError::param(format!("{}.{name}", p.name), m),
+                    e => e,
+                })
+                .map_err(|e| loc.at_path(&at[..4], e))?;
             npy_exists(dir, value).map_err(|e| loc.at_path(&at, e))?;
         }
     }
@@ -66,6 +78,11 @@ pub fn validate(scene: &Scene, path: &Path, text: &str) -> Result<()> {
             if let Some(v) = value {
                 npy_exists(dir, v).map_err(|e| loc.at_path(&["projections", &q.name, field], e))?;
             }
+        }
+        if let Some(super::ValueDef::Number(d)) = &q.delay {
+            let at = format!("{}.delay", q.name);
+            crate::network::whole_steps(&at, *d, scene.dt, scene.rounding)
+                .map_err(|e| loc.at_path(&["projections", &q.name, "delay"], e))?;
         }
     }
     for (k, d) in scene.drives.iter().enumerate() {
@@ -123,12 +140,7 @@ pub fn validate(scene: &Scene, path: &Path, text: &str) -> Result<()> {
         };
         match action {
             Action::Run { ms } => {
-                if !(ms.is_finite() && *ms >= 0.0) {
-                    return Err(place(
-                        "ms",
-                        CortecsError::param("Run.ms", format!("must be >= 0, got {ms}")),
-                    ));
-                }
+                crate::network::whole_steps("Run.ms", *ms, scene.dt, scene.rounding).map_err(|e| place("ms", e))?;
             }
             Action::Set {
                 population,
@@ -215,11 +227,10 @@ fn variables(model: &ModelKind) -> Vec<String> {
     match model {
         ModelKind::Rate { .. } => names.extend(["v", "r"].map(String::from)),
         ModelKind::Lif { .. } | ModelKind::AdEx { .. } | ModelKind::Izhikevich { .. } => {
-            names.extend(["v", "g_e", "g_i", "w"].map(String::from))
+            names.extend(["v", "g_e", "g_i", "w", "current"].map(String::from))
         }
         ModelKind::PoissonSource | ModelKind::SpikeSource => {}
     }
-    names.push("current".into());
     names
 }
 
