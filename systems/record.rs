@@ -9,7 +9,8 @@ use std::time::Instant;
 pub fn record_networks(mut networks: Query<(&mut NetworkEngine, &mut Recorders)>, mut timers: ResMut<StageTimers>) {
     let t0 = Instant::now();
     for (mut eng, mut recs) in &mut networks {
-        if recs.error.is_some() {
+        // a network stopped by non-finite state records nothing more (no NaN reaches a file)
+        if recs.error.is_some() || eng.net.health.stopped() {
             continue;
         }
         if let Err(e) = recs.sample(&mut eng.net) {

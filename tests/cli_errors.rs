@@ -56,7 +56,7 @@ fn malformed_scenes_are_user_errors_located_at_the_offending_token() {
             "unknown_top_field",
             scene("", S, " colour: 3,"),
             "9:2",
-            "Unexpected field named `colour` in `Scene`, expected one of `dt`, `seed`, `rounding`, `load`, `popul",
+            "Unexpected field named `colour` in `Scene`, expected one of `dt`, `seed`, `rounding`, `on_non_finite`, `check_every`, `load`, `popul",
         ),
         (
             "unknown_pop_field",

@@ -437,6 +437,7 @@ pub(super) fn network_out<'a>(net: &'a Network, path: &'a Path) -> Result<Networ
         draws: _,
         inputs,
         rounding: _, // saved after the draw counts (format version 4)
+        health: _,   // a choice of the run, not saved
     } = net;
     if let Some(s) = inputs.first() {
         return Err(CheckpointError::Save {

@@ -163,6 +163,7 @@ pub(super) fn into_network(
         draws,
         inputs: Vec::new(),
         rounding: crate::network::Rounding::Exact,
+        health: crate::network::Health::default(),
     })
 }
 

@@ -519,6 +519,9 @@ pub fn run_frame(net: &mut Network, steps: u64, sensors: Option<&Sensors>, motor
             m.check(net)?;
             if matches!(m.readout, Readout::SpikeCount | Readout::MeanOutput) {
                 for _ in 0..steps {
+                    if net.health.stopped() {
+                        break;
+                    }
                     net.step_once();
                     m.after_step(net);
                 }
@@ -528,7 +531,7 @@ pub fn run_frame(net: &mut Network, steps: u64, sensors: Option<&Sensors>, motor
             m.finish(net, steps);
         }
     }
-    Ok(())
+    net.health_result()
 }
 
 /// Runs [`run_frame`] on an engine with its own `steps_per_tick`. A sensor

@@ -116,10 +116,10 @@ impl Simulation {
             eng.writeback_all = writeback_all;
         }
         self.schedule.run(&mut self.world);
-        match self.engine_mut()?.build_error.take() {
-            Some(e) => Err(CortecsError::InvalidRequest(e)),
-            None => Ok(()),
+        if let Some(e) = self.engine_mut()?.build_error.take() {
+            return Err(CortecsError::InvalidRequest(e));
         }
+        self.network()?.health_result()
     }
 
     /// Saves the network (store, masks, state, RNG state, time) to a

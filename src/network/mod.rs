@@ -17,6 +17,7 @@
 mod budget;
 mod build;
 mod draws;
+mod health;
 mod input;
 mod learning;
 mod matrix_ops;
@@ -30,6 +31,7 @@ mod weights;
 pub use budget::*;
 pub use build::connectivity_pairs;
 pub use draws::DrawCounts;
+pub use health::{DEFAULT_CHECK_EVERY, Health, NonFinite, OnNonFinite};
 pub use input::InputStream;
 pub use stats::ProjectionStats;
 pub use steps::{Rounding, WHOLE_STEP_TOLERANCE, whole_steps};
@@ -68,6 +70,8 @@ pub struct Network {
     pub inputs: Vec<InputStream>,
     /// Whether times and delays that are not whole steps are refused (default) or rounded.
     pub rounding: Rounding,
+    /// The run-time check for non-finite state ([`Health`]).
+    pub health: Health,
 }
 
 impl Network {
@@ -91,6 +95,7 @@ impl Network {
             draws: DrawCounts::default(),
             inputs: Vec::new(),
             rounding: Rounding::Exact,
+            health: Health::default(),
         })
     }
 
@@ -175,7 +180,32 @@ impl Network {
     /// Advances the network by `steps` time steps.
     pub fn run_steps(&mut self, steps: u64) {
         for _ in 0..steps {
+            if self.health.stopped() {
+                break;
+            }
             self.step_once();
+        }
+    }
+
+    /// The error of a fault found by the health check under
+    /// [`OnNonFinite::Stop`] (the network has stopped stepping), else `Ok`.
+    pub fn health_result(&self) -> Result<()> {
+        match &self.health.fault {
+            Some(f) if self.health.stopped() => Err(CortecsError::NonFinite(f.to_string())),
+            _ => Ok(()),
+        }
+    }
+
+    /// Checks the state for non-finite values now (see [`Health`]).
+    pub fn check_health(&mut self) {
+        if self.health.fault.is_some() {
+            return;
+        }
+        if let Some(f) = health::scan(&self.populations, self.step, self.dt, self.health.check_every) {
+            if self.health.on_non_finite == OnNonFinite::Warn {
+                eprintln!("warning: {f} (warning once; the run goes on)");
+            }
+            self.health.fault = Some(f);
         }
     }
 
@@ -184,7 +214,7 @@ impl Network {
     pub fn run_ms(&mut self, ms: f64) -> Result<()> {
         let steps = self.steps_of("run", ms)?;
         self.run_steps(steps);
-        Ok(())
+        self.health_result()
     }
 
     /// `ms` as a number of steps under this network's [`Rounding`].
@@ -207,6 +237,10 @@ impl Network {
             self.end_inputs();
         }
         self.step += 1;
+        let every = self.health.check_every;
+        if every > 0 && self.step.is_multiple_of(every) {
+            self.check_health();
+        }
         self.rewire_due();
     }
 }

@@ -214,6 +214,7 @@ impl Network {
                 }
             }
             self.step_once();
+            self.health_result()?;
             let mut col = 0;
             for &p in &outs {
                 if let PopulationState::Rate(s) = &self.populations[p].state {

@@ -27,7 +27,10 @@ pub fn prepare(scene: &Scene, path: &Path, text: &str) -> Result<Simulation> {
         None => Simulation::new(scene.dt, scene.seed).map_err(|e| loc.at_path(&["dt"], e))?,
     };
     sim.network_mut()?.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    sim.network_mut()?.rounding = scene.rounding;
+    let net = sim.network_mut()?;
+    net.rounding = scene.rounding;
+    net.health.on_non_finite = scene.on_non_finite;
+    net.health.check_every = scene.check_every;
     // a loaded network's populations record what this scene records, from now
     for p in &mut sim.network_mut()?.populations {
         p.spike_record = scene.record.spikes.contains(&p.name).then(Vec::new);

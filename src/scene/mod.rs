@@ -67,6 +67,13 @@ pub struct Scene {
     /// the default) or rounded to the nearest step (`Nearest`).
     #[serde(default)]
     pub rounding: crate::network::Rounding,
+    /// Non-finite state during the run: `Stop` (the default: the run ends
+    /// with an error naming population, neuron, variable, step and time) or `Warn`.
+    #[serde(default)]
+    pub on_non_finite: crate::network::OnNonFinite,
+    /// Steps between checks for non-finite state (default 1: every step; 0: never).
+    #[serde(default = "default_check_every")]
+    pub check_every: u64,
     /// A checkpoint to start from (relative to the scene's folder): its
     /// network, with the populations and projections below added after its
     /// own; `dt` and `seed` default to the checkpoint's.
@@ -90,6 +97,10 @@ pub struct Scene {
     /// Actions in order; default: run 1000 ms.
     #[serde(default)]
     pub timeline: Vec<Action>,
+}
+
+fn default_check_every() -> u64 {
+    crate::network::DEFAULT_CHECK_EVERY
 }
 
 fn default_dt() -> f64 {

@@ -1,0 +1,61 @@
+//! Runaway dynamics stop the run with an error naming population, neuron,
+//! variable, step and time, instead of running on with NaN (issue 19, item 1).
+
+use cortecs::prelude::*;
+
+fn runaway(on: OnNonFinite) -> Network {
+    let mut net = Network::new(1.0, 1).unwrap();
+    net.health.on_non_finite = on;
+    net.add_population(
+        PopulationSpec::new(
+            "r",
+            20,
+            ModelKind::Rate {
+                activation: Activation::Relu,
+            },
+        )
+        .param("tau", 10.0)
+        .param("v_init", 1.0),
+    )
+    .unwrap();
+    net.connect(ProjectionSpec::new("rr", "r", "r", Strategy::AllToAll).weight(5.0))
+        .unwrap();
+    net
+}
+
+#[test]
+fn a_relu_network_with_large_recurrent_weights_stops_with_a_named_error() {
+    let mut net = runaway(OnNonFinite::Stop);
+    let e = net.run_ms(1000.0).unwrap_err().to_string();
+    assert!(
+        e.starts_with("non-finite state: population 'r', neuron 0, variable v = "),
+        "{e}"
+    );
+    let f = net.health.fault.clone().unwrap();
+    assert_eq!(net.step, f.step, "no step after the fault");
+    assert!(f.step > 1 && f.step < 1000, "{f:?}");
+    assert_eq!(f.time_ms, f.step as f64);
+    // the step before was finite: the check runs after every step
+    let mut again = runaway(OnNonFinite::Stop);
+    again.run_steps(f.step - 1);
+    assert!(again.health.fault.is_none());
+    assert!(again.populations[0].get("v").unwrap().iter().all(|x| x.is_finite()));
+    // stopped: further runs do not step and keep reporting
+    assert!(net.run_ms(10.0).is_err());
+    assert_eq!(net.step, f.step);
+}
+
+#[test]
+fn warn_goes_on_to_the_end() {
+    let mut net = runaway(OnNonFinite::Warn);
+    net.run_ms(200.0).unwrap();
+    assert_eq!(net.step, 200);
+    assert!(net.health.fault.is_some());
+}
+
+#[test]
+fn the_simulation_reports_it_too() {
+    let mut sim = Simulation::from_network(runaway(OnNonFinite::Stop));
+    let e = sim.run_ms(1000.0).unwrap_err().to_string();
+    assert!(e.contains("non-finite state: population 'r'"), "{e}");
+}
