@@ -38,6 +38,12 @@ const RUN_SCENES: &[Expected] = &[
         200.0,
     ),
     (
+        "strategies",
+        &[("exc", 40), ("inh", 10), ("input", 40)],
+        &["ee", "ei", "ie", "in"],
+        200.0,
+    ),
+    (
         "stdp",
         &[("exc", 200), ("inh", 50), ("input", 1000)],
         &["exc_exc", "exc_inh", "inh_exc", "input_exc"],
