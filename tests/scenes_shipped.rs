@@ -51,6 +51,16 @@ const RUN_SCENES: &[Expected] = &[
     ),
 ];
 
+/// Projections whose strategy fixes the synapse count: (scene, projection, synapses).
+const EXACT_SYNAPSES: &[(&str, &str, u64)] = &[
+    ("strategies", "in", 40),  // one-to-one, 40 neurons
+    ("strategies", "ei", 120), // fixed out-degree 3 from 40 exc
+    ("strategies", "ie", 120), // fixed total 120
+    ("parameters", "ei", 80),  // all-to-all 20 x 4
+    ("parameters", "ie", 80),  // all-to-all 4 x 20
+    ("demo", "ei", 40000),     // fixed in-degree 100 onto 400 inh
+];
+
 /// Scenes run by `cortecs train` (or that load its checkpoint): covered by
 /// `tests/scene_load.rs`.
 const TRAIN_SCENES: &[&str] = &["train_pdm", "trained_pdm"];
@@ -124,6 +134,11 @@ fn every_run_scene_runs_and_summarizes() {
                 n,
                 "{scene}.{name}"
             );
+        }
+        for (sc, name, n) in EXACT_SYNAPSES {
+            if sc == scene {
+                assert_eq!(s["projections"][name]["synapses"].as_u64(), Some(*n), "{scene}.{name}");
+            }
         }
         let _ = std::fs::remove_dir_all(&out);
     }
