@@ -111,7 +111,7 @@ pub enum CortecsError {
     /// A projection refused an edit (no such synapse, a forbidden or wrong-sign one, a bad matrix).
     #[error(transparent)]
     Projection(#[from] crate::projection::ProjectionError),
-    /// The state became NaN or infinite during a run ([`crate::network::NonFinite`]).
+    /// The state became NaN or infinite during a run (the message of the health check's finding).
     #[error("{0}")]
     NonFinite(String),
     /// A scene file is invalid.

@@ -118,13 +118,16 @@ impl ModelKind {
     }
 
     /// Refuses a model and synapse pair that no kernel implements (AdEx and
-    /// Izhikevich have no delta-synapse update).
-    pub fn check_supported(&self) -> std::result::Result<(), String> {
+    /// Izhikevich have no delta-synapse update); the error names `<owner>.model`.
+    pub fn check_supported(&self, owner: &str) -> Result<()> {
         use super::SynapseKind::Delta;
         match self {
-            ModelKind::AdEx { synapse: Delta } | ModelKind::Izhikevich { synapse: Delta } => Err(format!(
-                "no kernel implements {} with `synapse: Delta`; use CurrExp, CurrAlpha, CondExp or CondAlpha",
-                self.name()
+            ModelKind::AdEx { synapse: Delta } | ModelKind::Izhikevich { synapse: Delta } => Err(CortecsError::param(
+                format!("{owner}.model"),
+                format!(
+                    "no kernel implements {} with `synapse: Delta`; use CurrExp, CurrAlpha, CondExp or CondAlpha",
+                    self.name()
+                ),
             )),
             _ => Ok(()),
         }
@@ -145,19 +148,23 @@ impl ModelKind {
         }
     }
 
-    /// Checks that `name` is a parameter of this model that its update reads.
-    pub fn check_read(&self, name: &str) -> Result<usize> {
+    /// Checks that `name` is a parameter of this model that its update
+    /// reads; an unread one is an error naming `<owner>.<name>`.
+    pub fn check_read(&self, owner: &str, name: &str) -> Result<usize> {
         let k = self.param_index(name)?;
         if !self.reads(name) {
-            return Err(CortecsError::InvalidRequest(format!(
-                "{} does not read `{name}` ({}); remove it",
-                self.name(),
-                if name.starts_with("e_rev") {
-                    "reversal potentials are read by conductance synapses only"
-                } else {
-                    "delta synapses have no synaptic time constants or state"
-                }
-            )));
+            return Err(CortecsError::param(
+                format!("{owner}.{name}"),
+                format!(
+                    "{} does not read `{name}` ({}); remove it",
+                    self.name(),
+                    if name.starts_with("e_rev") {
+                        "reversal potentials are read by conductance synapses only"
+                    } else {
+                        "delta synapses have no synaptic time constants or state"
+                    }
+                ),
+            ));
         }
         Ok(k)
     }

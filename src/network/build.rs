@@ -43,8 +43,7 @@ impl Network {
                 source,
             })?;
         let kind = &spec.model;
-        kind.check_supported()
-            .map_err(|m| CortecsError::param(format!("{name}.model"), m))?;
+        kind.check_supported(name)?;
         let bias = match spec.bias {
             Some(b) => {
                 let context = format!("{name}.bias");
@@ -78,13 +77,12 @@ impl Network {
             params.push(values);
         }
         for (p, _) in &spec.params {
-            kind.check_read(p).map_err(|e| match e {
+            kind.check_read(name, p).map_err(|e| match e {
                 CortecsError::UnknownName { known, .. } => CortecsError::UnknownName {
                     kind: "parameter",
                     name: format!("{name}.{p}"),
                     known,
                 },
-                CortecsError::InvalidRequest(m) => CortecsError::param(format!("{name}.{p}"), m),
                 e => e,
             })?;
         }
@@ -126,18 +124,19 @@ impl Network {
             ModelKind::PoissonSource => PopulationState::Poisson,
             ModelKind::SpikeSource => {
                 let seq = spec.spike_times.clone().unwrap_or(Sequence::Same(Vec::new()));
-                let lists = seq.resolve(&format!("{name}.spike_times"), n)?;
+                let at = format!("{name}.spike_times");
+                let lists = seq.resolve(&at, n)?;
                 let mut steps = Vec::with_capacity(n);
                 for l in lists {
                     let mut s: Vec<u64> = Vec::with_capacity(l.len());
                     for t in l {
                         if t < 0.0 {
                             return Err(CortecsError::param(
-                                format!("{name}.spike_times"),
+                                at.clone(),
                                 format!("spike time {t} ms is negative"),
                             ));
                         }
-                        s.push(self.steps_of(&format!("{name}.spike_times"), t)?);
+                        s.push(self.steps_of(&at, t)?);
                     }
                     s.sort_unstable();
                     steps.push(s);

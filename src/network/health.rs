@@ -39,8 +39,8 @@ impl Default for Health {
     }
 }
 
-/// Steps between health checks unless set: every step (the check costs
-/// about one read of the state per step; see `benches/kernels.rs`).
+/// Steps between health checks unless set: every step (the check reads
+/// each state array once per check; a larger `check_every` makes it cheaper).
 pub const DEFAULT_CHECK_EVERY: u64 = 1;
 
 impl Health {

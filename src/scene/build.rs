@@ -26,8 +26,8 @@ pub fn prepare(scene: &Scene, path: &Path, text: &str) -> Result<Simulation> {
         Some(net) => Simulation::from_network(Network::clone(net)),
         None => Simulation::new(scene.dt, scene.seed).map_err(|e| loc.at_path(&["dt"], e))?,
     };
-    sim.network_mut()?.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let net = sim.network_mut()?;
+    net.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     net.rounding = scene.rounding;
     net.health.on_non_finite = scene.on_non_finite;
     net.health.check_every = scene.check_every;

@@ -39,20 +39,13 @@ pub fn validate(scene: &Scene, path: &Path, text: &str) -> Result<()> {
             };
             return Err(loc.at_path(&["populations", &k.to_string(), "name"], e));
         }
-        p.model.check_supported().map_err(|m| {
-            loc.at_path(
-                &["populations", &p.name, "model"],
-                CortecsError::param(format!("{}.model", p.name), m),
-            )
-        })?;
+        p.model
+            .check_supported(&p.name)
+            .map_err(|e| loc.at_path(&["populations", &p.name, "model"], e))?;
         for (name, value) in &p.params {
             let at = ["populations", &p.name, "params", name];
             p.model
-                .check_read(name)
-                .map_err(|e| match e {
-                    CortecsError::InvalidRequest(m) => CortecsError::param(format!("{}.{name}", p.name), m),
-                    e => e,
-                })
+                .check_read(&p.name, name)
                 .map_err(|e| loc.at_path(&at[..4], e))?;
             npy_exists(dir, value).map_err(|e| loc.at_path(&at, e))?;
         }
