@@ -5,14 +5,16 @@ use crate::error::{CortecsError, Result};
 use crate::network::Network;
 use crate::record::{RecordError, SpikeRecorder, SpikeSummary, StateRecorder, StateSummary};
 use bevy_ecs::prelude::*;
+use std::time::{Duration, Instant};
 
 /// The recorders of one network: spike recorders of populations that record
 /// spikes, and state probes. The Record stage drains each recorded
 /// population's spike buffer and samples each probe whose interval is due,
-/// at the end of every tick. A write error stops the recording and is kept
-/// in [`Recorders::error`]; what was written stays on disk until
-/// [`Recorders::finish`] (or is removed, for an unfinished temp file).
-#[derive(Component, Default)]
+/// at the end of every tick, and writes what they hold to disk (synced) at
+/// least every [`Recorders::flush_every`] of wall-clock time, so a killed run
+/// loses at most that much. A write error stops the recording and is kept
+/// in [`Recorders::error`]; what was written stays on disk.
+#[derive(Component)]
 pub struct Recorders {
     /// (population index, recorder).
     pub spikes: Vec<(usize, SpikeRecorder)>,
@@ -23,6 +25,18 @@ pub struct Recorders {
     /// The network step of the last samples: a tick that advanced no step
     /// (edits only) samples nothing twice.
     sampled_at: u64,
+    /// Longest wall-clock time between two writes to disk (default [`DEFAULT_FLUSH_EVERY`]).
+    pub flush_every: Duration,
+    last_flush: Instant,
+}
+
+/// Default longest wall-clock time between two writes of the recordings to disk (2 s).
+pub const DEFAULT_FLUSH_EVERY: Duration = Duration::from_secs(2);
+
+impl Default for Recorders {
+    fn default() -> Self {
+        Recorders::new(Vec::new(), Vec::new(), 0)
+    }
 }
 
 impl Recorders {
@@ -38,13 +52,28 @@ impl Recorders {
             states,
             error: None,
             sampled_at: now,
+            flush_every: DEFAULT_FLUSH_EVERY,
+            last_flush: Instant::now(),
         }
     }
 
-    /// The shortest sampling interval of the probes (steps), if any: the
-    /// longest tick that samples every probe on time.
-    pub fn min_every(&self) -> Option<u64> {
-        self.states.iter().map(|(_, _, r)| r.every()).min()
+    /// Steps from network step `step` to the next step some probe samples
+    /// (at least 1), if any probe: the longest tick that samples every probe
+    /// on time, whatever the intervals and wherever a run segment ends.
+    pub fn steps_to_next_sample(&self, step: u64) -> Option<u64> {
+        self.states.iter().map(|(_, _, r)| r.every() - step % r.every()).min()
+    }
+
+    /// Writes everything the recorders hold to their files and syncs them to disk.
+    pub fn sync(&mut self) -> std::result::Result<(), RecordError> {
+        for (_, r) in &mut self.spikes {
+            r.sync()?;
+        }
+        for (_, _, r) in &mut self.states {
+            r.sync()?;
+        }
+        self.last_flush = Instant::now();
+        Ok(())
     }
 
     /// Takes one tick's samples from `net` (what the Record stage runs).
@@ -78,12 +107,15 @@ impl Recorders {
                 rec.push(t_ms, &vals)?;
             }
         }
+        if self.last_flush.elapsed() >= self.flush_every {
+            self.sync()?;
+        }
         Ok(())
     }
 
-    /// Closes every file (temp file renamed into place) and returns what each wrote.
+    /// Writes what the recorders hold, closes every file and returns what each wrote.
     pub fn finish(self) -> std::result::Result<(Vec<SpikeSummary>, Vec<StateSummary>), RecordError> {
-        // (an unfinished recorder removes its temporary file when dropped)
+        // (a recorder dropped after an error here still writes what it holds)
         let mut spikes = Vec::new();
         for (_, r) in self.spikes {
             spikes.push(r.finish()?);

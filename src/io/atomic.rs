@@ -79,25 +79,6 @@ impl TempFile {
         })
     }
 
-    /// A placeholder that owns no file and removes nothing when dropped.
-    pub(crate) fn detached() -> Self {
-        TempFile {
-            path: PathBuf::new(),
-            tmp: PathBuf::new(),
-            file: None,
-        }
-    }
-
-    /// The final path (without `.tmp`).
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// The temporary path (`<path>.tmp`; empty once committed).
-    pub(crate) fn tmp_path(&self) -> &Path {
-        &self.tmp
-    }
-
     /// The buffered temporary file.
     pub(crate) fn writer(&mut self) -> &mut BufWriter<File> {
         self.file.as_mut().expect("TempFile used after commit")
@@ -200,8 +181,8 @@ mod tests {
         {
             let mut f = TempFile::create(&p).unwrap();
             f.write_all(b"half").unwrap();
-            assert_eq!(f.tmp_path(), dir.path("a.bin.tmp"));
-            assert_eq!(f.path(), p);
+            assert_eq!(f.tmp, dir.path("a.bin.tmp"));
+            assert_eq!(f.path, p);
         }
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "old");
         assert_eq!(dir.listing(), vec!["a.bin"]);

@@ -1,15 +1,17 @@
 //! Recording of simulation output to NumPy `.npy` files.
 //!
 //! Everything here streams: a long run never holds its whole output in
-//! memory, and no file ever appears half-written under its final name.
-//! Each file is written to `<path>.tmp` first and renamed over `<path>` only
-//! when it is complete (after an `fsync`), so a crash, an error or a writer
-//! dropped without [`NpyWriter::finish`] leaves any earlier file at `<path>`
-//! untouched and removes the temporary file.
+//! memory, and no file is ever invalid under its final name. A stream
+//! ([`NpyWriter`] and the recorders on it) is created as an empty array and
+//! grows by whole rows: each flush writes the new rows and then rewrites the
+//! header's row count in place, so a process killed at any moment leaves a
+//! loadable file holding every row flushed before the kill. Whole files
+//! ([`write_npy_atomic`], [`write_json_atomic`]) are written to `<path>.tmp`,
+//! fsynced and renamed over `<path>`, so they appear complete or not at all.
 //!
 //! - [`NpyWriter`] streams rows of a fixed shape into one `.npy` file
-//!   (format 1.0, little-endian, C order) and fixes the row count in the
-//!   header when finished.
+//!   (format 1.0, little-endian, C order), its header counting the rows
+//!   flushed so far.
 //! - [`SpikeRecorder`] records spikes as (time in ms, neuron index) pairs into
 //!   `<name>_spikes_t.npy` (`f64`, ms) and `<name>_spikes_i.npy` (`u32`).
 //! - [`StateRecorder`] samples a state variable of chosen neurons every `k`

@@ -1,8 +1,11 @@
-//! Streaming and whole-array `.npy` writers (format 1.0, little-endian, C order), atomic through `<path>.tmp`.
+//! Streaming and whole-array `.npy` writers (format 1.0, little-endian, C order):
+//! streams are valid arrays under their final name at every moment, whole
+//! arrays appear at once through `<path>.tmp`.
 
 use super::{RecordError, invalid, io_err};
 use crate::io::TempFile;
-use std::io::{Seek, SeekFrom};
+use std::fs::File;
+use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 /// Number of elements converted to little-endian bytes at a time by
@@ -87,42 +90,60 @@ fn encode_header(dict: &str, total: usize) -> Vec<u8> {
 }
 
 /// A streaming `.npy` writer (format 1.0, little-endian, C order) for arrays
-/// of shape `(rows, *row_shape)` whose number of rows is known only at the end.
+/// of shape `(rows, *row_shape)` whose number of rows grows during a run.
 ///
-/// Data goes to `<path>.tmp` through a buffer; [`NpyWriter::finish`] writes the
-/// final row count into the header and renames the file to `<path>`. Dropping
-/// the writer without finishing removes the temporary file and leaves any
-/// existing file at `<path>` untouched.
+/// The file lives under its final name from [`NpyWriter::create`] on, and is
+/// a valid `.npy` array at every moment: it appears (through `<path>.tmp` and
+/// an atomic rename) as an array of 0 rows, and each [`NpyWriter::flush`]
+/// writes the rows appended since the last one, syncs them to disk, and only
+/// then rewrites the header's row count in place. A process killed at any
+/// moment leaves a file whose header counts only rows that are fully on disk
+/// (`np.load` reads exactly those; bytes of a chunk whose flush was cut short
+/// may follow them). Appended rows are held in memory until a flush, which
+/// happens by itself once [`NpyWriter::with_flush_bytes`] bytes are pending.
+/// Dropping the writer without [`NpyWriter::finish`] flushes what it holds
+/// (best effort), so an error elsewhere loses nothing already recorded.
 pub struct NpyWriter<T: NpyElement> {
-    file: TempFile,
+    path: PathBuf,
+    file: Option<File>,
     row_shape: Vec<usize>,
     row_size: usize,
+    /// Rows appended (on disk or pending).
     rows: u64,
+    /// Rows the header on disk counts.
+    durable_rows: u64,
+    /// Bytes of data on disk after the header.
+    data_bytes: u64,
     reserved: usize,
     failed: bool,
-    scratch: Vec<u8>,
+    pending: Vec<u8>,
+    flush_bytes: usize,
     _element: std::marker::PhantomData<T>,
 }
+
+/// Default number of pending bytes at which an [`NpyWriter`] flushes by itself (4 MiB).
+pub const DEFAULT_FLUSH_BYTES: usize = 4 << 20;
 
 impl<T: NpyElement> std::fmt::Debug for NpyWriter<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("NpyWriter")
-            .field("path", &self.file.path())
+            .field("path", &self.path)
             .field("descr", &T::DESCR)
             .field("row_shape", &self.row_shape)
             .field("rows", &self.rows)
+            .field("durable_rows", &self.durable_rows)
             .field("failed", &self.failed)
             .finish_non_exhaustive()
     }
 }
 
 impl<T: NpyElement> NpyWriter<T> {
-    /// Opens `<path>.tmp` for an array of rows of shape `row_shape` (empty for a
-    /// 1-D array of scalars) and writes a provisional header of `(0, *row_shape)`,
-    /// padded so that any final row count fits.
+    /// Creates `path` as an array of 0 rows of shape `row_shape` (empty for a
+    /// 1-D array of scalars), replacing any file there, with a header padded
+    /// so that any row count fits.
     ///
     /// Fails if the row shape holds no elements (a zero dimension), if its header
-    /// cannot fit in format 1.0, or if the temporary file cannot be created.
+    /// cannot fit in format 1.0, or if the file cannot be created.
     pub fn create(path: impl AsRef<Path>, row_shape: &[usize]) -> Result<Self, RecordError> {
         let path = path.as_ref();
         let row_size = row_shape
@@ -145,18 +166,39 @@ impl<T: NpyElement> NpyWriter<T> {
                 limit: MAX_TOTAL_HEADER,
             });
         }
-        let mut file = TempFile::create(path)?;
-        file.write_all(&encode_header(&Self::dict(0, row_shape), reserved))?;
+        // The empty array appears under the final name in one rename; the
+        // handle stays open for the rows that follow.
+        let tmp = crate::io::temp_path(path);
+        let mut file = File::create(&tmp).map_err(io_err(&tmp, "create temporary file"))?;
+        let written = file
+            .write_all(&encode_header(&Self::dict(0, row_shape), reserved))
+            .and_then(|()| file.sync_data());
+        if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, path)) {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(io_err(path, "create the file")(e));
+        }
+        crate::io::sync_parent_dir(path);
         Ok(NpyWriter {
-            file,
+            path: path.to_path_buf(),
+            file: Some(file),
             row_shape: row_shape.to_vec(),
             row_size,
             rows: 0,
+            durable_rows: 0,
+            data_bytes: 0,
             reserved,
             failed: false,
-            scratch: Vec::new(),
+            pending: Vec::new(),
+            flush_bytes: DEFAULT_FLUSH_BYTES,
             _element: std::marker::PhantomData,
         })
+    }
+
+    /// Sets the number of pending bytes at which [`NpyWriter::append`]
+    /// flushes by itself (at least one row).
+    pub fn with_flush_bytes(mut self, bytes: usize) -> Self {
+        self.flush_bytes = bytes.max(1);
+        self
     }
 
     fn dict(rows: u64, row_shape: &[usize]) -> String {
@@ -166,9 +208,9 @@ impl<T: NpyElement> NpyWriter<T> {
         header_dict(T::DESCR, &shape)
     }
 
-    /// The final path of the file (without `.tmp`).
+    /// The path of the file.
     pub fn path(&self) -> &Path {
-        self.file.path()
+        &self.path
     }
 
     /// Shape of one row.
@@ -181,9 +223,14 @@ impl<T: NpyElement> NpyWriter<T> {
         self.row_size
     }
 
-    /// Number of rows appended so far.
+    /// Number of rows appended so far (flushed or pending).
     pub fn rows(&self) -> u64 {
         self.rows
+    }
+
+    /// Number of rows the header on disk counts (those of the last flush).
+    pub fn durable_rows(&self) -> u64 {
+        self.durable_rows
     }
 
     /// Size of the header in bytes (magic included); data starts at this offset.
@@ -191,63 +238,120 @@ impl<T: NpyElement> NpyWriter<T> {
         self.reserved
     }
 
+    fn poisoned(&self) -> RecordError {
+        RecordError::Poisoned {
+            path: self.path.clone(),
+        }
+    }
+
     /// Appends `values` (whole rows, in C order). Their number must be a
-    /// multiple of [`NpyWriter::row_size`]; otherwise nothing is written and an
-    /// error is returned. After an I/O error the writer refuses further use.
+    /// multiple of [`NpyWriter::row_size`]; otherwise nothing is appended and
+    /// an error is returned. Flushes once enough bytes are pending. After an
+    /// I/O error the writer refuses further use.
     pub fn append(&mut self, values: &[T]) -> Result<(), RecordError> {
         if self.failed {
-            return Err(RecordError::Poisoned {
-                path: self.file.path().to_path_buf(),
-            });
+            return Err(self.poisoned());
         }
         if !values.len().is_multiple_of(self.row_size) {
             return Err(RecordError::RowLength {
-                path: self.file.path().to_path_buf(),
+                path: self.path.clone(),
                 len: values.len(),
                 row_size: self.row_size,
                 row_shape: self.row_shape.clone(),
             });
         }
         for chunk in values.chunks(CONVERT_CHUNK) {
-            self.scratch.clear();
-            T::extend_le_bytes(chunk, &mut self.scratch);
-            if let Err(e) = self.file.write_all(&self.scratch) {
-                self.failed = true;
-                return Err(e.into());
+            T::extend_le_bytes(chunk, &mut self.pending);
+            if self.pending.len() >= self.flush_bytes {
+                // whole rows only: the rest stays pending
+                let row_bytes = self.row_size * std::mem::size_of::<T>();
+                let keep = self.pending.len() % row_bytes;
+                let rows_now = ((self.pending.len() - keep) / row_bytes) as u64;
+                self.write_pending(self.pending.len() - keep, rows_now, false)?;
             }
         }
-        self.rows += (values.len() / self.row_size) as u64;
+        let total_rows = (values.len() / self.row_size) as u64;
+        self.rows += total_rows;
         Ok(())
     }
 
-    /// Writes the final row count into the header, flushes and fsyncs the
-    /// file, and renames `<path>.tmp` to `<path>` (replacing any existing file).
-    /// Returns the final path. On error the temporary file is removed.
-    pub fn finish(mut self) -> Result<PathBuf, RecordError> {
+    /// Writes the first `bytes` pending bytes (`rows` whole rows) after the
+    /// data on disk, then rewrites the header to count them; with `sync`, the
+    /// data reach the disk before the header changes.
+    fn write_pending(&mut self, bytes: usize, rows: u64, sync: bool) -> Result<(), RecordError> {
+        let Some(mut file) = self.file.as_ref() else {
+            return Err(self.poisoned());
+        };
+        let offset = self.reserved as u64 + self.data_bytes;
+        let durable = self.durable_rows + rows;
+        let header = encode_header(&Self::dict(durable, &self.row_shape), self.reserved);
+        let result = file
+            .seek(SeekFrom::Start(offset))
+            .and_then(|_| file.write_all(&self.pending[..bytes]))
+            .map_err(io_err(&self.path, "write data"))
+            .and_then(|()| {
+                if sync {
+                    file.sync_data().map_err(io_err(&self.path, "sync data to disk"))
+                } else {
+                    Ok(())
+                }
+            })
+            .and_then(|()| {
+                file.seek(SeekFrom::Start(0))
+                    .and_then(|_| file.write_all(&header))
+                    .map_err(io_err(&self.path, "rewrite the header"))
+            });
+        if let Err(e) = result {
+            self.failed = true;
+            return Err(e);
+        }
+        self.pending.drain(..bytes);
+        self.data_bytes += bytes as u64;
+        self.durable_rows = durable;
+        Ok(())
+    }
+
+    /// Writes every pending row to the file and makes the header count it:
+    /// after this the file holds all [`NpyWriter::rows`] rows, and a killed
+    /// process loses none of them (the operating system has them; see
+    /// [`NpyWriter::sync`] against power loss).
+    pub fn flush(&mut self) -> Result<(), RecordError> {
+        self.flush_with(false)
+    }
+
+    /// [`NpyWriter::flush`], with the rows synced to disk before the header
+    /// counts them and the header synced after: durable across a power loss.
+    pub fn sync(&mut self) -> Result<(), RecordError> {
+        self.flush_with(true)?;
+        let file = self.file.as_ref().ok_or_else(|| self.poisoned())?;
+        file.sync_data().map_err(io_err(&self.path, "sync data to disk"))
+    }
+
+    fn flush_with(&mut self, sync: bool) -> Result<(), RecordError> {
         if self.failed {
-            return Err(RecordError::Poisoned {
-                path: self.file.path().to_path_buf(),
-            });
+            return Err(self.poisoned());
         }
-        let dict = Self::dict(self.rows, &self.row_shape);
-        if padded_total(&dict) > self.reserved {
-            // Cannot happen: room for u64::MAX rows was reserved.
-            return Err(RecordError::HeaderTooLong {
-                path: self.file.path().to_path_buf(),
-                needed: padded_total(&dict),
-                limit: self.reserved,
-            });
+        if self.rows == self.durable_rows {
+            return Ok(());
         }
-        let header = encode_header(&dict, self.reserved);
-        let tmp = self.file.tmp_path().to_path_buf();
-        self.file
-            .writer()
-            .seek(SeekFrom::Start(0))
-            .map_err(io_err(&tmp, "seek to the header"))?;
-        self.file.write_all(&header)?;
-        // `commit` consumes the file; `self` then drops with nothing to clean up.
-        let file = std::mem::replace(&mut self.file, TempFile::detached());
-        Ok(file.commit()?)
+        let rows = self.rows - self.durable_rows;
+        self.write_pending(self.pending.len(), rows, sync)
+    }
+
+    /// Flushes, syncs the file (header included) and closes it. Returns its path.
+    pub fn finish(mut self) -> Result<PathBuf, RecordError> {
+        self.flush_with(true)?;
+        let file = self.file.take().ok_or_else(|| self.poisoned())?;
+        file.sync_all().map_err(io_err(&self.path, "sync data to disk"))?;
+        Ok(std::mem::take(&mut self.path))
+    }
+}
+
+impl<T: NpyElement> Drop for NpyWriter<T> {
+    fn drop(&mut self) {
+        if self.file.is_some() && !self.failed {
+            let _ = self.flush();
+        }
     }
 }
 
@@ -488,39 +592,72 @@ mod tests {
     }
 
     #[test]
-    fn dropped_writer_leaves_no_file_and_keeps_existing() {
+    fn dropped_writer_keeps_what_was_appended() {
         let dir = TestDir::new("drop");
         let p = dir.path("d.npy");
         {
             let mut w = NpyWriter::<f64>::create(&p, &[]).unwrap();
             w.append(&[1.0, 2.0]).unwrap();
-            assert!(temp_path(&p).exists());
         }
-        assert!(dir.listing().is_empty(), "{:?}", dir.listing());
-
-        write_npy_atomic(&p, &[3], &[7.0f64, 8.0, 9.0]).unwrap();
-        let before = std::fs::read(&p).unwrap();
-        {
-            let mut w = NpyWriter::<f64>::create(&p, &[]).unwrap();
-            w.append(&[1.0; 100_000]).unwrap();
-        }
-        assert_eq!(std::fs::read(&p).unwrap(), before);
         assert_eq!(dir.listing(), vec!["d.npy"]);
+        let a: Array1<f64> = read_npy(&p).unwrap();
+        assert_eq!(a.to_vec(), vec![1.0, 2.0]);
     }
 
     #[test]
-    fn finish_replaces_existing_file() {
+    fn create_replaces_an_existing_file_with_an_empty_array() {
         let dir = TestDir::new("replace");
         let p = dir.path("x.npy");
         std::fs::write(&p, b"old contents that are not npy at all").unwrap();
         let mut w = NpyWriter::<u32>::create(&p, &[2]).unwrap();
+        let a: Array2<u32> = read_npy(&p).unwrap();
+        assert_eq!(a.shape(), &[0, 2]);
         w.append(&[1, 2, 3, 4]).unwrap();
-        // Until finish, the old file is still there.
-        assert_eq!(std::fs::read(&p).unwrap(), b"old contents that are not npy at all");
         w.finish().unwrap();
         let a: Array2<u32> = read_npy(&p).unwrap();
         assert_eq!(a, ndarray::array![[1, 2], [3, 4]]);
         assert_eq!(dir.listing(), vec!["x.npy"]);
+    }
+
+    /// The header's row count, the data bytes on disk and the rows they hold.
+    fn rows_on_disk(path: &Path, row_bytes: usize) -> (u64, usize) {
+        let header = header_of(path);
+        let shape = &header[header.find("'shape': (").unwrap() + 10..];
+        let rows: u64 = shape[..shape.find([',', ')']).unwrap()].parse().unwrap();
+        let len = std::fs::metadata(path).unwrap().len() as usize;
+        let header_len = 10 + u16::from_le_bytes(std::fs::read(path).unwrap()[8..10].try_into().unwrap()) as usize;
+        (rows, (len - header_len) / row_bytes)
+    }
+
+    #[test]
+    fn the_file_is_a_valid_array_after_every_flush_and_between() {
+        let dir = TestDir::new("stream");
+        let p = dir.path("s.npy");
+        // 3 f64 per row = 24 bytes; flush by itself once 100 bytes are pending
+        let mut w = NpyWriter::<f64>::create(&p, &[3]).unwrap().with_flush_bytes(100);
+        let mut want = Vec::new();
+        for k in 0..40u32 {
+            let row = [k as f64, -(k as f64), 0.5];
+            w.append(&row).unwrap();
+            want.extend_from_slice(&row);
+            let (counted, on_disk) = rows_on_disk(&p, 24);
+            // the header never counts a row that is not on disk, and nothing is
+            // pending beyond the flush size
+            assert_eq!(counted, w.durable_rows());
+            assert_eq!(counted as usize, on_disk);
+            assert!(w.rows() - w.durable_rows() <= 100 / 24 + 1);
+            let a: Array2<f64> = read_npy(&p).unwrap();
+            assert_eq!(a.as_slice().unwrap(), &want[..counted as usize * 3]);
+            if k % 7 == 0 {
+                w.flush().unwrap();
+                assert_eq!(w.durable_rows(), k as u64 + 1);
+            }
+        }
+        w.sync().unwrap();
+        let a: Array2<f64> = read_npy(&p).unwrap();
+        assert_eq!(a.as_slice().unwrap(), &want[..]);
+        w.finish().unwrap();
+        assert_eq!(dir.listing(), vec!["s.npy"]);
     }
 
     #[test]

@@ -38,9 +38,13 @@ pub struct SpikeSummary {
 /// `<dir>/<name>_spikes_t.npy` (`f64`, ms) and `<dir>/<name>_spikes_i.npy`
 /// (`u32`), both 1-D of the same length.
 ///
-/// Spikes are kept in memory up to a buffer size (rows), then appended to the
-/// files. Nothing appears under the final names before [`SpikeRecorder::finish`];
-/// dropping the recorder unfinished removes the temporary files.
+/// Both files exist from [`SpikeRecorder::new`] on and are valid arrays at
+/// every moment (see [`NpyWriter`]). Spikes are kept in memory up to a
+/// buffer size (rows), then written to both files, which then hold the same
+/// number of spikes; [`SpikeRecorder::flush`] and [`SpikeRecorder::sync`]
+/// write them earlier. A process killed between the two header updates may
+/// leave the times file one flush longer: read `min(len(t), len(i))` spikes.
+/// Dropping the recorder unfinished writes what it holds.
 #[derive(Debug)]
 pub struct SpikeRecorder {
     times: NpyWriter<f64>,
@@ -87,12 +91,22 @@ impl SpikeRecorder {
         Ok(())
     }
 
-    fn flush(&mut self) -> Res<()> {
+    /// Writes the buffered spikes to both files (safe against a killed
+    /// process, not against a power loss: see [`SpikeRecorder::sync`]).
+    pub fn flush(&mut self) -> Res<()> {
         self.times.append(&self.buf_t)?;
         self.indices.append(&self.buf_i)?;
         self.buf_t.clear();
         self.buf_i.clear();
-        Ok(())
+        self.times.flush()?;
+        self.indices.flush()
+    }
+
+    /// Writes the buffered spikes and syncs both files to disk.
+    pub fn sync(&mut self) -> Res<()> {
+        self.flush()?;
+        self.times.sync()?;
+        self.indices.sync()
     }
 
     /// Number of spikes recorded so far (written or buffered).
@@ -105,16 +119,22 @@ impl SpikeRecorder {
         [self.times.path(), self.indices.path()]
     }
 
-    /// Writes the buffered spikes and finishes both files (times first, then
-    /// indices; each is renamed into place atomically, the pair is not).
+    /// Writes the buffered spikes and finishes (syncs and closes) both files.
     pub fn finish(mut self) -> Result<SpikeSummary, RecordError> {
-        self.flush()?;
-        let t = self.times.finish()?;
-        let i = self.indices.finish()?;
+        self.sync()?;
         Ok(SpikeSummary {
             count: self.count,
-            files: vec![t, i],
+            files: vec![self.times.path().to_path_buf(), self.indices.path().to_path_buf()],
         })
+    }
+}
+
+impl Drop for SpikeRecorder {
+    fn drop(&mut self) {
+        // best effort: an unfinished recorder writes what it holds
+        if !self.buf_t.is_empty() {
+            let _ = self.flush();
+        }
     }
 }
 
@@ -136,9 +156,11 @@ pub struct StateSummary {
 /// the variable's own unit) and `<dir>/<population>_<variable>_t.npy` (shape
 /// `(samples,)`, sample times in ms).
 ///
-/// Samples are kept in memory up to a buffer size (rows), then appended to the
-/// files. Nothing appears under the final names before [`StateRecorder::finish`];
-/// dropping the recorder unfinished removes the temporary files.
+/// Both files exist from [`StateRecorder::new`] on and are valid arrays at
+/// every moment (see [`NpyWriter`]). Samples are kept in memory up to a
+/// buffer size (rows), then written to both files; [`StateRecorder::flush`]
+/// and [`StateRecorder::sync`] write them earlier. Dropping the recorder
+/// unfinished writes what it holds.
 #[derive(Debug)]
 pub struct StateRecorder {
     values: NpyWriter<f64>,
@@ -244,26 +266,42 @@ impl StateRecorder {
         Ok(())
     }
 
-    fn flush(&mut self) -> Res<()> {
+    /// Writes the buffered samples to both files (safe against a killed
+    /// process, not against a power loss: see [`StateRecorder::sync`]).
+    pub fn flush(&mut self) -> Res<()> {
         self.values.append(&self.buf_v)?;
         self.times.append(&self.buf_t)?;
         self.buf_v.clear();
         self.buf_t.clear();
-        Ok(())
+        self.values.flush()?;
+        self.times.flush()
     }
 
-    /// Writes the buffered samples and finishes both files (values first,
-    /// then times; each is renamed into place atomically, the pair is not).
-    pub fn finish(mut self) -> Result<StateSummary, RecordError> {
+    /// Writes the buffered samples and syncs both files to disk.
+    pub fn sync(&mut self) -> Res<()> {
         self.flush()?;
-        let v = self.values.finish()?;
-        let t = self.times.finish()?;
+        self.values.sync()?;
+        self.times.sync()
+    }
+
+    /// Writes the buffered samples and finishes (syncs and closes) both files.
+    pub fn finish(mut self) -> Result<StateSummary, RecordError> {
+        self.sync()?;
         Ok(StateSummary {
             samples: self.samples,
             neurons: self.neurons.len(),
             every: self.every,
-            files: vec![v, t],
+            files: vec![self.values.path().to_path_buf(), self.times.path().to_path_buf()],
         })
+    }
+}
+
+impl Drop for StateRecorder {
+    fn drop(&mut self) {
+        // best effort: an unfinished recorder writes what it holds
+        if !self.buf_t.is_empty() {
+            let _ = self.flush();
+        }
     }
 }
 
@@ -312,12 +350,20 @@ mod tests {
         let t: Array1<f64> = read_npy(&s.files[0]).unwrap();
         assert_eq!(t.len(), 0);
 
+        // the files exist, empty, from the start; a dropped recorder writes what it held
         let dir = TestDir::new("dropspikes");
         {
             let mut rec = SpikeRecorder::new(&dir.0, "inh").unwrap().with_buffer_rows(2);
+            let t: Array1<f64> = read_npy(dir.path("inh_spikes_t.npy")).unwrap();
+            assert_eq!(t.len(), 0);
             rec.push(1.0, &[1, 2, 3]).unwrap();
+            rec.push(2.0, &[4]).unwrap();
         }
-        assert!(dir.listing().is_empty(), "{:?}", dir.listing());
+        assert_eq!(dir.listing(), vec!["inh_spikes_i.npy", "inh_spikes_t.npy"]);
+        let t: Array1<f64> = read_npy(dir.path("inh_spikes_t.npy")).unwrap();
+        let i: Array1<u32> = read_npy(dir.path("inh_spikes_i.npy")).unwrap();
+        assert_eq!(t.to_vec(), vec![1.0, 1.0, 1.0, 2.0]);
+        assert_eq!(i.to_vec(), vec![1, 2, 3, 4]);
 
         for bad in ["", "a/b", "..", "x\\y"] {
             let err = SpikeRecorder::new(&dir.0, bad).unwrap_err();
@@ -376,7 +422,7 @@ mod tests {
     }
 
     #[test]
-    fn state_recorder_rejects_bad_arguments_and_cleans_up() {
+    fn state_recorder_rejects_bad_arguments_and_writes_what_it_holds() {
         let dir = TestDir::new("statebad");
         let err = StateRecorder::new(&dir.0, "exc", "v", vec![], 1).unwrap_err();
         assert!(err.to_string().contains("no neurons"), "{err}");
@@ -385,10 +431,23 @@ mod tests {
         assert!(err.to_string().contains("exc_v.npy"), "{err}");
         let err = StateRecorder::new(&dir.0, "exc", "a/b", vec![1], 1).unwrap_err();
         assert!(err.to_string().contains("variable name"), "{err}");
+        assert!(dir.listing().is_empty(), "{:?}", dir.listing());
         {
             let mut rec = StateRecorder::new(&dir.0, "exc", "v", vec![1, 2], 1).unwrap();
-            rec.push(0.0, &[1.0, 2.0]).unwrap();
+            rec.push(0.5, &[1.0, 2.0]).unwrap();
+            // buffered samples reach the files on flush, both files together
+            let v: Array2<f64> = read_npy(dir.path("exc_v.npy")).unwrap();
+            assert_eq!(v.shape(), &[0, 2]);
+            rec.flush().unwrap();
+            let v: Array2<f64> = read_npy(dir.path("exc_v.npy")).unwrap();
+            assert_eq!(v, ndarray::array![[1.0, 2.0]]);
+            rec.push(0.6, &[3.0, 4.0]).unwrap();
         }
-        assert!(dir.listing().is_empty(), "{:?}", dir.listing());
+        // dropped unfinished: what it held is written
+        let v: Array2<f64> = read_npy(dir.path("exc_v.npy")).unwrap();
+        let t: Array1<f64> = read_npy(dir.path("exc_v_t.npy")).unwrap();
+        assert_eq!(v, ndarray::array![[1.0, 2.0], [3.0, 4.0]]);
+        assert_eq!(t.to_vec(), vec![0.5, 0.6]);
+        assert_eq!(dir.listing(), vec!["exc_v.npy", "exc_v_t.npy"]);
     }
 }

@@ -236,14 +236,14 @@ pub fn run_scene_with(
                 Action::Run { ms } => {
                     let steps = crate::network::whole_steps("Run.ms", *ms, scene.dt, scene.rounding)
                         .map_err(|e| loc.at_path(&["timeline", &index, "ms"], e))?;
-                    // the Record stage samples at the end of each tick: no tick is longer than the shortest interval
-                    let chunk = on_network::<Recorders>(&mut sim, "recorders")?
-                        .min_every()
-                        .unwrap_or(1000)
-                        .min(1000);
                     let mut done = 0;
                     while done < steps {
-                        let n = chunk.min(steps - done);
+                        // the Record stage samples at the end of each tick: no tick runs past a due sample
+                        let now = sim.network()?.step;
+                        let due = on_network::<Recorders>(&mut sim, "recorders")?
+                            .steps_to_next_sample(now)
+                            .unwrap_or(u64::MAX);
+                        let n = due.min(1000).min(steps - done);
                         sim.advance(n).map_err(|e| loc.at_path(&["timeline", &index], e))?;
                         done += n;
                         progress(Progress::Simulated {

@@ -211,6 +211,84 @@ pub fn validate(scene: &Scene, path: &Path, text: &str) -> Result<()> {
             Action::Summary => {}
         }
     }
+    check_outputs(scene, &loc)
+}
+
+/// Every file a run of the scene writes into its output folder, with where
+/// in the scene it comes from: names usable as file names, each written once.
+fn check_outputs(scene: &Scene, loc: &Located) -> Result<()> {
+    // (file name, scene path of the value that names it, the parts to check)
+    let mut outputs: Vec<(String, Vec<String>, Vec<(&str, &str)>)> = Vec::new();
+    let at = |parts: &[&str]| parts.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    for (k, name) in scene.record.spikes.iter().enumerate() {
+        for end in ["t", "i"] {
+            let path = at(&["record", "spikes", &k.to_string()]);
+            outputs.push((format!("{name}_spikes_{end}.npy"), path, vec![("population", name)]));
+        }
+    }
+    for (k, probe) in scene.record.state.iter().enumerate() {
+        let (pop, var) = (&probe.population, &probe.variable);
+        for end in ["", "_t"] {
+            let path = at(&["record", "state", &k.to_string()]);
+            outputs.push((
+                format!("{pop}_{var}{end}.npy"),
+                path,
+                vec![("population", pop), ("variable", var)],
+            ));
+        }
+    }
+    for (k, name) in scene.record.weights.iter().enumerate() {
+        let path = at(&["record", "weights", &k.to_string()]);
+        outputs.push((format!("{name}_weights.npy"), path, vec![("projection", name)]));
+    }
+    for (k, action) in scene.timeline.iter().enumerate() {
+        let index = k.to_string();
+        match action {
+            Action::Save { file } => {
+                let name = file.to_string_lossy().into_owned();
+                let path = at(&["timeline", &index, "file"]);
+                if file.is_absolute() || file.components().count() != 1 || name.contains(['/', '\\']) {
+                    let e = CortecsError::InvalidRequest(format!(
+                        "Save file '{name}' must be a plain file name: it is written inside the output folder"
+                    ));
+                    return Err(loc.at_path(&path.iter().map(String::as_str).collect::<Vec<_>>(), e));
+                }
+                outputs.push((name.clone(), path, vec![("Save file", file.to_str().unwrap_or(""))]));
+            }
+            Action::RecordWeights { projection } | Action::Statistics { projection, .. } => {
+                let path = at(&["timeline", &index, "projection"]);
+                // the file name carries the time or step: checked here for its name part only
+                outputs.push((String::new(), path, vec![("projection", projection)]));
+            }
+            _ => {}
+        }
+    }
+    let mut seen: Vec<(&str, &[String])> = vec![("summary.json", &[]), ("summary.txt", &[])];
+    for (file, path, parts) in &outputs {
+        let place = |e: CortecsError| loc.at_path(&path.iter().map(String::as_str).collect::<Vec<_>>(), e);
+        for (what, name) in parts {
+            let bad = name.is_empty() || *name == "." || *name == ".." || name.contains(['/', '\\', '\0']);
+            if bad {
+                return Err(place(CortecsError::InvalidRequest(format!(
+                    "{what} name '{name}' cannot be used in an output file name (no '/', '\\', '..' or empty names)"
+                ))));
+            }
+        }
+        if file.is_empty() {
+            continue;
+        }
+        if let Some((_, first)) = seen.iter().find(|(f, _)| f == file) {
+            let by = if first.is_empty() {
+                "the run itself".to_string()
+            } else {
+                first.join(".")
+            };
+            return Err(place(CortecsError::InvalidRequest(format!(
+                "output file '{file}' would be written twice (also by {by}): the second would overwrite the first"
+            ))));
+        }
+        seen.push((file, path));
+    }
     Ok(())
 }
 
