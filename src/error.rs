@@ -114,6 +114,9 @@ pub enum CortecsError {
     /// The state became NaN or infinite during a run (the message of the health check's finding).
     #[error("{0}")]
     NonFinite(String),
+    /// The run was stopped from outside (Ctrl-C, SIGTERM) at a step boundary; the message says where.
+    #[error("{0}")]
+    Interrupted(String),
     /// A scene file is invalid.
     #[error("{path}:{line}:{column}: {message}")]
     Scene {

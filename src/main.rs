@@ -1,7 +1,9 @@
 //! The `cortecs` command line: check, inspect, run and sweep scene files; train; run
 //! reference workloads. Subcommands live in `src/cli/`; this file parses
 //! arguments and maps results to exit codes: 0 success, 1 user error (the
-//! located message, no backtrace), 2 internal error (a bug: please report).
+//! located message, no backtrace), 2 internal error (a bug: please report),
+//! 130 interrupted (Ctrl-C or SIGTERM: the run stopped at a step boundary and
+//! wrote what it had; a second signal exits at once).
 
 mod cli;
 
@@ -198,6 +200,10 @@ fn main() -> ExitCode {
     }));
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dispatch(cli.command))) {
         Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e @ cortecs::error::CortecsError::Interrupted(_))) => {
+            eprintln!("{e}; what ran before is written, summary.json says status: interrupted");
+            ExitCode::from(cli::INTERRUPTED)
+        }
         Ok(Err(e)) => {
             eprintln!("error: {e}");
             ExitCode::from(USER_ERROR)

@@ -67,7 +67,10 @@ fn probes_with_different_intervals_keep_every_sample_across_uneven_segments() {
 fn run_error(name: &str, text: &str) -> String {
     let (out, result) = run(name, text);
     let e = result.err().map(|e| e.to_string()).unwrap_or_default();
-    assert!(!out.exists() || std::fs::read_dir(&out).unwrap().next().is_none(), "{name}: wrote files");
+    assert!(
+        !out.exists() || std::fs::read_dir(&out).unwrap().next().is_none(),
+        "{name}: wrote files"
+    );
     e
 }
 
@@ -129,4 +132,38 @@ fn tmp_escape() -> PathBuf {
     Path::new(&std::env::temp_dir())
         .join(format!("cortecs-recording-save_up-{}", std::process::id()))
         .join("escaped.bin")
+}
+
+/// The network's whole state after `steps` steps advanced in ticks of `tick` steps.
+fn state_after(scene_file: &str, steps: u64, tick: u64) -> Vec<u8> {
+    let path = Path::new(scene_file);
+    let (sc, text) = scene::load(path, &[]).unwrap();
+    let mut sim = scene::build(&sc, path, &text).unwrap();
+    let mut done = 0;
+    while done < steps {
+        let n = tick.min(steps - done);
+        sim.advance(n).unwrap();
+        done += n;
+    }
+    sim.sync().unwrap();
+    let dir = tmp(&format!("tick-{}-{tick}", path.file_stem().unwrap().to_string_lossy()));
+    let file = dir.join("state.bin");
+    sim.save(&file).unwrap();
+    std::fs::read(file).unwrap()
+}
+
+/// The scene runner picks tick lengths by wall-clock time (for progress and
+/// a prompt stop on Ctrl-C): results must not depend on them, with
+/// plasticity, growth, pruning and delays included.
+#[test]
+fn results_do_not_depend_on_how_steps_are_grouped_into_ticks() {
+    for (scene_file, steps) in [("scenes/stdp.ron", 1200), ("scenes/demo.ron", 300)] {
+        let whole = state_after(scene_file, steps, steps);
+        for tick in [1, 7, 250] {
+            assert!(
+                state_after(scene_file, steps, tick) == whole,
+                "{scene_file}: ticks of {tick} steps differ"
+            );
+        }
+    }
 }

@@ -9,6 +9,9 @@ mod train;
 mod workload;
 
 pub use inspect::{check, inspect};
+
+/// Exit code of a run stopped by SIGINT or SIGTERM (128 + SIGINT, as shells report Ctrl-C).
+pub const INTERRUPTED: u8 = 130;
 pub use run::{RunArgs, run};
 pub use sweep::{Seeds, SweepArgs, parse_seeds, parse_shard, parse_vary, sweep};
 pub use train::train;

@@ -4,8 +4,12 @@
 use super::say;
 use cortecs::error::{CortecsError, Result};
 use cortecs::scene::{self, Progress};
+use signal_hook::consts::{SIGINT, SIGTERM};
 use std::io::IsTerminal;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// What `cortecs run` was asked.
@@ -35,11 +39,33 @@ pub fn run(args: RunArgs) -> Result<()> {
         .out
         .unwrap_or_else(|| Path::new("out").join(args.scene.file_stem().unwrap_or_default()));
     prepare_out(&out, args.force)?;
+    let stop = stop_on_signals()?;
     let mut report = Reporter::new(args.quiet, scene::total_ms(&sc), sc.dt);
-    let summary = scene::run_scene_with(&sc, &args.scene, &text, &out, &mut |p| report.update(p))?;
+    let result = scene::run_scene_with(&sc, &args.scene, &text, &out, &mut |p| {
+        report.update(p);
+        if stop.load(Ordering::Relaxed) {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    });
     report.finish();
+    let summary = result?;
     say!("{summary}");
     Ok(())
+}
+
+/// A flag raised by the first SIGINT (Ctrl-C) or SIGTERM; a second one ends
+/// the process at once with exit code 130.
+pub fn stop_on_signals() -> Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [SIGINT, SIGTERM] {
+        // the conditional exit is registered first: it sees the flag before the first signal raises it
+        signal_hook::flag::register_conditional_shutdown(signal, super::INTERRUPTED as i32, Arc::clone(&stop))
+            .and_then(|_| signal_hook::flag::register(signal, Arc::clone(&stop)))
+            .map_err(|e| CortecsError::InvalidRequest(format!("cannot handle signal {signal}: {e}")))?;
+    }
+    Ok(stop)
 }
 
 /// Makes `out` an empty folder: a non-empty one is refused unless `force`

@@ -166,13 +166,21 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
     let jobs = args.jobs.clamp(1, todo.len().max(1));
     let threads = (rayon::current_num_threads() / jobs).max(1);
     let next = std::sync::atomic::AtomicUsize::new(0);
+    // Ctrl-C stops every job at its next step boundary; the stopped runs are redone on resume
+    let stop = super::run::stop_on_signals()?;
     let one = |(r, sc, text): &(&Planned, scene::Scene, String)| -> Result<()> {
         let dir = run_dir(&args.out, r.id);
         if dir.exists() {
             std::fs::remove_dir_all(&dir).map_err(|e| CortecsError::file(&dir, e))?; // an interrupted run
         }
         std::fs::create_dir_all(&dir).map_err(|e| CortecsError::file(&dir, e))?;
-        let s = scene::run_scene(sc, &args.scene, text, &dir)?;
+        let s = scene::run_scene_with(sc, &args.scene, text, &dir, &mut |_| {
+            if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                std::ops::ControlFlow::Break(())
+            } else {
+                std::ops::ControlFlow::Continue(())
+            }
+        })?;
         say!(
             "run {} ({}): {:.1} ms in {:.2} s",
             r.id,
@@ -194,6 +202,12 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
                     loop {
                         let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(run) = todo.get(k) else { return Ok(()) };
+                        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                            return Err(CortecsError::Interrupted(format!(
+                                "sweep interrupted before run {}",
+                                run.0.id
+                            )));
+                        }
                         pool.install(|| one(run))?;
                     }
                 })

@@ -394,7 +394,6 @@ pub fn write_npy_atomic<T: NpyElement>(path: impl AsRef<Path>, shape: &[usize], 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::io::temp_path;
     use crate::io::test_dir::TestDir;
     use ndarray::{Array0, Array1, Array2, Array3, ArrayD};
     use ndarray_npy::read_npy;

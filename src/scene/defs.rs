@@ -208,6 +208,10 @@ pub struct RecordDef {
     /// Projections whose dense weight matrix is written at the end (post x pre, float32).
     #[serde(default)]
     pub weights: Vec<String>,
+    /// Longest wall-clock time between two writes of the streamed recordings
+    /// to disk (s; default 2): a killed run loses at most this much.
+    #[serde(default)]
+    pub flush_s: Option<f64>,
 }
 
 /// One step of a scene's timeline.

@@ -7,6 +7,7 @@ use crate::record::{SpikeRecorder, StateRecorder};
 use bevy_ecs::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -18,10 +19,11 @@ pub struct Summary {
     pub scene: PathBuf,
     /// Output folder.
     pub out: PathBuf,
-    /// `complete` (every action ran) or `failed` (an action failed; what ran
-    /// before it is recorded and written).
+    /// `complete` (every action ran), `failed` (an action failed) or
+    /// `interrupted` (stopped by Ctrl-C or SIGTERM); what ran before is
+    /// recorded and written either way.
     pub status: String,
-    /// Why the run failed (`null` when complete).
+    /// Why the run failed or where it was interrupted (`null` when complete).
     #[serde(default)]
     pub error: Option<String>,
     /// Global seed the run used.
@@ -166,7 +168,7 @@ pub fn total_ms(scene: &Scene) -> f64 {
 
 /// Runs a parsed scene (see [`run_file`]).
 pub fn run_scene(scene: &Scene, path: &Path, text: &str, out: &Path) -> Result<Summary> {
-    run_scene_with(scene, path, text, out, &mut |_| {})
+    run_scene_with(scene, path, text, out, &mut |_| ControlFlow::Continue(()))
 }
 
 /// Where a run is, reported to [`run_scene_with`]'s callback.
@@ -183,20 +185,28 @@ pub enum Progress {
     },
 }
 
+/// Longest wall-clock time of one tick the runner aims for (s): how often
+/// progress is reported and how soon a stop request is seen.
+const TICK_TARGET_S: f64 = 0.1;
+
 /// Runs a parsed scene (see [`run_file`]), telling `progress` when the
-/// network is built and after each simulated chunk (at most 1000 steps).
+/// network is built and after each simulated chunk (at most 1000 steps and
+/// about 0.1 s of wall-clock time). When `progress` answers
+/// [`ControlFlow::Break`] after a chunk, the run stops there: recordings and
+/// `summary.json` (status `interrupted`) are written and the result is
+/// [`CortecsError::Interrupted`]. How steps are chunked does not change results.
 pub fn run_scene_with(
     scene: &Scene,
     path: &Path,
     text: &str,
     out: &Path,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
 ) -> Result<Summary> {
     super::validate(scene, path, text)?;
     let t0 = Instant::now();
     let mut sim = build(scene, path, text)?;
     let build_s = t0.elapsed().as_secs_f64();
-    progress(Progress::Built(build_s));
+    let mut stop = progress(Progress::Built(build_s)).is_break();
     let total = total_ms(scene);
     let mut done_ms = 0.0;
     std::fs::create_dir_all(out).map_err(|e| CortecsError::file(out, e))?;
@@ -215,9 +225,11 @@ pub fn run_scene_with(
     }
     let now = sim.network()?.step;
     let network = sim.network;
-    sim.world
-        .entity_mut(network)
-        .insert((Recorders::new(spike_recs, state_recs, now), Timeline::default()));
+    let mut recorders = Recorders::new(spike_recs, state_recs, now);
+    if let Some(s) = scene.record.flush_s {
+        recorders.flush_every = std::time::Duration::from_secs_f64(s);
+    }
+    sim.world.entity_mut(network).insert((recorders, Timeline::default()));
     let default_timeline = [Action::Run { ms: 1000.0 }];
     let timeline: &[Action] = if scene.timeline.is_empty() {
         &default_timeline
@@ -226,11 +238,15 @@ pub fn run_scene_with(
     };
     let loc = Located { path, text };
     let mut files_saved = Vec::new();
+    let mut tick_limit = 1000u64;
     let t1 = Instant::now();
     // the timeline; on an error, what was recorded so far is still written, with status `failed`
     let outcome = (|| -> Result<()> {
         for (index, action) in timeline.iter().enumerate() {
             let index = index.to_string();
+            if stop {
+                return Err(interrupted(&sim, &index));
+            }
             // edits go on the network's timeline and are applied by the Adjust stage of a tick without steps
             let edit = match action {
                 Action::Run { ms } => {
@@ -238,18 +254,25 @@ pub fn run_scene_with(
                         .map_err(|e| loc.at_path(&["timeline", &index, "ms"], e))?;
                     let mut done = 0;
                     while done < steps {
+                        if stop {
+                            return Err(interrupted(&sim, &index));
+                        }
                         // the Record stage samples at the end of each tick: no tick runs past a due sample
                         let now = sim.network()?.step;
                         let due = on_network::<Recorders>(&mut sim, "recorders")?
                             .steps_to_next_sample(now)
                             .unwrap_or(u64::MAX);
-                        let n = due.min(1000).min(steps - done);
+                        let n = due.min(tick_limit).min(steps - done);
+                        let t = Instant::now();
                         sim.advance(n).map_err(|e| loc.at_path(&["timeline", &index], e))?;
+                        let per_step = t.elapsed().as_secs_f64() / n as f64;
+                        tick_limit = ((TICK_TARGET_S / per_step.max(1e-9)) as u64).clamp(1, 1000);
                         done += n;
-                        progress(Progress::Simulated {
+                        stop = progress(Progress::Simulated {
                             done_ms: done_ms + done as f64 * scene.dt,
                             total_ms: total,
-                        });
+                        })
+                        .is_break();
                         if let Some(e) = on_network::<Recorders>(&mut sim, "recorders")?.error.take() {
                             return Err(e);
                         }
@@ -446,7 +469,12 @@ pub fn run_scene_with(
     let summary = Summary {
         scene: path.to_path_buf(),
         out: out.to_path_buf(),
-        status: if outcome.is_ok() { "complete" } else { "failed" }.into(),
+        status: match &outcome {
+            Ok(()) => "complete",
+            Err(CortecsError::Interrupted(_)) => "interrupted",
+            Err(_) => "failed",
+        }
+        .into(),
         error: outcome.as_ref().err().map(ToString::to_string),
         seed: scene.seed,
         threads: rayon::current_num_threads(),
@@ -501,6 +529,18 @@ pub fn run_scene_with(
     let mut summary = summary;
     summary.files.push(json);
     outcome.map(|()| summary)
+}
+
+/// The error of a run stopped before timeline action `index` finished.
+fn interrupted(sim: &Simulation, index: &str) -> CortecsError {
+    match sim.network() {
+        Ok(net) => CortecsError::Interrupted(format!(
+            "interrupted at t = {} ms (step {}), in timeline action {index}",
+            net.time(),
+            net.step
+        )),
+        Err(e) => e,
+    }
 }
 
 /// Component `C` of the scene's network entity (`what` names it in the error).

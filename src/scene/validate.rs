@@ -113,6 +113,12 @@ pub fn validate(scene: &Scene, path: &Path, text: &str) -> Result<()> {
             ));
         }
     }
+    if let Some(f) = scene.record.flush_s
+        && !(f.is_finite() && f > 0.0)
+    {
+        let e = CortecsError::param("record.flush_s", format!("must be > 0 s, got {f}"));
+        return Err(loc.at_path(&["record", "flush_s"], e));
+    }
     for (k, name) in scene.record.weights.iter().enumerate() {
         if !projs.contains(name) {
             return Err(loc.at_path(
@@ -214,11 +220,14 @@ pub fn validate(scene: &Scene, path: &Path, text: &str) -> Result<()> {
     check_outputs(scene, &loc)
 }
 
+/// An output file: its name, the scene path of the value that names it, and
+/// the (kind, name) parts of the file name to check.
+type Output<'a> = (String, Vec<String>, Vec<(&'a str, &'a str)>);
+
 /// Every file a run of the scene writes into its output folder, with where
 /// in the scene it comes from: names usable as file names, each written once.
 fn check_outputs(scene: &Scene, loc: &Located) -> Result<()> {
-    // (file name, scene path of the value that names it, the parts to check)
-    let mut outputs: Vec<(String, Vec<String>, Vec<(&str, &str)>)> = Vec::new();
+    let mut outputs: Vec<Output> = Vec::new();
     let at = |parts: &[&str]| parts.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     for (k, name) in scene.record.spikes.iter().enumerate() {
         for end in ["t", "i"] {
