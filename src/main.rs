@@ -124,6 +124,8 @@ enum Command {
 const USER_ERROR: u8 = 1;
 /// Exit code of an internal error (a panic: a bug in cortecs).
 const INTERNAL_ERROR: u8 = 2;
+/// Most worker threads `--threads` accepts per core: more only slows a run down.
+const MAX_THREADS_PER_CORE: usize = 8;
 
 fn dispatch(command: Command) -> cortecs::Result<()> {
     match command {
@@ -189,11 +191,19 @@ fn main() -> ExitCode {
             };
         }
     };
-    if let Some(t) = cli.threads
-        && let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(t).build_global()
-    {
-        eprintln!("error: cannot set {t} threads: {e}");
-        return ExitCode::from(USER_ERROR);
+    if let Some(t) = cli.threads {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let most = MAX_THREADS_PER_CORE * cores;
+        if t == 0 || t > most {
+            eprintln!(
+                "error: --threads {t}: use 1 to {most} ({MAX_THREADS_PER_CORE} per core; this machine has {cores} cores)"
+            );
+            return ExitCode::from(USER_ERROR);
+        }
+        if let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(t).build_global() {
+            eprintln!("error: cannot start {t} threads: {e}");
+            return ExitCode::from(USER_ERROR);
+        }
     }
     std::panic::set_hook(Box::new(|info| {
         eprintln!("internal error (a bug in cortecs, please report it): {info}");

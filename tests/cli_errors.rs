@@ -447,3 +447,122 @@ fn unknown_names_suggest_the_nearest_valid_one() {
     assert!(e.trim_end().ends_with("(did you mean `FixedProbability`?)"), "{e}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Values known only once resolved (expressions, distributions, adjusters,
+/// `Set`): each refused by `cortecs run` with exit 1 and a message naming the
+/// owner and index, placed at the value; no NaN or infinity reaches a file.
+#[test]
+fn values_that_are_not_finite_or_not_float32_are_refused_with_their_owner() {
+    let cases: Vec<(&str, String, &str, &str)> = vec![
+        (
+            "weight_beyond_float32",
+            scene("", &format!("{S}, weight: 1e39"), ""),
+            "7:85",
+            "ei.weight: weight 1e39 of the synapse pre 0 -> post 0 is beyond float32's range",
+        ),
+        (
+            "weight_expression_overflows",
+            scene("", &format!("{S}, weight: \"1e20 * 1e20\""), ""),
+            "7:85",
+            "ei.weight: weight 1e40 of the synapse pre 0 -> post 0 is beyond float32's range",
+        ),
+        (
+            "weight_expression_divides_by_zero",
+            scene("", &format!("{S}, weight: \"1 / (i - i)\""), ""),
+            "7:85",
+            "ei.weight: weight inf of the synapse pre 0 -> post 0 is not finite",
+        ),
+        (
+            "weight_below_float32",
+            scene("", &format!("{S}, weight: 1e-50"), ""),
+            "7:85",
+            "ei.weight: weight 1e-50 of the synapse pre 0 -> post 0 is below float32's smallest value",
+        ),
+        (
+            "weight_distribution_beyond_float32",
+            scene("", &format!("{S}, weight: Uniform(low: 1e39, high: 2e39)"), ""),
+            "7:85",
+            "ei.weight: weight 1.",
+        ),
+        (
+            "scale_beyond_float32",
+            action("Adjust(projection: \"ei\", adjuster: Scale(1e300))"),
+            "9:62",
+            "ei: weight 1e300 of the synapse pre 0 -> post 0 is beyond float32's range",
+        ),
+        (
+            "set_zero_over_zero",
+            action("Set(population: \"exc\", name: \"v\", value: \"0 / 0\")"),
+            "9:68",
+            "exc.v: value NaN for neuron 0 is not finite",
+        ),
+        (
+            "set_exp_overflow",
+            action("Set(population: \"exc\", name: \"g_e\", value: \"exp(1000)\", neurons: [4])"),
+            "9:70",
+            "exc.g_e: value inf for neuron 4 is not finite",
+        ),
+        (
+            "parameter_expression_divides_by_zero",
+            scene(", params: {\"v_init\": \"1 / 0\"}", S, ""),
+            "3:10",
+            "exc.v_init: must be finite (mV), got inf for neuron 0",
+        ),
+    ];
+    let dir = tmp("values");
+    for (name, text, at, message) in &cases {
+        std::fs::write(dir.join("bad.ron"), text).unwrap();
+        let _ = std::fs::remove_dir_all(dir.join("out"));
+        let o = cortecs(&dir, &["run", "--quiet", "--out", "out", "bad.ron"]);
+        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{name}: {e}");
+        assert!(
+            e.starts_with(&format!("error: bad.ron:{at}: {message}")),
+            "{name}: expected bad.ron:{at}: {message}\ngot {e}"
+        );
+        assert!(!e.contains("panicked"), "{name}: {e}");
+        // nothing ran: no recording, no summary with NaN in it
+        let summary = dir.join("out/summary.json");
+        if let Ok(text) = std::fs::read_to_string(&summary) {
+            let values: String = text.lines().filter(|l| !l.contains("\"error\"")).collect();
+            assert!(text.contains("\"status\": \"failed\""), "{name}: {text}");
+            assert!(!values.contains("NaN") && !values.contains("null"), "{name}: {text}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn absurd_thread_counts_and_endless_streams_are_refused_at_once() {
+    let dir = tmp("absurd");
+    for t in ["0", "100000"] {
+        let o = cortecs(&dir, &["--threads", t, "check", "nothing.ron"]);
+        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{e}");
+        assert!(e.starts_with(&format!("error: --threads {t}: use 1 to ")), "{e}");
+    }
+    // an endless stream that is not a checkpoint: refused after its first bytes
+    let t0 = std::time::Instant::now();
+    let o = cortecs(&dir, &["inspect", "/dev/zero"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("/dev/zero: not a cortecs checkpoint"),
+        "{}",
+        stderr(&o)
+    );
+    // a checkpoint header announcing 2^56 bytes: refused before reading them
+    let mut head = b"CORTECS\0".to_vec();
+    head.extend_from_slice(&4u32.to_le_bytes());
+    head.extend_from_slice(&(1u64 << 56).to_le_bytes());
+    head.extend_from_slice(&0u64.to_le_bytes());
+    std::fs::write(dir.join("huge.ckpt"), &head).unwrap();
+    let o = cortecs(&dir, &["inspect", "huge.ckpt"]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert!(
+        e.contains("huge.ckpt: the header announces a payload of 72057594037927936 bytes, more than the"),
+        "{e}"
+    );
+    assert!(t0.elapsed() < std::time::Duration::from_secs(10));
+    let _ = std::fs::remove_dir_all(&dir);
+}

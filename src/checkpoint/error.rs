@@ -99,6 +99,18 @@ pub enum CheckpointError {
         /// Payload bytes the file holds.
         have: u64,
     },
+    /// The header announces a payload larger than the memory available to load it.
+    #[error(
+        "{path}: the header announces a payload of {declared} bytes, more than the {available} bytes of memory available: not loaded"
+    )]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Payload bytes the header announces.
+        declared: u64,
+        /// Memory available (bytes).
+        available: u64,
+    },
     /// Bytes follow the payload.
     #[error("{path}: corrupt checkpoint: {extra} unexpected bytes after the {declared}-byte payload")]
     TrailingBytes {

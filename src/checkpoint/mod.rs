@@ -204,10 +204,7 @@ pub fn save(net: &Network, path: &Path) -> Result<u64> {
 /// inconsistent is a [`crate::CortecsError::Checkpoint`] naming the path and the
 /// problem ([`CheckpointError`]).
 pub fn load(path: &Path) -> Result<Network> {
-    let bytes = std::fs::read(path).map_err(|e| CheckpointError::Read {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
+    let bytes = read_bytes(path)?;
     let (payload, version) = check_header(&bytes, path)?;
     let decode_error = |e: bincode::error::DecodeError| CheckpointError::Decode {
         path: path.to_path_buf(),
@@ -252,6 +249,53 @@ pub fn load(path: &Path) -> Result<Network> {
 }
 
 /// Checks magic, version, length and checksum; returns the payload and the version.
+/// The bytes of a checkpoint file, read only as far as its header allows:
+/// a file that is not a checkpoint, of another version, or a stream (a pipe,
+/// a device) longer than its header declares is refused after its first
+/// bytes instead of being read whole.
+fn read_bytes(path: &Path) -> std::result::Result<Vec<u8>, CheckpointError> {
+    use std::io::Read;
+    let read_error = |e: std::io::Error| CheckpointError::Read {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    let regular = file.metadata().map_err(read_error)?.is_file();
+    let mut bytes = Vec::with_capacity(HEADER_LEN);
+    (&file)
+        .take(HEADER_LEN as u64)
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    // a short, foreign or other-version header is refused here, before the payload is read
+    if let Err(e) = check_header(&bytes, path)
+        && !matches!(e, CheckpointError::TruncatedPayload { .. })
+    {
+        return Err(e);
+    }
+    let declared = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
+    // the decoded network takes at least as much memory as its payload
+    if let Some(available) = crate::io::available_bytes()
+        && declared > available
+    {
+        return Err(CheckpointError::TooLarge {
+            path: path.to_path_buf(),
+            declared,
+            available,
+        });
+    }
+    bytes
+        .try_reserve_exact(declared.min(1 << 30) as usize)
+        .map_err(|e| CheckpointError::Read {
+            path: path.to_path_buf(),
+            message: format!("cannot reserve memory for {declared} bytes: {e}"),
+        })?;
+    // a regular file is read whole (its length is checked against the header
+    // next); a stream no further than one byte past the declared payload
+    let limit = if regular { u64::MAX } else { declared.saturating_add(1) };
+    (&file).take(limit).read_to_end(&mut bytes).map_err(read_error)?;
+    Ok(bytes)
+}
+
 fn check_header<'a>(bytes: &'a [u8], path: &Path) -> std::result::Result<(&'a [u8], u32), CheckpointError> {
     let path = path.to_path_buf();
     if bytes.is_empty() {

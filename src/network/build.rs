@@ -506,22 +506,33 @@ impl Network {
             }
             _ => None,
         };
-        let weight: Vec<f32> = (0..n)
-            .map(|k| {
-                let m = match (&inh, signs[k]) {
-                    (Some(wi), INHIBITORY) => wi[k],
-                    _ => magnitude[k],
-                };
-                (if signed_by_rule {
-                    let s = f64::from(signs[k]);
-                    // an explicit weight (matrix, list) of the wrong sign becomes 0, as
-                    // nn4n and set_weights_dense do; drawn values are magnitudes
-                    if explicit && m * s < 0.0 { 0.0 } else { s * m.abs() }
-                } else {
-                    m
-                }) as f32
-            })
-            .collect();
+        // exactly n: the store keeps this vector as it is
+        let mut weight: Vec<f32> = Vec::with_capacity(n);
+        for k in 0..n {
+            let m = match (&inh, signs[k]) {
+                (Some(wi), INHIBITORY) => wi[k],
+                _ => magnitude[k],
+            };
+            let w = if signed_by_rule {
+                let s = f64::from(signs[k]);
+                // an explicit weight (matrix, list) of the wrong sign becomes 0, as
+                // nn4n and set_weights_dense do; drawn values are magnitudes
+                if explicit && m * s < 0.0 { 0.0 } else { s * m.abs() }
+            } else {
+                m
+            };
+            let x = crate::projection::f32_weight(w).map_err(|why| {
+                let pre = conn.row_ptr.partition_point(|&start| start as usize <= k) - 1;
+                crate::projection::ProjectionError::Unrepresentable {
+                    projection: format!("{name}.weight"),
+                    pre: pre as u32,
+                    post: conn.post[k],
+                    value: w,
+                    why,
+                }
+            })?;
+            weight.push(x);
+        }
         drop(magnitude);
         drop(inh);
         let steps = |ds: &[f64]| -> Result<Column<u16>> {

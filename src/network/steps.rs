@@ -30,7 +30,7 @@ pub fn whole_steps(what: &str, ms: f64, dt: f64, rounding: Rounding) -> Result<u
     if steps > 2f64.powi(53) {
         return Err(CortecsError::param(
             what,
-            format!("{ms} ms is {steps:e} steps of {dt} ms, more than can be counted exactly"),
+            format!("{ms:e} ms is {steps:e} steps of {dt} ms, more than can be counted exactly"),
         ));
     }
     let whole = steps.round();

@@ -164,6 +164,23 @@ impl Population {
             self.derived = Derived::new(&self.model, &self.params, self.derived.dt);
             return Ok(());
         }
+        // state is f64 in spiking populations, f32 in rate populations
+        let f32_state = matches!(self.state, PopulationState::Rate(_));
+        if let Some((&i, &x)) = idx
+            .iter()
+            .zip(&vals)
+            .find(|&(_, &x)| !x.is_finite() || (f32_state && !(x as f32).is_finite()))
+        {
+            let why = if x.is_finite() {
+                "is beyond float32's range (about 3.4e38), the rate state's type"
+            } else {
+                "is not finite"
+            };
+            return Err(CortecsError::param(
+                format!("{}.{name}", self.name),
+                format!("value {x:e} for neuron {i} {why}"),
+            ));
+        }
         let target: Option<&mut Vec<f64>> = match (&mut self.state, name) {
             (PopulationState::Spiking(s), "v") => Some(&mut s.v),
             (PopulationState::Spiking(s), "w" | "u") if !s.w.is_empty() => Some(&mut s.w),

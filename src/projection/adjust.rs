@@ -256,14 +256,27 @@ pub fn apply(
             if !filter.covers(s) {
                 continue;
             }
-            match policy {
-                SignPolicy::Keep => store.weight[k] = constrain_sign(new as f32, s),
-                SignPolicy::Free => store.set_weight(k, new as f32),
-            }
-            touched.push(k);
+            let x = super::f32_weight(new).map_err(|why| {
+                let (pre, post) = store.pair(k);
+                ProjectionError::Unrepresentable {
+                    projection: String::new(), // named by the caller
+                    pre,
+                    post,
+                    value: new,
+                    why,
+                }
+            })?;
+            touched.push((k, x));
         }
     }
-    Ok(touched)
+    // every new weight is checked before any is written: a refused adjuster changes nothing
+    for &(k, x) in &touched {
+        match policy {
+            SignPolicy::Keep => store.weight[k] = constrain_sign(x, store.sign[k]),
+            SignPolicy::Free => store.set_weight(k, x),
+        }
+    }
+    Ok(touched.into_iter().map(|(k, _)| k).collect())
 }
 
 #[cfg(test)]

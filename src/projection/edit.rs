@@ -197,7 +197,18 @@ impl Projection {
         policy: SignPolicy,
         streams: impl Fn(u64) -> Stream + Sync,
     ) -> Result<Adjusted> {
-        let touched = apply(&mut self.store, adjuster, filter, policy, streams)?;
+        let touched = apply(&mut self.store, adjuster, filter, policy, streams).map_err(|e| match e {
+            ProjectionError::Unrepresentable {
+                pre, post, value, why, ..
+            } => ProjectionError::Unrepresentable {
+                projection: self.name.clone(),
+                pre,
+                post,
+                value,
+                why,
+            },
+            e => e,
+        })?;
         let mut done = Adjusted {
             changed: touched.len() as u64,
             ..Adjusted::default()

@@ -33,6 +33,20 @@ pub enum ProjectionError {
         /// The weight given.
         weight: f32,
     },
+    /// A weight (built, adjusted or written) that the float32 store cannot hold.
+    #[error("{projection}: weight {value:e} of the synapse pre {pre} -> post {post} {why}")]
+    Unrepresentable {
+        /// The projection.
+        projection: String,
+        /// Pre neuron.
+        pre: u32,
+        /// Post neuron.
+        post: u32,
+        /// The value computed (before it would be stored as float32).
+        value: f64,
+        /// What is wrong with it.
+        why: &'static str,
+    },
     /// An entry of a weight matrix that is NaN or infinite.
     #[error("{projection}: weight at [post {post}, pre {pre}] is {value}")]
     NotFiniteEntry {
@@ -162,3 +176,19 @@ impl ProjectionError {
 
 /// Results of this folder.
 pub type ProjectionResult<T> = std::result::Result<T, ProjectionError>;
+
+/// `w` as the float32 the store keeps, or why it cannot be kept: NaN or
+/// infinite, beyond float32's range (it would become infinite), or so small
+/// and non-zero that it would become 0 (which means "no synapse").
+pub fn f32_weight(w: f64) -> std::result::Result<f32, &'static str> {
+    let x = w as f32;
+    if !w.is_finite() {
+        Err("is not finite")
+    } else if !x.is_finite() {
+        Err("is beyond float32's range (about 3.4e38): the store would hold infinity")
+    } else if x == 0.0 && w != 0.0 {
+        Err("is below float32's smallest value (about 1.4e-45): the store would hold 0, which means no synapse")
+    } else {
+        Ok(x)
+    }
+}

@@ -12,9 +12,42 @@ use std::path::Path;
 /// Builds the simulation a scene describes (validating everything first).
 pub fn build(scene: &Scene, path: &Path, text: &str) -> Result<Simulation> {
     let mut sim = prepare(scene, path, text)?;
-    sim.build()
-        .map_err(|e| Located { path, text }.at_path(&["projections"], e))?;
+    let loc = Located { path, text };
+    sim.build().map_err(|e| place_projection_error(scene, &loc, e))?;
     Ok(sim)
+}
+
+/// The field of projection `name` an error is about (`<name>.weight: ...`).
+fn field_of(name: &str, e: &CortecsError) -> Option<&'static str> {
+    let message = e.to_string();
+    ["weight_inh", "weight", "delay"]
+        .into_iter()
+        .find(|f| message.starts_with(&format!("{name}.{f}:")))
+}
+
+/// A projection's error placed at the value it is about, else at the
+/// projection it names, else at `projections`.
+fn place_projection_error(scene: &Scene, loc: &Located, e: CortecsError) -> CortecsError {
+    if matches!(e, CortecsError::UnknownName { .. }) {
+        // placed at the unknown name where the scene spells it
+        let first = scene.projections.first().map_or("", |q| q.name.as_str());
+        return loc.at(first, e);
+    }
+    let message = e.to_string();
+    for q in &scene.projections {
+        if let Some(f) = field_of(&q.name, &e) {
+            return loc.at_path(&["projections", &q.name, f], e);
+        }
+        let named = [
+            format!("{}:", q.name),
+            format!("{}.", q.name),
+            format!("projection '{}'", q.name),
+        ];
+        if named.iter().any(|p| message.starts_with(p)) {
+            return loc.at(&q.name, e);
+        }
+    }
+    loc.at_path(&["projections"], e)
 }
 
 /// The simulation a scene describes with its populations made and every
@@ -80,7 +113,8 @@ pub fn prepare(scene: &Scene, path: &Path, text: &str) -> Result<Simulation> {
             })?;
             spec.space = space;
         }
-        sim.add_projection(spec).map_err(|e| loc.at(&q.name, e))?;
+        sim.add_projection(spec)
+            .map_err(|e| place_projection_error(scene, &loc, e))?;
     }
     for d in &scene.drives {
         sim.network_mut()?
