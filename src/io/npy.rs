@@ -71,8 +71,58 @@ impl Failure {
     }
 }
 
+/// Checks that the data a `.npy` header announces (shape x item size) is in
+/// the file, before any reader allocates room for it. Headers this cannot
+/// parse are left to the reader, which reports them.
+fn check_size(path: &Path) -> Result<()> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).map_err(|e| file_error(path, e))?;
+    let len = file.metadata().map_err(|e| file_error(path, e))?.len();
+    let mut head = Vec::new();
+    (&mut file).take(1 << 16).read_to_end(&mut head).map_err(|e| file_error(path, e))?;
+    if head.len() < 12 || &head[..6] != b"\x93NUMPY" {
+        return Ok(());
+    }
+    let (dict_at, dict_len) = match head[6] {
+        1 => (10, u16::from_le_bytes([head[8], head[9]]) as usize),
+        _ => (12, u32::from_le_bytes([head[8], head[9], head[10], head[11]]) as usize),
+    };
+    let Some(dict) = head.get(dict_at..dict_at + dict_len).and_then(|d| std::str::from_utf8(d).ok()) else {
+        return Ok(());
+    };
+    let field = |key: &str| dict.split(key).nth(1);
+    let item: Option<u64> = field("'descr': '").and_then(|d| d.split('\'').next()).and_then(|d| {
+        let digits: String = d.chars().filter(char::is_ascii_digit).collect();
+        digits.parse().ok()
+    });
+    let shape: Option<Vec<u64>> = field("'shape': (").and_then(|s| s.split(')').next()).map(|s| {
+        s.split(',')
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+            .filter_map(|x| x.parse().ok())
+            .collect()
+    });
+    let (Some(item), Some(shape)) = (item, shape) else {
+        return Ok(());
+    };
+    let values = shape.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d));
+    let bytes = values.and_then(|v| v.checked_mul(item));
+    let have = len.saturating_sub((dict_at + dict_len) as u64);
+    if bytes.is_none_or(|b| b > have) {
+        return Err(file_error(
+            path,
+            format!(
+                "its header announces shape {shape:?} ({} bytes of data) but the file holds only {have}: truncated or corrupt",
+                bytes.map_or("more than 2^64".to_string(), |b| b.to_string())
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Reads a float64, float32 or int64 `.npy` array of any shape as f64.
 fn read_any(path: &Path) -> std::result::Result<ArrayD<f64>, Failure> {
+    check_size(path)?;
     let open = || std::fs::File::open(path).map_err(|e| file_error(path, e));
     let as_f64 = match ArrayD::<f64>::read_npy(open()?) {
         Ok(a) => return Ok(a),
@@ -144,6 +194,27 @@ mod tests {
     use crate::io::test_dir::TestDir;
     use ndarray::{Array1, Array3};
     use ndarray_npy::write_npy;
+
+    #[test]
+    fn a_header_announcing_more_data_than_the_file_holds_is_refused_before_allocating() {
+        let dir = TestDir::new("npy_huge");
+        let p = dir.path("huge.npy");
+        let mut dict = b"{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000000,), }".to_vec();
+        dict.resize(117, b' ');
+        dict.push(b'\n');
+        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+        bytes.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+        bytes.extend_from_slice(&dict);
+        bytes.extend_from_slice(&[0u8; 80]);
+        std::fs::write(&p, &bytes).unwrap();
+        let e = read_npy_f64(&p).unwrap_err().to_string();
+        assert!(
+            e.ends_with(
+                "huge.npy: its header announces shape [1000000000000] (8000000000000 bytes of data) but the file holds only 80: truncated or corrupt"
+            ),
+            "{e}"
+        );
+    }
 
     #[test]
     fn every_accepted_dtype_reads_as_f64() {
