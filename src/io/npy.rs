@@ -79,7 +79,10 @@ fn check_size(path: &Path) -> Result<()> {
     let mut file = std::fs::File::open(path).map_err(|e| file_error(path, e))?;
     let len = file.metadata().map_err(|e| file_error(path, e))?.len();
     let mut head = Vec::new();
-    (&mut file).take(1 << 16).read_to_end(&mut head).map_err(|e| file_error(path, e))?;
+    (&mut file)
+        .take(1 << 16)
+        .read_to_end(&mut head)
+        .map_err(|e| file_error(path, e))?;
     if head.len() < 12 || &head[..6] != b"\x93NUMPY" {
         return Ok(());
     }
@@ -87,7 +90,10 @@ fn check_size(path: &Path) -> Result<()> {
         1 => (10, u16::from_le_bytes([head[8], head[9]]) as usize),
         _ => (12, u32::from_le_bytes([head[8], head[9], head[10], head[11]]) as usize),
     };
-    let Some(dict) = head.get(dict_at..dict_at + dict_len).and_then(|d| std::str::from_utf8(d).ok()) else {
+    let Some(dict) = head
+        .get(dict_at..dict_at + dict_len)
+        .and_then(|d| std::str::from_utf8(d).ok())
+    else {
         return Ok(());
     };
     let field = |key: &str| dict.split(key).nth(1);

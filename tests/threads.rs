@@ -1,0 +1,87 @@
+//! Networks large enough to take the parallel paths (populations at least
+//! twice `kernel::PARALLEL_MIN` neurons, rate batches > 1) give bit-identical
+//! results at 1, 2 and 3 threads: every random stream is keyed by name and
+//! chunk, never by thread.
+
+use cortecs::kernel::PARALLEL_MIN;
+use cortecs::scene;
+use std::path::Path;
+
+/// The whole saved state (weights, state, RNG states, time) after building
+/// `text` and running `steps` steps on a pool of `threads` threads.
+fn state_after(text: &str, steps: u64, threads: usize, tag: &str) -> Vec<u8> {
+    let dir = std::env::temp_dir().join(format!("cortecs-threads-{tag}-{threads}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("state.bin");
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+    pool.install(|| {
+        let path = Path::new("threads.ron");
+        let sc = scene::parse(path, text).unwrap();
+        let mut sim = scene::build(&sc, path, text).unwrap();
+        sim.advance(steps).unwrap();
+        let net = sim.network().unwrap();
+        if tag == "spiking" {
+            // the dynamics did something: both populations spiked
+            assert!(net.populations.iter().all(|p| p.spike_count > 100), "too few spikes");
+        }
+        sim.sync().unwrap();
+        sim.save(&file).unwrap();
+    });
+    let bytes = std::fs::read(&file).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    bytes
+}
+
+fn same_at_1_2_3_threads(text: &str, steps: u64, tag: &str) {
+    let one = state_after(text, steps, 1, tag);
+    for threads in [2, 3] {
+        assert!(
+            state_after(text, steps, threads, tag) == one,
+            "{tag}: {threads} threads differ from 1"
+        );
+    }
+}
+
+#[test]
+fn spiking_network_above_the_parallel_threshold_is_identical_at_1_2_3_threads() {
+    let n = 2 * PARALLEL_MIN + 1000;
+    let text = format!(
+        r#"(
+    dt: 0.1, seed: 11,
+    populations: [
+        (name: "exc", size: {n}, model: Lif(synapse: CondExp), polarity: Excitatory,
+         params: {{"v_init": Uniform(low: -65.0, high: -50.0)}}),
+        (name: "adex", size: {n}, model: AdEx(synapse: CurrExp), polarity: Inhibitory,
+         params: {{"v_init": Uniform(low: -70.0, high: -55.0)}}),
+    ],
+    projections: [
+        (name: "ee", pre: "exc", post: "exc", strategy: FixedInDegree(k: 8), weight: Uniform(low: 1.0, high: 4.0), delay: 1.0),
+        (name: "ea", pre: "exc", post: "adex", strategy: FixedProbability(p: 0.0002), weight: 50.0, delay: 0.5),
+        (name: "ae", pre: "adex", post: "exc", strategy: FixedInDegree(k: 4), weight: 5.0, delay: 2.0),
+    ],
+    drives: [(population: "exc", rate: 5000.0, weight: 4.0), (population: "adex", rate: 5000.0, weight: 60.0)],
+)"#
+    );
+    same_at_1_2_3_threads(&text, 200, "spiking");
+}
+
+#[test]
+fn rate_network_with_batches_above_the_parallel_threshold_is_identical_at_1_2_3_threads() {
+    // batch 3: 3 * n state values per population, far above the threshold
+    let n = 2 * PARALLEL_MIN;
+    let text = format!(
+        r#"(
+    dt: 1.0, seed: 5,
+    populations: [
+        (name: "h", size: {n}, model: Rate(activation: Tanh), batch: 3, polarity: ExcitatoryFraction(0.8),
+         params: {{"tau": 10.0, "v_init": Normal(mean: 0.0, std: 0.5)}}, pre_noise: 0.05, post_noise: 0.02),
+    ],
+    projections: [
+        (name: "hh", pre: "h", post: "h", strategy: FixedInDegree(k: 6), weight: Normal(mean: 0.0, std: 0.3),
+         self_connections: false),
+    ],
+)"#
+    );
+    same_at_1_2_3_threads(&text, 30, "rate");
+}
