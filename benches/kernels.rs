@@ -1,6 +1,7 @@
 //! Kernel benchmarks: the reference workloads W1, W2, W4, W5 (W2 with STDP
 //! on E -> E: plastic over static is the ratio to watch) and the cost of
-//! editing one synapse (O(changes), not a rebuild).
+//! editing one synapse (O(changes), not a rebuild); W1 and W2 also without
+//! the run-time health check, to show its cost.
 //!
 //! `cargo bench --bench kernels` (single-threaded figures: `RAYON_NUM_THREADS=1`).
 
@@ -25,6 +26,21 @@ fn w1(c: &mut Criterion) {
             BatchSize::LargeInput,
         )
     });
+    // the run-time health check's cost: the same second with no check
+    g.bench_function("simulate_1s_no_health_check", |b| {
+        b.iter_batched(
+            || {
+                let mut n = net.clone();
+                n.health.check_every = 0;
+                n
+            },
+            |mut n| {
+                n.run_steps(10_000);
+                black_box(n.step)
+            },
+            BatchSize::LargeInput,
+        )
+    });
     g.finish();
 }
 
@@ -34,6 +50,11 @@ fn w2(c: &mut Criterion) {
     let mut g = c.benchmark_group("w2_brunel");
     g.sample_size(10).measurement_time(Duration::from_secs(10));
     g.bench_function("simulate_100ms", |b| b.iter(|| net.run_steps(1000)));
+    let mut unchecked = net.clone();
+    unchecked.health.check_every = 0;
+    g.bench_function("simulate_100ms_no_health_check", |b| {
+        b.iter(|| unchecked.run_steps(1000))
+    });
     // one synapse edited by (pre, post) in the compact 10 M-synapse store, then one step
     g.bench_function("plain_step", |b| b.iter(|| net.step_once()));
     let mut w = 0.1f32;

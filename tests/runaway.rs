@@ -1,11 +1,13 @@
 //! Runaway dynamics stop the run with an error naming population, neuron,
 //! variable, step and time, instead of running on with NaN (issue 19, item 1).
 
+use cortecs::network::DEFAULT_CHECK_EVERY;
 use cortecs::prelude::*;
 
 fn runaway(on: OnNonFinite) -> Network {
     let mut net = Network::new(1.0, 1).unwrap();
     net.health.on_non_finite = on;
+    net.health.check_every = 1;
     net.add_population(
         PopulationSpec::new(
             "r",
@@ -58,4 +60,26 @@ fn the_simulation_reports_it_too() {
     let mut sim = Simulation::from_network(runaway(OnNonFinite::Stop));
     let e = sim.run_ms(1000.0).unwrap_err().to_string();
     assert!(e.contains("non-finite state: population 'r'"), "{e}");
+}
+
+#[test]
+fn by_default_the_check_runs_every_100_steps_and_after_every_run_segment() {
+    let exact = {
+        let mut net = runaway(OnNonFinite::Stop);
+        net.run_steps(1000);
+        net.health.fault.unwrap().step
+    };
+    // checked every 100 steps: found at the next multiple of 100
+    let mut net = runaway(OnNonFinite::Stop);
+    net.health.check_every = DEFAULT_CHECK_EVERY;
+    assert_eq!(DEFAULT_CHECK_EVERY, 100);
+    let e = net.run_ms(1000.0).unwrap_err().to_string();
+    let f = net.health.fault.clone().unwrap();
+    assert_eq!(f.step, exact.div_ceil(100) * 100, "{f:?}");
+    assert!(e.contains(", found by a check every 100 steps"), "{e}");
+    // a run segment that ends between checks is checked at its end
+    let mut net = runaway(OnNonFinite::Stop);
+    net.health.check_every = DEFAULT_CHECK_EVERY;
+    net.run_steps(exact + 1);
+    assert_eq!(net.health.fault.unwrap().step, exact + 1);
 }

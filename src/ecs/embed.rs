@@ -525,6 +525,7 @@ pub fn run_frame(net: &mut Network, steps: u64, sensors: Option<&Sensors>, motor
                     net.step_once();
                     m.after_step(net);
                 }
+                net.check_health_at_end();
             } else {
                 net.run_steps(steps);
             }

@@ -20,7 +20,8 @@ pub enum OnNonFinite {
 /// The health check of a network's run (not saved in checkpoints: a choice of the run).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Health {
-    /// Steps between checks (1: after every step; 0: never).
+    /// Steps between checks (1: after every step; 0: never); a run call
+    /// also checks after its last step, so no run ends on unchecked state.
     pub check_every: u64,
     /// Stop or warn.
     pub on_non_finite: OnNonFinite,
@@ -39,9 +40,12 @@ impl Default for Health {
     }
 }
 
-/// Steps between health checks unless set: every step (the check reads
-/// each state array once per check; a larger `check_every` makes it cheaper).
-pub const DEFAULT_CHECK_EVERY: u64 = 1;
+/// Steps between health checks unless set: 100, and at the end of every
+/// [`crate::network::Network::run_steps`] call (each check reads every
+/// state array once; checking after every step costs W1 about 14 % of its
+/// step time, every 100 steps and per run call below what can be measured:
+/// `benches/kernels.rs`, BENCHMARKS.md).
+pub const DEFAULT_CHECK_EVERY: u64 = 100;
 
 impl Health {
     /// True when the network must not step (a fault under `Stop`).

@@ -177,13 +177,26 @@ impl Network {
         }
     }
 
-    /// Advances the network by `steps` time steps.
+    /// Advances the network by `steps` time steps (fewer if the health
+    /// check stops it), then checks its health unless the last step did.
     pub fn run_steps(&mut self, steps: u64) {
         for _ in 0..steps {
             if self.health.stopped() {
                 break;
             }
             self.step_once();
+        }
+        if steps > 0 {
+            self.check_health_at_end();
+        }
+    }
+
+    /// The health check at the end of a run segment: checks now unless the
+    /// last step was a regular check (or checks are off).
+    pub fn check_health_at_end(&mut self) {
+        let every = self.health.check_every;
+        if every > 1 && !self.step.is_multiple_of(every) {
+            self.check_health();
         }
     }
 

@@ -71,7 +71,8 @@ pub struct Scene {
     /// with an error naming population, neuron, variable, step and time) or `Warn`.
     #[serde(default)]
     pub on_non_finite: crate::network::OnNonFinite,
-    /// Steps between checks for non-finite state (default 1: every step; 0: never).
+    /// Steps between checks for non-finite state (default 100, and after the
+    /// last step of every run segment; 1: every step; 0: never).
     #[serde(default = "default_check_every")]
     pub check_every: u64,
     /// A checkpoint to start from (relative to the scene's folder): its
