@@ -566,3 +566,39 @@ fn absurd_thread_counts_and_endless_streams_are_refused_at_once() {
     assert!(t0.elapsed() < std::time::Duration::from_secs(10));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn populations_and_recordings_larger_than_memory_are_refused_before_anything_is_allocated() {
+    let dir = tmp("memory");
+    let cases = [
+        (
+            scene("", S, "").replace("size: 10,", "size: 100000000000,"),
+            "3:23",
+            "the run needs at least 31",
+            "the largest part: population 'exc' (100000000000 neurons x 1 trials, ",
+        ),
+        (
+            "(\n populations: [(name: \"r\", size: 1000, model: Rate(activation: Tanh), batch: 1000000000000)],\n)".to_string(),
+            "2:34",
+            "the run needs at least ",
+            "the largest part: population 'r' (1000 neurons x 1000000000000 trials, ",
+        ),
+        (
+            "(\n populations: [(name: \"a\", size: 3000000, model: PoissonSource), (name: \"b\", size: 3000000, model: Lif(synapse: Delta))],\n projections: [(name: \"ab\", pre: \"a\", post: \"b\", strategy: FixedInDegree(k: 1))],\n record: (weights: [\"ab\"]),\n)".to_string(),
+            "4:21",
+            "the run needs at least ",
+            "the largest part: dense weight recording of 'ab' (post x pre float32, 33527.6 GiB)",
+        ),
+    ];
+    for (text, at, start, part) in &cases {
+        std::fs::write(dir.join("big.ron"), text).unwrap();
+        for args in [&["check", "big.ron"][..], &["run", "--quiet", "big.ron"]] {
+            let o = cortecs(&dir, args);
+            let e = stderr(&o);
+            assert_eq!(o.status.code(), Some(1), "{e}");
+            assert!(e.starts_with(&format!("error: big.ron:{at}: {start}")), "{e}");
+            assert!(e.contains("of memory available; ") && e.contains(part), "{e}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -83,3 +83,23 @@ pub fn estimate_pending(net: &Network) -> crate::Result<(u64, String)> {
     }
     Ok((total as u64, detail.join(", ")))
 }
+
+/// Estimated peak bytes of a population of `size` neurons of `model` with
+/// `batch` trials (rate units) before it is built: each parameter and its
+/// derived constants per neuron (12 B on average), positions, polarity,
+/// input, state and spike bookkeeping, and for spiking populations an
+/// input ring of `ring_steps` steps (16 B per neuron and step). Calibrated
+/// against the peak resident memory of 10^6-neuron populations (measured
+/// LIF 342, AdEx 366, rate with batch 8 258 bytes per neuron; estimated
+/// 334, 382, 256; see BENCHMARKS.md).
+/// Computed in u128 so that absurd sizes are reported, not overflowed.
+pub fn population_bytes(model: &crate::model::ModelKind, size: usize, batch: usize, ring_steps: u64) -> u128 {
+    use crate::model::ModelKind;
+    let n = size as u128;
+    let params = 12 * model.params().len() as u128;
+    match model {
+        ModelKind::Rate { .. } => n * (params + 60 + 20 * batch.max(1) as u128),
+        ModelKind::PoissonSource | ModelKind::SpikeSource => n * (params + 80),
+        _ => n * (params + 150 + 16 * u128::from(ring_steps.max(1))),
+    }
+}

@@ -217,7 +217,91 @@ pub fn validate(scene: &Scene, path: &Path, text: &str) -> Result<()> {
             Action::Summary => {}
         }
     }
-    check_outputs(scene, &loc)
+    check_outputs(scene, &loc)?;
+    check_memory(scene, &loc)
+}
+
+/// Bytes as a short text (GB, MB, kB).
+fn bytes_text(b: u128) -> String {
+    match b {
+        b if b >= 1 << 30 => format!("{:.1} GiB", b as f64 / f64::from(1u32 << 30)),
+        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / f64::from(1u32 << 20)),
+        b => format!("{b} B"),
+    }
+}
+
+/// What the populations and the dense weight recordings need, estimated
+/// before anything is allocated, against the memory the machine has (the
+/// synapses are estimated when the projections are built, by the network).
+fn check_memory(scene: &Scene, loc: &Located) -> Result<()> {
+    let Some(available) = crate::io::available_bytes() else {
+        return Ok(());
+    };
+    let size = |name: &str| scene.populations.iter().find(|p| p.name == name).map_or(0, |p| p.size) as u128;
+    // (bytes, what, scene path of the item)
+    let mut parts: Vec<(u128, String, Vec<String>)> = Vec::new();
+    for p in &scene.populations {
+        let ring = scene
+            .projections
+            .iter()
+            .filter(|q| q.post == p.name)
+            .filter_map(|q| match &q.delay {
+                Some(ValueDef::Number(d)) if d.is_finite() && *d >= 0.0 => Some((d / scene.dt).round() as u64 + 1),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(1);
+        let bytes = crate::network::population_bytes(&p.model, p.size, p.batch, ring);
+        let what = format!(
+            "population '{}' ({} neurons x {} trials, {})",
+            p.name,
+            p.size,
+            p.batch.max(1),
+            bytes_text(bytes)
+        );
+        parts.push((bytes, what, vec!["populations".into(), p.name.clone(), "size".into()]));
+    }
+    let dense = |name: &str| {
+        scene
+            .projections
+            .iter()
+            .find(|q| q.name == name)
+            .map_or(0, |q| 4 * size(&q.pre) * size(&q.post))
+    };
+    for (k, w) in scene.record.weights.iter().enumerate() {
+        let what = format!(
+            "dense weight recording of '{w}' (post x pre float32, {})",
+            bytes_text(dense(w))
+        );
+        parts.push((dense(w), what, vec!["record".into(), "weights".into(), k.to_string()]));
+    }
+    // one RecordWeights matrix at a time: the largest counts
+    let snapshot = scene
+        .timeline
+        .iter()
+        .enumerate()
+        .filter_map(|(k, a)| match a {
+            Action::RecordWeights { projection } => Some((dense(projection), projection, k)),
+            _ => None,
+        })
+        .max_by_key(|&(b, _, _)| b);
+    if let Some((b, name, k)) = snapshot {
+        let what = format!("RecordWeights of '{name}' (post x pre float32, {})", bytes_text(b));
+        parts.push((b, what, vec!["timeline".into(), k.to_string(), "projection".into()]));
+    }
+    let total: u128 = parts.iter().map(|p| p.0).sum();
+    if total <= u128::from(available) {
+        return Ok(());
+    }
+    let Some((_, what, path)) = parts.iter().max_by_key(|p| p.0) else {
+        return Ok(());
+    };
+    let e = CortecsError::InvalidRequest(format!(
+        "the run needs at least {}, more than the {} of memory available; the largest part: {what}",
+        bytes_text(total),
+        bytes_text(u128::from(available))
+    ));
+    Err(loc.at_path(&path.iter().map(String::as_str).collect::<Vec<_>>(), e))
 }
 
 /// An output file: its name, the scene path of the value that names it, and
