@@ -9,7 +9,24 @@ use std::path::Path;
 /// with the `--set` edits applied — and prints the memory its synapses
 /// would take; builds no projection and writes nothing.
 pub fn check(file: &Path, sets: &[(String, String)]) -> Result<()> {
-    let (sc, text) = scene::load(file, sets)?;
+    let (sc, text) = match scene::load(file, sets) {
+        Ok(loaded) => loaded,
+        // a training scene (`cortecs train`) has a `network` where a run scene has populations
+        Err(e) if sets.is_empty() && e.to_string().contains("Unexpected field named `network`") => {
+            let text = std::fs::read_to_string(file).map_err(|e| cortecs::CortecsError::file(file, e))?;
+            let t = cortecs::train::parse_scene(file, &text)?;
+            say!(
+                "{}: ok (training scene: {} iterations of batch {}, dt {} ms; train it with `cortecs train {}`)",
+                file.display(),
+                t.iterations,
+                t.batch,
+                t.dt,
+                file.display()
+            );
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    };
     let sim = scene::prepare(&sc, file, &text)?;
     let (bytes, detail) = cortecs::network::estimate_pending(sim.network()?)?;
     let neurons: usize = sc.populations.iter().map(|p| p.size).sum();
