@@ -232,3 +232,57 @@ fn impossible_delays_and_connections_are_refused() {
     assert_eq!(e, "unknown population 'zz' (known: a, r)");
     assert!(net.pending.is_empty());
 }
+
+/// Mean and standard deviation (n - 1) of `xs`.
+fn mean_std(xs: &[f32]) -> (f64, f64) {
+    let n = xs.len() as f64;
+    let m = xs.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
+    let var = xs.iter().map(|&x| (f64::from(x) - m).powi(2)).sum::<f64>() / (n - 1.0);
+    (m, var.sqrt())
+}
+
+#[test]
+fn rate_noise_has_the_stated_size() {
+    // identity units, no input, v = 0: one step leaves v = sigma_pre * eps and
+    // r = v + sigma_post * eps' (independent), over 8000 neurons x 3 trials
+    let make = |pre: f64, post: f64| {
+        let mut net = Network::new(1.0, 21).unwrap();
+        let mut spec = PopulationSpec::new(
+            "r",
+            8000,
+            ModelKind::Rate {
+                activation: Activation::Identity,
+            },
+        )
+        .param("tau", 10.0)
+        .batch(3);
+        spec.pre_noise = pre;
+        spec.post_noise = post;
+        net.add_population(spec).unwrap();
+        net.run_steps(1);
+        rate_state(&net)
+    };
+    let n = 24_000.0f64;
+    // the sample std of n normals has a standard error of sigma / sqrt(2 (n - 1))
+    let near = |got: f64, sigma: f64, what: &str| {
+        let se = sigma / (2.0 * (n - 1.0)).sqrt();
+        assert!(
+            (got - sigma).abs() < 5.0 * se,
+            "{what}: std {got}, stated {sigma} (5 SE = {})",
+            5.0 * se
+        );
+    };
+    let (v, r) = make(0.2, 0.0);
+    let (m, s) = mean_std(&v);
+    assert!(m.abs() < 5.0 * 0.2 / n.sqrt(), "pre-noise mean {m}");
+    near(s, 0.2, "v with pre_noise 0.2");
+    assert_eq!(v, r, "identity without post noise: r = v");
+    let (v, r) = make(0.0, 0.05);
+    assert!(v.iter().all(|&x| x == 0.0), "post noise does not reach v");
+    let (m, s) = mean_std(&r);
+    assert!(m.abs() < 5.0 * 0.05 / n.sqrt(), "post-noise mean {m}");
+    near(s, 0.05, "r with post_noise 0.05");
+    // both: the variances add
+    let (_, r) = make(0.2, 0.05);
+    near(mean_std(&r).1, (0.2f64.powi(2) + 0.05f64.powi(2)).sqrt(), "r with both");
+}
