@@ -574,7 +574,7 @@ fn populations_and_recordings_larger_than_memory_are_refused_before_anything_is_
         (
             scene("", S, "").replace("size: 10,", "size: 100000000000,"),
             "3:23",
-            "the run needs at least 31",
+            "the run needs at least 30.4 TiB",
             "the largest part: population 'exc' (100000000000 neurons x 1 trials, ",
         ),
         (
@@ -587,7 +587,7 @@ fn populations_and_recordings_larger_than_memory_are_refused_before_anything_is_
             "(\n populations: [(name: \"a\", size: 3000000, model: PoissonSource), (name: \"b\", size: 3000000, model: Lif(synapse: Delta))],\n projections: [(name: \"ab\", pre: \"a\", post: \"b\", strategy: FixedInDegree(k: 1))],\n record: (weights: [\"ab\"]),\n)".to_string(),
             "4:21",
             "the run needs at least ",
-            "the largest part: dense weight recording of 'ab' (post x pre float32, 33527.6 GiB)",
+            "the largest part: dense weight recording of 'ab' (post x pre float32, 32.7 TiB)",
         ),
     ];
     for (text, at, start, part) in &cases {

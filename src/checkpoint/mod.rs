@@ -248,7 +248,6 @@ pub fn load(path: &Path) -> Result<Network> {
     Ok(net)
 }
 
-/// Checks magic, version, length and checksum; returns the payload and the version.
 /// The bytes of a checkpoint file, read only as far as its header allows:
 /// a file that is not a checkpoint, of another version, or a stream (a pipe,
 /// a device) longer than its header declares is refused after its first
@@ -296,6 +295,7 @@ fn read_bytes(path: &Path) -> std::result::Result<Vec<u8>, CheckpointError> {
     Ok(bytes)
 }
 
+/// Checks magic, version, length and checksum; returns the payload and the version.
 fn check_header<'a>(bytes: &'a [u8], path: &Path) -> std::result::Result<(&'a [u8], u32), CheckpointError> {
     let path = path.to_path_buf();
     if bytes.is_empty() {

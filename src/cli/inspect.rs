@@ -2,6 +2,7 @@
 
 use super::say;
 use cortecs::error::Result;
+use cortecs::io::bytes_text;
 use cortecs::scene;
 use std::path::Path;
 
@@ -38,7 +39,7 @@ pub fn check(file: &Path, sets: &[(String, String)]) -> Result<()> {
         sc.timeline.len(),
         scene::total_ms(&sc)
     );
-    say!("  estimated synapse memory: {} ({detail})", bytes_text(bytes));
+    say!("  estimated synapse memory: {} ({detail})", bytes_text(bytes.into()));
     Ok(())
 }
 
@@ -53,7 +54,7 @@ pub fn inspect(file: &Path, sets: &[(String, String)]) -> Result<()> {
         say!("{}", net.summary());
         say!(
             "memory: synapses estimated {} before building (stores and mirror entities)",
-            bytes_text(estimate)
+            bytes_text(estimate.into())
         );
         memory(net);
     } else {
@@ -69,25 +70,9 @@ fn memory(net: &cortecs::network::Network) {
     say!(
         "memory: {} synapses, stores {} ({:.2} B/synapse), {} mirrored, peak RSS {}",
         m.synapses,
-        bytes_text(m.store_bytes),
+        bytes_text(m.store_bytes.into()),
         m.store_per_synapse(),
         m.mirrored,
-        cortecs::io::peak_rss_bytes().map_or("unknown".into(), bytes_text)
+        cortecs::io::peak_rss_bytes().map_or("unknown".into(), |b| bytes_text(b.into()))
     );
-}
-
-/// Bytes as `12.3 MiB`.
-fn bytes_text(b: u64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut x = b as f64;
-    let mut u = 0;
-    while x >= 1024.0 && u + 1 < units.len() {
-        x /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{b} B")
-    } else {
-        format!("{x:.1} {}", units[u])
-    }
 }

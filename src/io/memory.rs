@@ -22,3 +22,20 @@ pub fn available_bytes() -> Option<u64> {
     let line = s.lines().find(|l| l.starts_with("MemAvailable:"))?;
     line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|k| k * 1024)
 }
+
+/// Bytes as `12.3 MiB` (B, KiB, MiB, GiB, TiB); u128 so that estimates of
+/// absurd sizes print too.
+pub fn bytes_text(b: u128) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut x = b as f64;
+    let mut u = 0;
+    while x >= 1024.0 && u + 1 < units.len() {
+        x /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{b} B")
+    } else {
+        format!("{x:.1} {}", units[u])
+    }
+}

@@ -95,8 +95,9 @@ fn encode_header(dict: &str, total: usize) -> Vec<u8> {
 /// The file lives under its final name from [`NpyWriter::create`] on, and is
 /// a valid `.npy` array at every moment: it appears (through `<path>.tmp` and
 /// an atomic rename) as an array of 0 rows, and each [`NpyWriter::flush`]
-/// writes the rows appended since the last one, syncs them to disk, and only
-/// then rewrites the header's row count in place. A process killed at any
+/// writes the rows appended since the last one and only then rewrites the
+/// header's row count in place ([`NpyWriter::sync`] also syncs the rows to
+/// disk before the header changes). A process killed at any
 /// moment leaves a file whose header counts only rows that are fully on disk
 /// (`np.load` reads exactly those; bytes of a chunk whose flush was cut short
 /// may follow them). Appended rows are held in memory until a flush, which
@@ -112,8 +113,6 @@ pub struct NpyWriter<T: NpyElement> {
     rows: u64,
     /// Rows the header on disk counts.
     durable_rows: u64,
-    /// Bytes of data on disk after the header.
-    data_bytes: u64,
     reserved: usize,
     failed: bool,
     pending: Vec<u8>,
@@ -185,7 +184,6 @@ impl<T: NpyElement> NpyWriter<T> {
             row_size,
             rows: 0,
             durable_rows: 0,
-            data_bytes: 0,
             reserved,
             failed: false,
             pending: Vec::new(),
@@ -282,7 +280,9 @@ impl<T: NpyElement> NpyWriter<T> {
         let Some(mut file) = self.file.as_ref() else {
             return Err(self.poisoned());
         };
-        let offset = self.reserved as u64 + self.data_bytes;
+        // the rows the header counts are exactly the data on disk
+        let row_bytes = (self.row_size * std::mem::size_of::<T>()) as u64;
+        let offset = self.reserved as u64 + self.durable_rows * row_bytes;
         let durable = self.durable_rows + rows;
         let header = encode_header(&Self::dict(durable, &self.row_shape), self.reserved);
         let result = file
@@ -306,7 +306,6 @@ impl<T: NpyElement> NpyWriter<T> {
             return Err(e);
         }
         self.pending.drain(..bytes);
-        self.data_bytes += bytes as u64;
         self.durable_rows = durable;
         Ok(())
     }

@@ -8,10 +8,15 @@ use std::path::{Path, PathBuf};
 /// memory before handing them to its file writers.
 pub const DEFAULT_BUFFER_ROWS: usize = 1 << 16;
 
-/// Checks that `name` can be used as part of a file name (no separators, not empty).
+/// Whether `name` can be part of an output file name: not empty, not `.` or
+/// `..`, and no `/`, `\\` or NUL (it cannot reach outside the output folder).
+pub fn usable_in_file_name(name: &str) -> bool {
+    !(name.is_empty() || name == "." || name == ".." || name.contains(['/', '\\', '\0']))
+}
+
+/// Checks that `name` can be used as part of a file name ([`usable_in_file_name`]).
 fn check_name(dir: &Path, what: &str, name: &str) -> Res<()> {
-    let bad = name.is_empty() || name == "." || name == ".." || name.contains(['/', '\\', '\0']);
-    if bad {
+    if !usable_in_file_name(name) {
         Err(invalid(
             &dir.join(name),
             format!("{what} name '{name}' cannot be used in a file name"),

@@ -17,9 +17,8 @@ pub fn build(scene: &Scene, path: &Path, text: &str) -> Result<Simulation> {
     Ok(sim)
 }
 
-/// The field of projection `name` an error is about (`<name>.weight: ...`).
-fn field_of(name: &str, e: &CortecsError) -> Option<&'static str> {
-    let message = e.to_string();
+/// The field of projection `name` an error `message` is about (`<name>.weight: ...`).
+fn field_of(name: &str, message: &str) -> Option<&'static str> {
     ["weight_inh", "weight", "delay"]
         .into_iter()
         .find(|f| message.starts_with(&format!("{name}.{f}:")))
@@ -35,7 +34,7 @@ fn place_projection_error(scene: &Scene, loc: &Located, e: CortecsError) -> Cort
     }
     let message = e.to_string();
     for q in &scene.projections {
-        if let Some(f) = field_of(&q.name, &e) {
+        if let Some(f) = field_of(&q.name, &message) {
             return loc.at_path(&["projections", &q.name, f], e);
         }
         let named = [

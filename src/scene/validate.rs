@@ -5,6 +5,7 @@
 
 use super::{Action, Located, NpyFile, Scene, ValueDef};
 use crate::error::{CortecsError, Result};
+use crate::io::bytes_text;
 use crate::model::ModelKind;
 use std::path::Path;
 
@@ -221,15 +222,6 @@ pub fn validate(scene: &Scene, path: &Path, text: &str) -> Result<()> {
     check_memory(scene, &loc)
 }
 
-/// Bytes as a short text (GB, MB, kB).
-fn bytes_text(b: u128) -> String {
-    match b {
-        b if b >= 1 << 30 => format!("{:.1} GiB", b as f64 / f64::from(1u32 << 30)),
-        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / f64::from(1u32 << 20)),
-        b => format!("{b} B"),
-    }
-}
-
 /// What the populations and the dense weight recordings need, estimated
 /// before anything is allocated, against the memory the machine has (the
 /// synapses are estimated when the projections are built, by the network).
@@ -360,8 +352,7 @@ fn check_outputs(scene: &Scene, loc: &Located) -> Result<()> {
     for (file, path, parts) in &outputs {
         let place = |e: CortecsError| loc.at_path(&path.iter().map(String::as_str).collect::<Vec<_>>(), e);
         for (what, name) in parts {
-            let bad = name.is_empty() || *name == "." || *name == ".." || name.contains(['/', '\\', '\0']);
-            if bad {
+            if !crate::record::usable_in_file_name(name) {
                 return Err(place(CortecsError::InvalidRequest(format!(
                     "{what} name '{name}' cannot be used in an output file name (no '/', '\\', '..' or empty names)"
                 ))));
