@@ -18,9 +18,24 @@ use std::collections::BTreeMap;
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DrawCounts {
     /// Per population name.
+    #[serde(deserialize_with = "de_counts")]
     pub populations: BTreeMap<String, u64>,
     /// Per projection name.
+    #[serde(deserialize_with = "de_counts")]
     pub projections: BTreeMap<String, u64>,
+}
+
+/// A name read through [`crate::io::de_string`], which checks its length
+/// against the bytes left before allocating.
+#[derive(Deserialize)]
+struct Name(#[serde(deserialize_with = "crate::io::de_string")] String);
+
+/// Reads a count map whose names are [`Name`]s: a corrupt checkpoint
+/// claiming a 4.6e18-byte name is a decode error, not an abort (found by
+/// the checkpoint fuzz target, `fuzz/regressions/checkpoint/`).
+fn de_counts<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeMap<String, u64>, D::Error> {
+    let pairs: Vec<(Name, u64)> = Deserialize::deserialize(d)?;
+    Ok(pairs.into_iter().map(|(n, c)| (n.0, c)).collect())
 }
 
 impl DrawCounts {
