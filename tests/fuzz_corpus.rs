@@ -59,11 +59,27 @@ fn network_inputs_found_by_fuzzing_are_answered() {
 }
 
 /// The first finding of the checkpoint target: a payload whose draw-count
-/// section claims a 4.6e18-byte name aborted on allocation.
+/// section claims a 4.6e18-byte name aborted on allocation; it is now a
+/// decode error naming the file.
 #[test]
 fn a_checkpoint_claiming_a_huge_name_is_an_error() {
-    let path =
+    let input =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions/checkpoint/huge_string_length_in_draw_counts");
-    let bytes = std::fs::read(path).unwrap();
-    harness::checkpoint(&bytes);
+    let bytes = std::fs::read(input).unwrap();
+    let (&mode, payload) = bytes.split_first().unwrap();
+    assert_eq!(mode % 2, 0, "the finding is a payload inside a valid header");
+    let dir = std::env::temp_dir().join(format!("cortecs-huge-name-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("huge_name.ckpt");
+    std::fs::write(
+        &path,
+        harness::checkpoint_file(payload, cortecs::checkpoint::FORMAT_VERSION),
+    )
+    .unwrap();
+    let e = match cortecs::checkpoint::load(&path) {
+        Ok(_) => panic!("a corrupt checkpoint loaded"),
+        Err(e) => e.to_string(),
+    };
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(e.contains("huge_name.ckpt"), "{e}");
 }
