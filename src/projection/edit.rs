@@ -69,6 +69,7 @@ impl Projection {
                 }
                 self.relayout(map);
             }
+            self.fresh_slots(&slots);
             changed.extend(slots);
         }
         done.enforced = self.commit(Touched::Slots(&changed), false);
@@ -129,6 +130,7 @@ impl Projection {
         if let Some(map) = map {
             self.relayout(map);
         }
+        self.fresh_slots(&slots);
         self.commit(Touched::Slots(&slots), false);
         let mut next = slots.into_iter();
         results
@@ -267,6 +269,16 @@ impl Projection {
         let done = self.constrain_all();
         self.compact_store();
         done
+    }
+}
+
+impl Projection {
+    /// New synapses in `slots` (a removed slot taken again keeps its place):
+    /// the learning state of the synapse that was there is not theirs.
+    fn fresh_slots(&mut self, slots: &[usize]) {
+        if let Some(p) = &mut self.plastic {
+            p.fresh_slots(slots);
+        }
     }
 }
 
