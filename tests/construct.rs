@@ -607,3 +607,26 @@ fn a_format_2_checkpoint_loads_with_no_draw_counts() {
     assert_eq!(back.set_count, net.set_count);
     assert_eq!(back.weights_coo("a").unwrap(), net.weights_coo("a").unwrap());
 }
+
+#[test]
+fn reapplying_one_sign_on_an_empty_projection_keeps_its_delay_and_learning_factor() {
+    let mut net = Network::new(1.0, 3).unwrap();
+    let lif = ModelKind::Lif {
+        synapse: SynapseKind::CurrExp,
+    };
+    net.add_population(PopulationSpec::new("a", 2, lif.clone())).unwrap();
+    net.add_population(PopulationSpec::new("b", 2, lif)).unwrap();
+    let list = Strategy::FromList {
+        rows: Vec::new(),
+        weights: None,
+        delays: None,
+    };
+    let k = net
+        .connect(ProjectionSpec::new("ab", "a", "b", list).delay(3.0).plasticity(0.5))
+        .unwrap();
+    net.adjust("ab", &Adjuster::Reapply, SignFilter::Excitatory).unwrap();
+    // a synapse made afterwards has the projection's delay and factor
+    let slot = net.create_synapse(k, 0, 1, 1.0, None).unwrap();
+    let s = net.projection("ab").unwrap().store();
+    assert_eq!((s.delay.get(slot), s.plasticity.get(slot)), (3, 0.5));
+}
