@@ -630,3 +630,26 @@ fn reapplying_one_sign_on_an_empty_projection_keeps_its_delay_and_learning_facto
     let s = net.projection("ab").unwrap().store();
     assert_eq!((s.delay.get(slot), s.plasticity.get(slot)), (3, 0.5));
 }
+
+#[test]
+fn reapplying_one_sign_makes_no_multapse_where_a_synapse_of_the_other_sign_is_kept() {
+    let mut net = Network::new(1.0, 3).unwrap();
+    let rate = ModelKind::Rate {
+        activation: Activation::Identity,
+    };
+    net.add_population(PopulationSpec::new("a", 2, rate.clone())).unwrap();
+    net.add_population(PopulationSpec::new("b", 2, rate)).unwrap();
+    net.connect(ProjectionSpec::new("ab", "a", "b", Strategy::AllToAll).weight(1.0))
+        .unwrap();
+    // without Dale's law the sign follows the weight: (0, 1) becomes inhibitory
+    net.set_weight("ab", 0, 1, -0.5).unwrap();
+    let done = net.adjust("ab", &Adjuster::Reapply, SignFilter::Excitatory).unwrap();
+    assert_eq!((done.removed, done.created), (3, 3));
+    let coo = net.weights_coo("ab").unwrap();
+    assert_eq!(coo.pre.len(), 4, "one synapse per pair: {coo:?}");
+    assert_eq!(
+        net.weight("ab", 0, 1).unwrap(),
+        Some(-0.5),
+        "the inhibitory synapse is kept"
+    );
+}

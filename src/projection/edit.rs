@@ -220,7 +220,8 @@ impl Projection {
     }
 
     /// Replaces the synapses `filter` covers by those of `fresh` (the
-    /// strategy run again) and keeps the others.
+    /// strategy run again) and keeps the others; without multapses a pair
+    /// that keeps a synapse takes none of `fresh`'s.
     pub(crate) fn replace_synapses(&mut self, mut fresh: SynapseStore, filter: SignFilter) -> Result<Adjusted> {
         fresh.dale = self.store.dale;
         let mut done = Adjusted::default();
@@ -244,8 +245,10 @@ impl Projection {
             let mut added = Vec::new();
             for r in 0..new.rows() {
                 for s in new.row(r) {
-                    if filter.covers(new.sign[s]) {
-                        let (a, b) = new.pair(s);
+                    let (a, b) = new.pair(s);
+                    // a pair that keeps its synapse of the other sign gets no second one (a multapse)
+                    let kept = !self.spec.multapses && self.store.find_live(a, b)?.is_some();
+                    if filter.covers(new.sign[s]) && !kept {
                         added.push((a, b, new.weight[s], new.sign[s], new.delay.get(s)));
                     }
                 }
