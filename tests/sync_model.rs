@@ -50,23 +50,34 @@ fn config(cases: u32) -> ProptestConfig {
     }
 }
 
-/// A folder of its own for each case's checkpoints.
-fn case_dir() -> std::path::PathBuf {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("cortecs-sync-model-{}-{n}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A folder of its own for each case's checkpoints, removed when the case
+/// ends (also when it fails, as thousands do while proptest shrinks).
+struct CaseDir(std::path::PathBuf);
+
+impl CaseDir {
+    fn new() -> CaseDir {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("cortecs-sync-model-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        CaseDir(dir)
+    }
+}
+
+impl Drop for CaseDir {
+    fn drop(&mut self) {
+        std::fs::remove_dir_all(&self.0).ok();
+    }
 }
 
 fn run_case(setup: &Setup, ops: &[Op]) {
-    let dir = case_dir();
+    let dir = CaseDir::new();
     let (mut sim, mut refs) = build(setup);
     check(&mut sim, &refs, "after build");
     for (n, op) in ops.iter().enumerate() {
         let op = &fit(op, &refs);
         let ctx = format!("op {n} ({op:?})");
-        if !apply(&mut sim, &mut refs, op, &dir, &ctx) {
+        if !apply(&mut sim, &mut refs, op, &dir.0, &ctx) {
             continue;
         }
         if !matches!(op, Op::Run { .. } | Op::SaveLoad) {
@@ -78,7 +89,6 @@ fn run_case(setup: &Setup, ops: &[Op]) {
         assert!(errors.is_empty(), "{ctx}: edit errors {errors:?}");
         check(&mut sim, &refs, &ctx);
     }
-    std::fs::remove_dir_all(&dir).ok();
 }
 
 proptest! {
