@@ -1,7 +1,9 @@
 //! Keeping synapse entities in step with the stores: each mirrored
 //! projection's change log ([`crate::projection::StoreChanges`], written by
-//! the projection's one commit path) is replayed on its entities once per
-//! tick, after the entity edits of Compile are folded in.
+//! the projection's one commit path) is replayed on its entities after the
+//! entity edits of Compile are folded in, after the steps of Integrate
+//! (learning, growth, pruning) and after the scheduled edits of Adjust, so
+//! that the synapse entities match the stores when a tick ends.
 //!
 //! A layout change moves entities to their new slots (and the pending
 //! removal queue with them), removed synapses lose their entity, new
@@ -13,8 +15,9 @@ use crate::ecs::*;
 use crate::projection::{REMOVED, SynapseSlot};
 use bevy_ecs::prelude::*;
 
-/// Build and Compile stages: replays every mirrored projection's change log
-/// on its synapse entities.
+/// Build, Compile, Writeback and Adjust stages: replays every mirrored
+/// projection's change log on its synapse entities (nothing to do, O(projections),
+/// when no store changed).
 pub fn sync_mirrors(world: &mut World) {
     let wants = |eng: &NetworkEngine| {
         eng.net

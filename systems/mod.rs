@@ -57,9 +57,11 @@ pub enum CortecsSystems {
     Stimulate,
     /// Kernels advance `steps_per_tick` steps.
     Integrate,
-    /// Engine state copied back to observed entities (all at segment ends).
+    /// Engine state copied back to observed entities (all at segment ends);
+    /// synapse mirrors synced with what the steps changed (learning, growth, pruning).
     Writeback,
-    /// Scheduled adjusters, lesions, growth and pruning ([`Timeline`]).
+    /// Scheduled adjusters, lesions, growth and pruning ([`Timeline`]), and
+    /// the synapse mirrors synced with them.
     Adjust,
     /// Recorders take their samples ([`Recorders`]).
     Record,
@@ -81,8 +83,8 @@ pub fn get_systems(stage: CortecsSystems) -> ScheduleConfigs<ScheduleSystem> {
         Stimulate => apply_inputs.into_configs(),
         // inputs a host wrote after Stimulate still count in this tick
         Integrate => (apply_inputs, integrate).chain().into_configs(),
-        Writeback => (writeback_observed, writeback_all).chain().into_configs(),
-        Adjust => run_timelines.into_configs(),
+        Writeback => (writeback_observed, writeback_all, sync_mirrors).chain().into_configs(),
+        Adjust => (run_timelines, sync_mirrors).chain().into_configs(),
         Record => record_networks.into_configs(),
     }
 }

@@ -36,7 +36,7 @@ pub fn writeback_observed(
 /// Writeback stage, at segment ends: refreshes every neuron mirror of
 /// networks that asked for it (O(neurons), once per run segment). Synapse
 /// mirrors need no such pass: every store change is logged by the
-/// projection's commit path and synced in Compile, O(changes).
+/// projection's commit path and synced after this pass ([`sync_mirrors`]), O(changes).
 pub fn writeback_all(world: &mut World) {
     let t0 = Instant::now();
     let ran = with_taken_engines(

@@ -607,3 +607,49 @@ fn a_format_2_checkpoint_loads_with_no_draw_counts() {
     assert_eq!(back.set_count, net.set_count);
     assert_eq!(back.weights_coo("a").unwrap(), net.weights_coo("a").unwrap());
 }
+
+#[test]
+fn reapplying_one_sign_on_an_empty_projection_keeps_its_delay_and_learning_factor() {
+    let mut net = Network::new(1.0, 3).unwrap();
+    let lif = ModelKind::Lif {
+        synapse: SynapseKind::CurrExp,
+    };
+    net.add_population(PopulationSpec::new("a", 2, lif.clone())).unwrap();
+    net.add_population(PopulationSpec::new("b", 2, lif)).unwrap();
+    let list = Strategy::FromList {
+        rows: Vec::new(),
+        weights: None,
+        delays: None,
+    };
+    let k = net
+        .connect(ProjectionSpec::new("ab", "a", "b", list).delay(3.0).plasticity(0.5))
+        .unwrap();
+    net.adjust("ab", &Adjuster::Reapply, SignFilter::Excitatory).unwrap();
+    // a synapse made afterwards has the projection's delay and factor
+    let slot = net.create_synapse(k, 0, 1, 1.0, None).unwrap();
+    let s = net.projection("ab").unwrap().store();
+    assert_eq!((s.delay.get(slot), s.plasticity.get(slot)), (3, 0.5));
+}
+
+#[test]
+fn reapplying_one_sign_makes_no_multapse_where_a_synapse_of_the_other_sign_is_kept() {
+    let mut net = Network::new(1.0, 3).unwrap();
+    let rate = ModelKind::Rate {
+        activation: Activation::Identity,
+    };
+    net.add_population(PopulationSpec::new("a", 2, rate.clone())).unwrap();
+    net.add_population(PopulationSpec::new("b", 2, rate)).unwrap();
+    net.connect(ProjectionSpec::new("ab", "a", "b", Strategy::AllToAll).weight(1.0))
+        .unwrap();
+    // without Dale's law the sign follows the weight: (0, 1) becomes inhibitory
+    net.set_weight("ab", 0, 1, -0.5).unwrap();
+    let done = net.adjust("ab", &Adjuster::Reapply, SignFilter::Excitatory).unwrap();
+    assert_eq!((done.removed, done.created), (3, 3));
+    let coo = net.weights_coo("ab").unwrap();
+    assert_eq!(coo.pre.len(), 4, "one synapse per pair: {coo:?}");
+    assert_eq!(
+        net.weight("ab", 0, 1).unwrap(),
+        Some(-0.5),
+        "the inhibitory synapse is kept"
+    );
+}

@@ -344,3 +344,64 @@ fn delay_and_plasticity_edits_by_entity_reach_the_store() {
     );
     check_mirrors(&mut sim, "ab", "after the refused edit");
 }
+
+#[test]
+fn synapses_grown_and_pruned_during_a_run_segment_are_mirrored_at_its_end() {
+    // growth every step where a synapse is absent, pruning of synapses small at one check
+    let mut net = Network::new(1.0, 5).unwrap();
+    let rate = ModelKind::Rate {
+        activation: Activation::Identity,
+    };
+    net.add_population(PopulationSpec::new("h", 3, rate)).unwrap();
+    net.add_projection(
+        ProjectionSpec::new("hh", "h", "h", Strategy::AllToAll)
+            .weight(0.5)
+            .grow(Growth {
+                every: 2.0,
+                probability: GrowthProbability::Constant(1.0),
+                weight: 0.01,
+            })
+            .prune(Pruning {
+                every: 1.0,
+                threshold: 0.1,
+                after: 1.0,
+            }),
+    )
+    .unwrap();
+    let mut sim = Simulation::from_network(net);
+    sim.build().unwrap();
+    sim.network_mut().unwrap().lesion("hh", 0, 1).unwrap();
+    sim.network_mut().unwrap().set_weight("hh", 2, 2, 0.05).unwrap();
+    sim.sync().unwrap();
+    check_mirrors(&mut sim, "hh", "before the run");
+    // step 1 prunes (2, 2); step 2 grows (0, 1) and (2, 2) back
+    sim.run_steps(1).unwrap();
+    assert_eq!(sim.network().unwrap().weight("hh", 2, 2).unwrap(), None);
+    check_mirrors(&mut sim, "hh", "after a segment that pruned");
+    sim.run_steps(1).unwrap();
+    assert_eq!(sim.network().unwrap().weight("hh", 0, 1).unwrap(), Some(0.01));
+    check_mirrors(&mut sim, "hh", "after a segment that grew");
+}
+
+#[test]
+fn without_dales_law_the_sign_follows_a_bulk_written_weight() {
+    let mut net = Network::new(1.0, 5).unwrap();
+    let rate = ModelKind::Rate {
+        activation: Activation::Identity,
+    };
+    net.add_population(PopulationSpec::new("h", 3, rate)).unwrap();
+    net.connect(ProjectionSpec::new("hh", "h", "h", Strategy::AllToAll).weight(0.5))
+        .unwrap();
+    assert!(!net.projection("hh").unwrap().store().dale);
+    // a host's own update flips every weight; the next Constrain stage makes the signs follow
+    for w in net.projection_mut("hh").unwrap().weights_mut() {
+        *w = -*w;
+    }
+    net.enforce_constraints();
+    let s = net.projection("hh").unwrap().store();
+    assert!(s.sign.iter().all(|&x| x == -1), "signs {:?}", s.sign);
+    assert_eq!(net.weight_stats("hh", SignFilter::Inhibitory).unwrap().count, 9);
+    // so that an adjuster keeping signs keeps these
+    net.adjust("hh", &Adjuster::Scale(2.0), SignFilter::Both).unwrap();
+    assert_eq!(net.weight("hh", 1, 2).unwrap(), Some(-1.0));
+}

@@ -352,6 +352,41 @@ fn reward_stdp_moves_weights_only_while_the_modulator_is_set() {
     assert!(net.set_modulator("syn", f64::NAN).is_err());
 }
 
+#[test]
+fn a_synapse_created_in_a_lesioned_slot_starts_with_no_eligibility() {
+    let r = RewardStdp {
+        tau_plus: 20.0,
+        tau_minus: 20.0,
+        a_plus: 1.0,
+        a_minus: 1.0,
+        tau_c: 200.0,
+        eta: 0.01,
+    };
+    // pre arrives in step 20, post fires in step 41: the synapse becomes eligible
+    let mut net = spiking_pair(
+        vec![vec![1.0]],
+        vec![vec![4.0]],
+        1.0,
+        Learning::new(Rule::RewardStdp(r), 1.0),
+        0.5,
+    );
+    net.run_steps(100);
+    let eligibility = |net: &Network| net.projection("syn").unwrap().plastic().unwrap().learners[0].eligibility(0);
+    assert!(eligibility(&net) > 0.5);
+    // a new synapse of the same pair takes the removed slot: it was eligible for nothing
+    net.lesion("syn", 0, 0).unwrap();
+    let k = net.projection_index("syn").unwrap();
+    assert_eq!(
+        net.create_synapse(k, 0, 0, 0.5, None).unwrap(),
+        0,
+        "the slot is taken again"
+    );
+    assert_eq!(eligibility(&net), 0.0);
+    net.set_modulator("syn", 2.0).unwrap();
+    net.run_steps(50);
+    assert_eq!(w(&net, 0, 0), 0.5, "no pairing since it was created, no change");
+}
+
 /// A fixed-rate pre population (alpha = 1, identity: r = bias) into a rate
 /// post population (identity, alpha = 1: r_post = W r_pre + bias).
 fn rate_pair(r_pre: Vec<f64>, b_post: Vec<f64>, learning: Learning, w0: f64) -> Network {

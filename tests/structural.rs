@@ -215,6 +215,42 @@ fn pruning_removes_exactly_the_synapses_small_at_every_check() {
     assert!(e.contains("has no growth"), "{e}");
 }
 
+#[test]
+fn a_synapse_created_in_a_pruned_or_lesioned_slot_starts_its_small_count_afresh() {
+    let mut net = pruning();
+    set(&mut net, 0, 0, 0.05); // small at the checks of 2 and 4 ms
+    net.run_steps(4);
+    // a new synapse of the pair takes the removed slot; it was small at no check yet
+    net.lesion("hh", 0, 0).unwrap();
+    let k = net.projection_index("hh").unwrap();
+    assert_eq!(
+        net.create_synapse(k, 0, 0, 0.05, None).unwrap(),
+        0,
+        "the slot is taken again"
+    );
+    net.run_steps(2); // check at 6 ms: small once
+    assert!(
+        live_pairs(&net).contains(&(0, 0)),
+        "pruned after one small check, not three"
+    );
+    net.lesion("hh", 0, 0).unwrap();
+    net.set_weights_dense(
+        "hh",
+        net.weights_dense("hh")
+            .unwrap()
+            .mapv(|w| if w == 0.0 { 0.05 } else { w })
+            .view(),
+    )
+    .unwrap();
+    net.run_steps(4); // checks at 8 and 10 ms: small twice
+    assert!(
+        live_pairs(&net).contains(&(0, 0)),
+        "a dense write's new synapse counts afresh too"
+    );
+    net.run_steps(2); // check at 12 ms: the third
+    assert!(!live_pairs(&net).contains(&(0, 0)));
+}
+
 fn live_pairs(net: &Network) -> std::collections::HashSet<(u32, u32)> {
     let s = net.projection("hh").unwrap().store();
     (0..s.len()).filter(|&k| s.sign[k] != 0).map(|k| s.pair(k)).collect()

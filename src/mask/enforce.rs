@@ -19,7 +19,8 @@ pub struct Enforced {
     pub removed: u64,
     /// Weights set to zero because their sign was wrong (Dale's law).
     pub zeroed: u64,
-    /// Synapses whose sign the E/I mask changed.
+    /// Synapses whose sign the E/I mask changed (or, without Dale's law and
+    /// without an E/I mask, their weight's sign).
     pub resigned: u64,
     /// Post neurons whose inhibitory inputs were rescaled (E/I balance).
     pub balanced: u64,
@@ -27,7 +28,8 @@ pub struct Enforced {
 
 /// Applies every mask and constraint to the synapses in `scope`: removes
 /// what the sparsity mask or the self-connection rule forbids, gives each
-/// synapse the sign of the E/I mask, zeroes weights of the wrong sign when
+/// synapse the sign of the E/I mask (without Dale's law and without one,
+/// the sign of its nonzero weight), zeroes weights of the wrong sign when
 /// the store keeps Dale's law, sets plasticity factors from the plasticity
 /// mask, and rebalances the post neurons touched when balance is on.
 /// `recurrent`: pre and post are the same population.
@@ -73,6 +75,16 @@ fn enforce_logged(
         if let Some(sm) = &masks.signs {
             let s = sm.sign(pre, post);
             if store.sign[k] != s {
+                store.sign[k] = s;
+                done.resigned += 1;
+                changed = true;
+            }
+        }
+        if !store.dale && masks.signs.is_none() {
+            // without Dale's law a synapse's sign follows its weight (a bulk write may have flipped it)
+            let w = store.weight[k];
+            let s = if w < 0.0 { INHIBITORY } else { EXCITATORY };
+            if w != 0.0 && store.sign[k] != s {
                 store.sign[k] = s;
                 done.resigned += 1;
                 changed = true;

@@ -126,11 +126,6 @@ impl Network {
         if spiking {
             rw.young.extend(slots.iter().map(|&k| (k, from)));
         }
-        for &k in &slots {
-            if let Some(c) = rw.small.get_mut(k) {
-                *c = 0;
-            }
-        }
         slots.len()
     }
 

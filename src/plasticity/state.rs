@@ -228,6 +228,26 @@ impl Plastic {
         }
     }
 
+    /// Slots that hold new synapses (created, grown, or a removed slot
+    /// taken again by a new synapse of its pair): they start with
+    /// eligibility 0 and have been small at no pruning check.
+    pub(crate) fn fresh_slots(&mut self, slots: &[usize]) {
+        for l in &mut self.learners {
+            for &k in slots {
+                if let Some(c) = l.eligibility.get_mut(k) {
+                    *c = 0.0;
+                }
+            }
+        }
+        if let Some(r) = &mut self.rewiring {
+            for &k in slots {
+                if let Some(c) = r.small.get_mut(k) {
+                    *c = 0;
+                }
+            }
+        }
+    }
+
     /// Bytes held (traces, eligibility, spikes in flight, index, pruning counters).
     pub fn bytes(&self) -> usize {
         self.learners.iter().map(Learner::bytes).sum::<usize>()

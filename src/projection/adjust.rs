@@ -71,7 +71,8 @@ pub enum Adjuster {
     Prune(Selection),
     /// Run the projection's connection strategy again from scratch (new
     /// draws); with a sign filter only the synapses of that sign are
-    /// replaced.
+    /// replaced (without multapses, a pair that keeps its synapse of the
+    /// other sign gets no second one).
     Reapply,
     /// Multiply every weight by one factor so that the spectral radius (the
     /// largest eigenvalue magnitude) of the recurrent weight matrix becomes

@@ -69,6 +69,7 @@ impl Projection {
                 }
                 self.relayout(map);
             }
+            self.fresh_slots(&slots);
             changed.extend(slots);
         }
         done.enforced = self.commit(Touched::Slots(&changed), false);
@@ -129,6 +130,7 @@ impl Projection {
         if let Some(map) = map {
             self.relayout(map);
         }
+        self.fresh_slots(&slots);
         self.commit(Touched::Slots(&slots), false);
         let mut next = slots.into_iter();
         results
@@ -218,7 +220,8 @@ impl Projection {
     }
 
     /// Replaces the synapses `filter` covers by those of `fresh` (the
-    /// strategy run again) and keeps the others.
+    /// strategy run again) and keeps the others; without multapses a pair
+    /// that keeps a synapse takes none of `fresh`'s.
     pub(crate) fn replace_synapses(&mut self, mut fresh: SynapseStore, filter: SignFilter) -> Result<Adjusted> {
         fresh.dale = self.store.dale;
         let mut done = Adjusted::default();
@@ -242,8 +245,10 @@ impl Projection {
             let mut added = Vec::new();
             for r in 0..new.rows() {
                 for s in new.row(r) {
-                    if filter.covers(new.sign[s]) {
-                        let (a, b) = new.pair(s);
+                    let (a, b) = new.pair(s);
+                    // a pair that keeps its synapse of the other sign gets no second one (a multapse)
+                    let kept = !self.spec.multapses && self.store.find_live(a, b)?.is_some();
+                    if filter.covers(new.sign[s]) && !kept {
                         added.push((a, b, new.weight[s], new.sign[s], new.delay.get(s)));
                     }
                 }
@@ -267,6 +272,16 @@ impl Projection {
         let done = self.constrain_all();
         self.compact_store();
         done
+    }
+}
+
+impl Projection {
+    /// New synapses in `slots` (a removed slot taken again keeps its place):
+    /// the learning state of the synapse that was there is not theirs.
+    fn fresh_slots(&mut self, slots: &[usize]) {
+        if let Some(p) = &mut self.plastic {
+            p.fresh_slots(slots);
+        }
     }
 }
 

@@ -349,6 +349,10 @@ impl SynapseStore {
     /// Inserts synapses `(pre, post, weight, sign, delay)` keeping rows sorted
     /// (O(n + added)); returns for each old slot its new slot.
     pub fn insert(&mut self, added: &[(u32, u32, f32, Sign, u16)]) -> Result<Vec<usize>> {
+        if added.is_empty() {
+            // nothing moves; rebuilding the columns would forget an empty store's uniform delay and factor
+            return Ok((0..self.len()).collect());
+        }
         for &(pre, post, _, s, d) in added {
             self.check_pair(pre, post)?;
             if s == REMOVED || d == 0 {
