@@ -38,6 +38,11 @@ pub mod workloads;
 
 pub use error::{CortecsError, Result};
 
+/// The README's code blocks, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 /// The names most programs need.
 pub mod prelude {
     pub use crate::connect::{Polarity, Strategy};

@@ -121,7 +121,23 @@ fn ctrnn_masks_scene_keeps_masks_through_adjusters_and_writes_a_summary() {
         // Dale: the first 64 units are excitatory
         assert!(if pre < 64 { x >= 0.0 } else { x <= 0.0 }, "[{post}, {pre}] = {x}");
     }
-    // E/I balance held after the last adjustment (a perturbation)
+    // E/I balance held after the last adjustment (a perturbation): every
+    // post neuron with live inputs of both signs (the saved store's signs,
+    // not the weights) is checked, and that is most of them
+    let saved = cortecs::network::Network::load(out.join("after_adjust.ckpt")).unwrap();
+    let store = saved.projection("hh").unwrap().store();
+    let mut has = [(false, false); 80];
+    for k in 0..store.len() {
+        let post = store.pair(k).1 as usize;
+        match store.sign[k] {
+            1 => has[post].0 = true,
+            -1 => has[post].1 = true,
+            _ => {}
+        }
+    }
+    let expected = has.iter().filter(|&&(e, i)| e && i).count();
+    assert!(expected >= 70, "only {expected} of 80 rows have inputs of both signs");
+    let mut checked = 0;
     for post in 0..80 {
         let row = w.row(post);
         let (e, i): (f32, f32) = (
@@ -130,8 +146,13 @@ fn ctrnn_masks_scene_keeps_masks_through_adjusters_and_writes_a_summary() {
         );
         if e > 0.0 && i < 0.0 {
             assert!((e + i).abs() <= 1e-4 * e, "post {post}: {e} {i}");
+            checked += 1;
         }
     }
+    assert_eq!(
+        checked, expected,
+        "rows checked (weights of both signs) vs rows with inputs of both signs"
+    );
     let summary = std::fs::read_to_string(out.join("summary.txt")).unwrap();
     assert!(
         summary.contains("E/I balance") && summary.contains("sparsity (3840 of 6400"),

@@ -199,16 +199,39 @@ fn masks_survive_every_adjuster_and_edit() {
         op(&mut net, &mut rng);
         assert_constraints(&net, &sparsity, name);
     }
-    // balance holds after the last change: each post's inputs sum to zero where it has both signs
+    // balance holds after the last change: every post neuron with live
+    // inputs of both signs (from the store's signs, not the weights) has
+    // inhibition cancelling excitation, and there are many such rows
+    let s = net.projection("hh").unwrap().store();
+    let mut has = vec![(false, false); N];
+    for k in 0..s.len() {
+        let post = s.pair(k).1 as usize;
+        match s.sign[k] {
+            1 => has[post].0 = true,
+            -1 => has[post].1 = true,
+            _ => {}
+        }
+    }
+    let expected = has.iter().filter(|&&(e, i)| e && i).count();
+    assert!(
+        expected >= N * 3 / 4,
+        "only {expected} of {N} rows have inputs of both signs"
+    );
     let d = net.weights_dense("hh").unwrap();
+    let mut checked = 0;
     for post in 0..N {
         let row = d.row(post);
         let e: f32 = row.iter().filter(|&&w| w > 0.0).sum();
         let i: f32 = row.iter().filter(|&&w| w < 0.0).sum();
         if e > 0.0 && i < 0.0 {
             assert!((e + i).abs() < 1e-4 * e, "post {post}: {e} + {i}");
+            checked += 1;
         }
     }
+    assert_eq!(
+        checked, expected,
+        "rows checked (weights of both signs) vs rows with inputs of both signs"
+    );
 }
 
 #[test]

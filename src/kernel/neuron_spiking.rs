@@ -554,16 +554,52 @@ mod tests {
         assert!(isi[0] < *isi.last().unwrap(), "{isi:?}");
     }
 
+    /// AdEx under a constant 1 nA: with spike-triggered adaptation (`b > 0`)
+    /// the intervals grow, and `w` jumps by `b` at a spike and decays with
+    /// `tau_w` between spikes; with `a = b = 0` every interval is the same
+    /// (the neuron restarts from `v_reset` with `w = 0`) and `w` stays 0.
     #[test]
     fn adex_spikes_and_adapts() {
         let kind = ModelKind::AdEx {
             synapse: SynapseKind::CondExp,
         };
+        let ix = |name: &str| kind.param_index(name).unwrap();
+        let (dt, current) = (0.1, 1000.0);
+        let isis = |spikes: &[usize]| spikes.windows(2).map(|w| w[1] - w[0]).collect::<Vec<_>>();
+
+        // no adaptation: identical intervals, the first from v_init = v_reset
+        let mut plain = defaults(&kind, 1);
+        plain[ix("a")][0] = 0.0;
+        plain[ix("b")][0] = 0.0;
+        let (spikes, st) = run(&kind, &plain, 5_000, current, dt);
+        assert!(spikes.len() >= 10, "{spikes:?}");
+        assert_eq!(st.w[0], 0.0);
+        assert!(isis(&spikes).iter().all(|&i| i == spikes[0] + 1), "{spikes:?}");
+
+        // defaults (a = 4 nS, b = 80.5 pA): every interval at least the one before, the last well longer than the first
         let prm = defaults(&kind, 1);
-        let (spikes, st) = run(&kind, &prm, 5_000, 1000.0, 0.1);
-        assert!(spikes.len() >= 3);
-        assert!(st.w[0] > 0.0);
-        let isi: Vec<usize> = spikes.windows(2).map(|w| w[1] - w[0]).collect();
-        assert!(isi[0] <= *isi.last().unwrap());
+        let (spikes, _) = run(&kind, &prm, 5_000, current, dt);
+        let isi = isis(&spikes);
+        assert!(isi.len() >= 3, "{isi:?}");
+        assert!(isi.windows(2).all(|p| p[1] >= p[0]), "{isi:?}");
+        assert!(*isi.last().unwrap() as f64 > 1.5 * isi[0] as f64, "{isi:?}");
+
+        // a = 0, b = 80.5 pA: w = b right after the first spike, then b (1 - dt/tau_w)^m m steps later
+        let mut jump = defaults(&kind, 1);
+        jump[ix("a")][0] = 0.0;
+        let (b, tau_w) = (jump[ix("b")][0], jump[ix("tau_w")][0]);
+        let first = spikes_until(&kind, &jump, current, dt);
+        let (_, st) = run(&kind, &jump, first + 1, current, dt);
+        assert_eq!(st.w[0], b);
+        let m = 30;
+        let (later, st) = run(&kind, &jump, first + 1 + m, current, dt);
+        assert_eq!(later, vec![first], "no second spike within {m} steps");
+        let want = b * (1.0 - dt / tau_w).powi(m as i32);
+        assert!((st.w[0] - want).abs() < 1e-9 * b, "w {} vs {want}", st.w[0]);
+    }
+
+    /// The step of the first spike under a constant `current`.
+    fn spikes_until(kind: &ModelKind, params: &Params, current: f64, dt: f64) -> usize {
+        run(kind, params, 5_000, current, dt).0[0]
     }
 }
