@@ -203,7 +203,7 @@ fn masks_survive_every_adjuster_and_edit() {
     // inputs of both signs (from the store's signs, not the weights) has
     // inhibition cancelling excitation, and there are many such rows
     let s = net.projection("hh").unwrap().store();
-    let mut has = vec![(false, false); N];
+    let mut has = [(false, false); N];
     for k in 0..s.len() {
         let post = s.pair(k).1 as usize;
         match s.sign[k] {
