@@ -83,3 +83,80 @@ fn by_default_the_check_runs_every_100_steps_and_after_every_run_segment() {
     net.run_steps(exact + 1);
     assert_eq!(net.health.fault.unwrap().step, exact + 1);
 }
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("cortecs-runaway-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+/// Found by fuzzing (fuzz/regressions/network/saved_with_non_finite_state):
+/// a network stopped by the health check was saved with its NaN, and the
+/// loaded copy (whose health is a choice of the new run) stepped on where
+/// the original stood still. A checkpoint holds finite state only.
+#[test]
+fn a_network_with_non_finite_state_is_not_saved() {
+    for on in [OnNonFinite::Stop, OnNonFinite::Warn] {
+        let mut net = runaway(on);
+        net.run_ms(200.0).ok();
+        assert!(net.health.fault.is_some());
+        let path = scratch(&format!("nan-{on:?}.ckpt"));
+        let e = net.save(&path).unwrap_err().to_string();
+        assert!(e.contains(&path.display().to_string()), "{e}");
+        assert!(
+            e.contains("non-finite state: population 'r', neuron 0, variable v = ")
+                && e.ends_with("a checkpoint holds finite state only"),
+            "{e}"
+        );
+        let dir = path.parent().unwrap();
+        assert_eq!(std::fs::read_dir(dir).unwrap().count(), 0, "nothing written");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
+
+#[test]
+fn a_checkpoint_with_non_finite_state_is_not_loaded() {
+    const V: f64 = -1.234_567_890_123;
+    let mut net = Network::new(1.0, 1).unwrap();
+    net.add_population(
+        PopulationSpec::new(
+            "r",
+            3,
+            ModelKind::Rate {
+                activation: Activation::Tanh,
+            },
+        )
+        .param("v_init", V),
+    )
+    .unwrap();
+    let path = scratch("patched.ckpt");
+    net.save(&path).unwrap();
+    let file = std::fs::read(&path).unwrap();
+    let mut payload = file[cortecs::checkpoint::HEADER_LEN..].to_vec();
+    // the state v is stored as f32 (v_init, f64, does not match): make it NaN
+    let pattern = (V as f32).to_le_bytes();
+    let at: Vec<usize> = (0..payload.len() - 4)
+        .filter(|&k| payload[k..k + 4] == pattern)
+        .collect();
+    assert_eq!(at.len(), 3, "v of the 3 neurons in the payload");
+    for &k in &at {
+        payload[k..k + 4].copy_from_slice(&f32::NAN.to_le_bytes());
+    }
+    let mut bytes = Vec::new();
+    bytes.extend_from_slice(&cortecs::checkpoint::MAGIC);
+    bytes.extend_from_slice(&cortecs::checkpoint::FORMAT_VERSION.to_le_bytes());
+    bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(&cortecs::checkpoint::checksum(&payload).to_le_bytes());
+    bytes.extend_from_slice(&payload);
+    std::fs::write(&path, bytes).unwrap();
+    let e = match Network::load(&path) {
+        Ok(_) => panic!("a checkpoint with NaN state loaded"),
+        Err(e) => e.to_string(),
+    };
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    assert!(e.contains("patched.ckpt"), "{e}");
+    assert!(
+        e.contains("non-finite state: population 'r', neuron 0, variable v = NaN"),
+        "{e}"
+    );
+}

@@ -165,6 +165,10 @@ pub fn save(net: &Network, path: &Path) -> Result<u64> {
         path: path.to_path_buf(),
         message: format!("{what}: {e}"),
     };
+    // a checkpoint holds finite state only: a NaN is never written to disk
+    if let Some(bad) = crate::network::scan_health(&net.populations, net.step, net.dt, 1) {
+        return Err(cannot(&format_args!("{bad}; a checkpoint holds finite state only")));
+    }
     let mut tmp = TempFile::with_capacity(path, 1 << 20).map_err(|e| cannot(&e))?;
     let mut w = Hashing {
         inner: tmp.writer(),

@@ -36,6 +36,9 @@ pub(super) fn into_network(
     }
     for (i, p) in f.populations.iter().enumerate() {
         check_population(p, f.dt).map_err(|m| format!("population '{}': {m}", p.name))?;
+        if let Some(bad) = crate::network::scan_health(std::slice::from_ref(p), f.step, f.dt, 1) {
+            return Err(bad.to_string());
+        }
         ensure(!f.populations[..i].iter().any(|q| q.name == p.name), || {
             format!("two populations are called '{}'", p.name)
         })?;

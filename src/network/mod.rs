@@ -31,6 +31,7 @@ mod weights;
 pub use budget::*;
 pub use build::connectivity_pairs;
 pub use draws::DrawCounts;
+pub(crate) use health::scan as scan_health;
 pub use health::{DEFAULT_CHECK_EVERY, Health, NonFinite, OnNonFinite};
 pub use input::InputStream;
 pub use stats::ProjectionStats;
