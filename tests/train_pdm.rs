@@ -164,3 +164,34 @@ fn rate_state_r_can_be_set_for_every_trial_and_reset() {
     let e = net.set("hidden", "q", &View::All, 1.0).unwrap_err().to_string();
     assert!(e.starts_with("unknown parameter or state variable 'hidden.q'"), "{e}");
 }
+
+/// A training checkpoint that claims a 4.6e18-byte population name (the hole
+/// the checkpoint fuzz target found in network checkpoints) and every
+/// truncation of a real one are errors naming the file, not aborts.
+#[test]
+fn corrupt_training_checkpoints_are_errors_naming_the_file() {
+    let dir = std::env::temp_dir().join(format!("cortecs_train_corrupt_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ckpt = dir.join("run.ckpt");
+    pdm_trainer(4, 0.01, 2, 7).unwrap().save(&ckpt).unwrap();
+    let good = std::fs::read(&ckpt).unwrap();
+    let name = b"\x06hidden";
+    let at = good
+        .windows(name.len())
+        .position(|w| w == name)
+        .expect("the name in the file");
+    let mut huge = good[..at].to_vec();
+    huge.push(0xfd); // bincode's varint marker of a u64 length
+    huge.extend_from_slice(&(1u64 << 62).to_le_bytes());
+    huge.extend_from_slice(&good[at + 1..]);
+    let bad = dir.join("huge.ckpt");
+    std::fs::write(&bad, &huge).unwrap();
+    let e = Trainer::load(&bad).unwrap_err().to_string();
+    assert!(e.contains("huge.ckpt: corrupt training checkpoint"), "{e}");
+    for len in (0..good.len()).step_by(good.len() / 97 + 1) {
+        std::fs::write(&bad, &good[..len]).unwrap();
+        let e = Trainer::load(&bad).unwrap_err().to_string();
+        assert!(e.contains("huge.ckpt"), "{len}: {e}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -117,6 +117,7 @@ pub enum Regularizer {
     /// `lambda sum |W| / numel` (nn4n's normalisation by the number of entries).
     WeightL1 {
         /// Projection name.
+        #[serde(deserialize_with = "crate::io::de_string")]
         projection: String,
         /// Weight of the term.
         lambda: f64,
@@ -124,6 +125,7 @@ pub enum Regularizer {
     /// `lambda ||W||_F^2 / numel` (nn4n's `lambda_in/hid/out`).
     WeightL2 {
         /// Projection name.
+        #[serde(deserialize_with = "crate::io::de_string")]
         projection: String,
         /// Weight of the term.
         lambda: f64,
@@ -131,6 +133,7 @@ pub enum Regularizer {
     /// `lambda mean(r^2)` over steps, trials and units (nn4n's `lambda_fr`, PsychRNN's rate L2).
     RateL2 {
         /// Population name.
+        #[serde(deserialize_with = "crate::io::de_string")]
         population: String,
         /// Weight of the term.
         lambda: f64,
@@ -138,6 +141,7 @@ pub enum Regularizer {
     /// `lambda (mean(r) - target)^2`, the mean over steps, trials and units.
     RateMean {
         /// Population name.
+        #[serde(deserialize_with = "crate::io::de_string")]
         population: String,
         /// Target mean rate.
         target: f64,
@@ -148,6 +152,7 @@ pub enum Regularizer {
     /// unit's mean rate `m_i` over steps and trials.
     RateStd {
         /// Population name.
+        #[serde(deserialize_with = "crate::io::de_string")]
         population: String,
         /// Weight of the term.
         lambda: f64,
@@ -155,6 +160,7 @@ pub enum Regularizer {
     /// `lambda std_i(m_i) / mean_i(m_i)`, the coefficient of variation of the units' mean rates.
     RateCv {
         /// Population name.
+        #[serde(deserialize_with = "crate::io::de_string")]
         population: String,
         /// Weight of the term.
         lambda: f64,

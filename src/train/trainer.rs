@@ -137,13 +137,15 @@ impl Trainer {
                 message: "not a cortecs training checkpoint".into(),
             });
         }
+        // borrowed decoding: a claimed length is checked against the bytes
+        // there are before anything is allocated (names through de_string)
         let (t, _): (Trainer, usize) =
-            bincode::serde::decode_from_slice(&bytes[MAGIC.len()..], bincode::config::standard()).map_err(|e| {
-                CortecsError::File {
+            bincode::serde::borrow_decode_from_slice(&bytes[MAGIC.len()..], bincode::config::standard()).map_err(
+                |e| CortecsError::File {
                     path: path.into(),
                     message: format!("corrupt training checkpoint: {e}"),
-                }
-            })?;
+                },
+            )?;
         t.graph.validate()?;
         Ok(t)
     }
@@ -203,6 +205,7 @@ mod graph_serde {
 
     #[derive(Serialize, Deserialize)]
     struct Pop {
+        #[serde(deserialize_with = "crate::io::de_string")]
         name: String,
         size: usize,
         activation: Activation,
@@ -220,6 +223,7 @@ mod graph_serde {
 
     #[derive(Serialize, Deserialize)]
     struct Proj {
+        #[serde(deserialize_with = "crate::io::de_string")]
         name: String,
         pre: usize,
         post: usize,
