@@ -160,3 +160,29 @@ fn a_checkpoint_with_non_finite_state_is_not_loaded() {
         "{e}"
     );
 }
+
+/// Found by fuzzing (fuzz/regressions/network/rate_v_init_beyond_float32):
+/// a rate population's `v_init` of -3.2e163 became -inf in its f32 state,
+/// and the network reported itself healthy. Values kept as f32 (the rate
+/// state and bias) are refused beyond float32's range, naming the neuron.
+#[test]
+fn rate_values_beyond_float32_are_refused_at_build() {
+    for name in ["v_init", "bias"] {
+        let mut net = Network::new(1.0, 1).unwrap();
+        let spec = PopulationSpec::new(
+            "r",
+            2,
+            ModelKind::Rate {
+                activation: Activation::Tanh,
+            },
+        )
+        .param(name, vec![1.0, -3.2e163]);
+        let e = net.add_population(spec).unwrap_err().to_string();
+        assert!(
+            e.contains(&format!(
+                "r.{name}: must be finite and within float32's range, about 3.4e38 (1), got -3.2e163 for neuron 1"
+            )),
+            "{e}"
+        );
+    }
+}

@@ -22,6 +22,9 @@ pub struct ParamSpec {
 pub enum Check {
     /// Any finite number.
     Finite,
+    /// A finite number within float32's range (about 3.4e38): a value kept
+    /// as f32 (the rate state and its bias).
+    FiniteF32,
     /// Strictly positive.
     Positive,
     /// Zero or positive.
@@ -44,12 +47,12 @@ const fn p(name: &'static str, default: f64, unit: &'static str, check: Check) -
     }
 }
 
-use Check::{Finite, NonNegative, PoissonRate, Positive};
+use Check::{Finite, FiniteF32, NonNegative, PoissonRate, Positive};
 
 const RATE: &[ParamSpec] = &[
     p("tau", 100.0, "ms", Positive),
-    p("bias", 0.0, "1", Finite),
-    p("v_init", 0.0, "1", Finite),
+    p("bias", 0.0, "1", FiniteF32),
+    p("v_init", 0.0, "1", FiniteF32),
 ];
 const LIF: &[ParamSpec] = &[
     p("tau_m", 20.0, "ms", Positive),
@@ -192,6 +195,7 @@ pub fn check_values(context: &str, spec: &ParamSpec, values: &[f64]) -> Result<(
     for (i, &x) in values.iter().enumerate() {
         let ok = match spec.check {
             Finite => x.is_finite(),
+            FiniteF32 => x.is_finite() && (x as f32).is_finite(),
             Positive => x.is_finite() && x > 0.0,
             NonNegative => x.is_finite() && x >= 0.0,
             PoissonRate => (0.0..=MAX_POISSON_RATE).contains(&x),
@@ -199,17 +203,27 @@ pub fn check_values(context: &str, spec: &ParamSpec, values: &[f64]) -> Result<(
         if !ok {
             let need = match spec.check {
                 Finite => "finite",
+                FiniteF32 => "finite and within float32's range, about 3.4e38",
                 Positive => "> 0",
                 NonNegative => ">= 0",
                 PoissonRate => "in [0, 1e6]",
             };
             return Err(CortecsError::param(
                 format!("{context}.{}", spec.name),
-                format!("must be {need} ({}), got {x} for neuron {i}", spec.unit),
+                format!("must be {need} ({}), got {} for neuron {i}", spec.unit, number(x)),
             ));
         }
     }
     Ok(())
+}
+
+/// `x` as written by hand: plain, or with an exponent when very large or small.
+fn number(x: f64) -> String {
+    if x != 0.0 && x.is_finite() && !(1e-6..1e15).contains(&x.abs()) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
 }
 
 /// Per-neuron parameter arrays of a spiking population, one `Vec` per
