@@ -48,15 +48,26 @@ pub fn inspect(file: &Path, sets: &[(String, String)]) -> Result<()> {
     if file.extension().is_some_and(|e| e == "ron") {
         let (sc, text) = scene::load(file, sets)?;
         let sim = scene::prepare(&sc, file, &text)?;
-        let (estimate, _) = cortecs::network::estimate_pending(sim.network()?)?;
+        let estimate = cortecs::network::estimate_memory(sim.network()?)?;
+        drop(sim);
         let sim = scene::build(&sc, file, &text)?;
         let net = sim.network()?;
         say!("{}", net.summary());
         say!(
-            "memory: synapses estimated {} before building (stores and mirror entities)",
-            bytes_text(estimate.into())
+            "memory: peak estimated {} before building (process {}, populations {}, synapses {}, building {})",
+            bytes_text(estimate.total().into()),
+            bytes_text(estimate.process.into()),
+            bytes_text(estimate.populations.into()),
+            bytes_text(estimate.synapses.into()),
+            bytes_text(estimate.build_peak.into())
         );
         memory(net);
+        if let Some(peak) = cortecs::io::peak_rss_bytes() {
+            say!(
+                "memory: estimate / measured peak = {:.2}",
+                estimate.total() as f64 / peak as f64
+            );
+        }
     } else {
         let net = cortecs::network::Network::load(file)?;
         say!("{}", net.summary());

@@ -84,6 +84,91 @@ pub fn estimate_pending(net: &Network) -> crate::Result<(u64, String)> {
     Ok((total as u64, detail.join(", ")))
 }
 
+/// The transient peak of building the pending projections, in bytes: one
+/// projection is built at a time, and while its store is made it holds its
+/// drawn weights as f64 (8 B per synapse), plus its (pre, post) index
+/// arrays (8 B) when a weight or delay is a function of the pair and the
+/// drawn delays (8 B) when they vary. The largest projection counts.
+/// Measured: W2 70 MiB over its 10^7-synapse projection, W3 77 MiB over
+/// 10^7 synapses (BENCHMARKS.md, "Memory: estimate before building").
+pub fn estimate_build_peak(net: &Network) -> crate::Result<u64> {
+    let mut peak = 0.0f64;
+    for spec in &net.pending {
+        let pre = net.population_index(&spec.pre)?;
+        let post = net.population_index(&spec.post)?;
+        let count = crate::connect::expected_count(&spec.strategy, &net.connect_input(spec, pre, post))?;
+        let pairs = spec.weight.needs_pairs()
+            || spec.weight_inh.as_ref().is_some_and(crate::param::Value::needs_pairs)
+            || spec.delay.as_ref().is_some_and(crate::param::Value::needs_pairs);
+        let varying_delay = spec.delay.as_ref().is_some_and(|d| d.as_const().is_none());
+        let per = 8.0 + if pairs { 8.0 } else { 0.0 } + if varying_delay { 8.0 } else { 0.0 };
+        peak = peak.max(count * per);
+    }
+    Ok(peak as u64)
+}
+
+/// Resident memory of the process before any network (the binary, its
+/// libraries, the thread pool): 9.4 MiB measured with `cortecs workload w3-empty`.
+pub const PROCESS_BYTES: u64 = 9_800_000;
+
+/// The peak resident memory a network will reach, estimated before its
+/// pending projections are built (bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemoryEstimate {
+    /// The process itself ([`PROCESS_BYTES`]).
+    pub process: u64,
+    /// Populations: parameters, state, input rings ([`population_bytes`]).
+    pub populations: u64,
+    /// Synapse stores, mirror entities and learning state ([`estimate_pending`]) plus what is built already.
+    pub synapses: u64,
+    /// The transient of building the largest pending projection ([`estimate_build_peak`]).
+    pub build_peak: u64,
+}
+
+impl MemoryEstimate {
+    /// The estimated peak: the sum of the parts.
+    pub fn total(&self) -> u64 {
+        self.process + self.populations + self.synapses + self.build_peak
+    }
+}
+
+/// Estimates the peak resident memory of `net` once its pending
+/// projections are built; the input ring of each population is sized by
+/// the longest constant delay onto it.
+pub fn estimate_memory(net: &Network) -> crate::Result<MemoryEstimate> {
+    let mut populations = 0u128;
+    for (k, p) in net.populations.iter().enumerate() {
+        let delay_steps = |d: Option<&crate::param::Value>| {
+            d.and_then(crate::param::Value::as_const)
+                .map_or(1, |ms| (ms / net.dt).round().max(0.0) as u64 + 1)
+        };
+        let ring = net
+            .pending
+            .iter()
+            .filter(|q| net.population_index(&q.post).ok() == Some(k))
+            .map(|q| delay_steps(q.delay.as_ref()))
+            .chain(
+                net.projections
+                    .iter()
+                    .filter(|q| q.post == k)
+                    .map(|q| u64::from(q.store.max_delay()) + 1),
+            )
+            .max()
+            .unwrap_or(1);
+        populations += population_bytes(&p.model, p.size, p.trials(), ring);
+    }
+    let built = synapse_memory(net);
+    Ok(MemoryEstimate {
+        process: PROCESS_BYTES,
+        populations: populations.min(u128::from(u64::MAX)) as u64,
+        synapses: estimate_pending(net)?.0
+            + built.store_bytes
+            + built.learning_bytes
+            + (built.mirrored as f64 * MIRROR_BYTES_PER_SYNAPSE) as u64,
+        build_peak: estimate_build_peak(net)?,
+    })
+}
+
 /// Estimated peak bytes of a population of `size` neurons of `model` with
 /// `batch` trials (rate units) before it is built: each parameter and its
 /// derived constants per neuron (12 B on average), positions, polarity,

@@ -372,10 +372,14 @@ impl Network {
     /// and returns the indices of the projections built.
     /// Refuses (with the estimate in the message) to build what would not fit in memory.
     pub fn build_pending(&mut self) -> Result<Vec<usize>> {
-        if let (Ok((estimate, detail)), Some(available)) =
-            (crate::network::estimate_pending(self), crate::io::available_bytes())
-            && estimate > available
+        if let (Ok((stores, detail)), Ok(peak), Some(available)) = (
+            crate::network::estimate_pending(self),
+            crate::network::estimate_build_peak(self),
+            crate::io::available_bytes(),
+        ) && stores + peak > available
         {
+            let estimate = stores + peak;
+            let detail = format!("{detail}; building: {}", crate::io::bytes_text(peak.into()));
             self.pending.clear();
             return Err(CortecsError::OutOfMemory {
                 estimate_bytes: estimate,
