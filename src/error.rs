@@ -75,6 +75,17 @@ pub enum CortecsError {
     /// A request that does not fit the current state (e.g. index out of range).
     #[error("{0}")]
     InvalidRequest(String),
+    /// An allocation of a size the user chose (a dense matrix, a population's
+    /// state, a store) does not fit in memory; `what` names its owner.
+    #[error("{what}: cannot allocate {} ({}); nothing was changed", crate::io::bytes_text(*bytes), available_text(*available))]
+    Allocation {
+        /// The owner and what was being allocated.
+        what: String,
+        /// Bytes asked for.
+        bytes: u128,
+        /// Bytes available (`MemAvailable`), if known.
+        available: Option<u64>,
+    },
     /// A network would not fit in memory.
     #[error("network needs an estimated {estimate_bytes} bytes ({detail}), but only {available_bytes} are available")]
     OutOfMemory {
@@ -206,6 +217,13 @@ impl CortecsError {
     /// request of `projection` that cannot be satisfied.
     pub fn connection(projection: &str, message: impl Into<String>) -> Self {
         CortecsError::Connect(crate::connect::ConnectError::rule(projection, message))
+    }
+}
+
+fn available_text(available: Option<u64>) -> String {
+    match available {
+        Some(b) => format!("{} available", crate::io::bytes_text(b.into())),
+        None => "the allocator refused".into(),
     }
 }
 

@@ -243,10 +243,7 @@ fn inspect_prints_the_summary_and_memory_of_a_scene_or_a_checkpoint() {
         let o = cortecs(&dir, &[cmd, "small.ron"]);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         let out = stdout(&o);
-        assert!(
-            out.contains("exc") && out.contains("memory: synapses estimated"),
-            "{out}"
-        );
+        assert!(out.contains("exc") && out.contains("memory: peak estimated"), "{out}");
     }
     assert_eq!(cortecs(&dir, &["run", "small.ron", "--quiet"]).status.code(), Some(0));
     let o = cortecs(&dir, &["inspect", "out/small/net.ckpt"]);

@@ -2,6 +2,7 @@
 
 use cortecs::network::{estimate_build_peak, estimate_memory, estimate_pending, synapse_memory};
 use cortecs::prelude::*;
+use cortecs::projection::EigenMethod;
 
 #[test]
 fn a_network_that_cannot_fit_is_refused_with_the_estimate() {
@@ -121,4 +122,36 @@ fn the_estimate_is_within_20_percent_of_the_measured_peak() {
             "{scene}: estimate / measured {ratio}\n{out}"
         );
     }
+}
+
+/// A dense matrix the user asks for that cannot fit (200,000 x 200,000
+/// float32 is 160 GB) is an error naming the projection, not an abort.
+#[test]
+fn a_dense_matrix_beyond_memory_is_an_error_naming_the_projection() {
+    let mut net = Network::new(0.1, 1).unwrap();
+    let lif = ModelKind::Lif {
+        synapse: SynapseKind::Delta,
+    };
+    net.add_population(PopulationSpec::new("big", 200_000, lif)).unwrap();
+    net.add_projection(ProjectionSpec::new("rec", "big", "big", Strategy::FixedInDegree { k: 1 }).compact(true))
+        .unwrap();
+    net.build_pending().unwrap();
+    let e = net.weights_dense("rec").unwrap_err().to_string();
+    assert!(
+        e.starts_with("rec: a dense 200000 x 200000 weight matrix (post x pre, float32): cannot allocate 149.0 GiB ("),
+        "{e}"
+    );
+    assert!(e.ends_with("; nothing was changed"), "{e}");
+    let e = net
+        .eigenvalues("rec", Some(3), EigenMethod::Dense)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with(
+            "rec: the dense eigenvalue solver: a 200000 x 200000 float64 matrix: cannot allocate 298.0 GiB ("
+        ),
+        "{e}"
+    );
+    // the network is untouched and still steps
+    net.run_ms(1.0).unwrap();
 }

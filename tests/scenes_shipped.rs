@@ -38,6 +38,12 @@ const RUN_SCENES: &[Expected] = &[
         200.0,
     ),
     (
+        "soak",
+        &[("exc", 3200), ("inh", 800)],
+        &["ee", "ei", "ie", "ii"],
+        1000.0,
+    ),
+    (
         "strategies",
         &[("exc", 40), ("inh", 10), ("input", 40)],
         &["ee", "ei", "ie", "in"],

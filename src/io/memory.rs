@@ -39,3 +39,21 @@ pub fn bytes_text(b: u128) -> String {
         format!("{x:.1} {}", units[u])
     }
 }
+
+/// A vector of `n` copies of `value` for a size the user chose: refused with
+/// [`crate::CortecsError::Allocation`] naming `what` when it exceeds the
+/// memory available or the allocator refuses, instead of aborting.
+pub fn try_filled<T: Clone>(n: usize, value: T, what: impl FnOnce() -> String) -> crate::Result<Vec<T>> {
+    let bytes = n as u128 * std::mem::size_of::<T>() as u128;
+    let available = available_bytes();
+    let mut v = Vec::new();
+    if available.is_some_and(|a| bytes > u128::from(a)) || v.try_reserve_exact(n).is_err() {
+        return Err(crate::CortecsError::Allocation {
+            what: what(),
+            bytes,
+            available,
+        });
+    }
+    v.resize(n, value);
+    Ok(v)
+}

@@ -54,7 +54,7 @@ impl Network {
     /// The weight matrix of a projection, dense, post x pre (`W` in `y = W r`;
     /// multapses summed).
     pub fn weights_dense(&self, projection: &str) -> Result<Array2<f32>> {
-        Ok(self.projection(projection)?.store.to_dense())
+        self.projection(projection)?.store.try_to_dense(projection)
     }
 
     /// The live synapses of a projection as coordinate lists, in store order.

@@ -107,7 +107,14 @@ pub fn eigenvalues(
         });
     }
     if dense {
-        let a: Vec<f64> = store.to_dense().iter().map(|&w| f64::from(w)).collect();
+        let too_big = |e: crate::CortecsError| ProjectionError::Matrix {
+            projection: projection.to_string(),
+            message: format!("the dense eigenvalue solver: {e}"),
+        };
+        let mut a = crate::io::try_filled(n * n, 0.0f64, || format!("a {n} x {n} float64 matrix")).map_err(too_big)?;
+        for (x, &w) in a.iter_mut().zip(store.try_to_dense("").map_err(too_big)?.iter()) {
+            *x = f64::from(w);
+        }
         let mut all = linalg::eigenvalues_dense(n, &a).map_err(|e| linalg_error(projection, e))?;
         if let Some(k) = k {
             all.truncate(k);

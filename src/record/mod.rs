@@ -17,6 +17,7 @@
 //! - [`StateRecorder`] samples a state variable of chosen neurons every `k`
 //!   steps into `<population>_<variable>.npy` (samples x neurons) and
 //!   `<population>_<variable>_t.npy` (sample times, ms).
+//! - [`plot`] draws PNG charts (labelled axes, bundled font).
 //! - [`write_npy_atomic`] writes a whole array at once (e.g. a weight matrix);
 //!   [`write_json_atomic`] writes a pretty JSON summary.
 //!
@@ -29,6 +30,7 @@
 //! `scene`.
 
 mod npy;
+pub mod plot;
 mod recorders;
 
 pub use npy::*;

@@ -397,9 +397,8 @@ pub fn run_scene_with(
                     let net = sim.network()?;
                     let dense = net
                         .projection(projection)
-                        .map_err(|e| loc.at_path(&["timeline", &index], e))?
-                        .store
-                        .to_dense();
+                        .and_then(|p| p.store.try_to_dense(projection))
+                        .map_err(|e| loc.at_path(&["timeline", &index], e))?;
                     let ms = net.time();
                     let file = out.join(format!("{projection}_weights_{ms}ms.npy"));
                     crate::record::write_npy_atomic(
@@ -459,7 +458,7 @@ pub fn run_scene_with(
         .unwrap_or_default();
     let net = sim.network()?;
     for w in &scene.record.weights {
-        let dense = net.projection(w)?.store.to_dense();
+        let dense = net.projection(w)?.store.try_to_dense(w)?;
         let file = out.join(format!("{w}_weights.npy"));
         crate::record::write_npy_atomic(&file, &[dense.nrows(), dense.ncols()], dense.as_slice().unwrap_or(&[]))?;
         files.push(file);

@@ -166,6 +166,24 @@ impl SynapseStore {
     /// multapses are summed, absent and removed synapses are 0.
     pub fn to_dense(&self) -> ndarray::Array2<f32> {
         let mut d = ndarray::Array2::<f32>::zeros((self.n_post as usize, self.n_pre as usize));
+        self.add_into(&mut d);
+        d
+    }
+
+    /// [`SynapseStore::to_dense`] for a matrix the user asked for: an error
+    /// naming `owner` (a projection) when it does not fit in memory.
+    pub fn try_to_dense(&self, owner: &str) -> crate::Result<ndarray::Array2<f32>> {
+        let (rows, cols) = (self.n_post as usize, self.n_pre as usize);
+        let data = crate::io::try_filled(rows * cols, 0.0f32, || {
+            let sep = if owner.is_empty() { "" } else { ": " };
+            format!("{owner}{sep}a dense {rows} x {cols} weight matrix (post x pre, float32)")
+        })?;
+        let mut d = ndarray::Array2::from_shape_vec((rows, cols), data).expect("rows x cols values");
+        self.add_into(&mut d);
+        Ok(d)
+    }
+
+    fn add_into(&self, d: &mut ndarray::Array2<f32>) {
         for r in 0..self.rows() {
             for k in self.row(r) {
                 let (pre, post) = match self.major {
@@ -175,7 +193,6 @@ impl SynapseStore {
                 d[[post, pre]] += self.weight[k];
             }
         }
-        d
     }
 
     /// The live synapses as coordinate lists (pre, post, weight), in store order.
