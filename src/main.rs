@@ -43,6 +43,9 @@ enum Command {
         /// No progress output (the summary is still printed).
         #[arg(long, short)]
         quiet: bool,
+        /// Draw no PNG plots (same as `--set record.plots=false`).
+        #[arg(long)]
+        no_plots: bool,
     },
     /// Parse and validate a scene (every item and the whole timeline) and estimate its memory; builds nothing, writes nothing.
     Check {
@@ -83,6 +86,9 @@ enum Command {
         /// Run nothing: rebuild `OUT/runs.csv` from the run folders (after every shard has finished).
         #[arg(long)]
         collect: bool,
+        /// Draw no PNG plots in the run folders.
+        #[arg(long)]
+        no_plots: bool,
     },
     /// Train a rate network on a task from a training scene (`scenes/train_*.ron`): CSV log, checkpoints, PNG curves, summary.json.
     Train {
@@ -136,6 +142,7 @@ fn dispatch(command: Command) -> cortecs::Result<()> {
             sets,
             force,
             quiet,
+            no_plots,
         } => cli::run(cli::RunArgs {
             scene,
             out,
@@ -143,6 +150,7 @@ fn dispatch(command: Command) -> cortecs::Result<()> {
             sets,
             force,
             quiet,
+            no_plots,
         }),
         Command::Sweep {
             scene,
@@ -152,6 +160,7 @@ fn dispatch(command: Command) -> cortecs::Result<()> {
             out,
             jobs,
             collect,
+            no_plots,
         } => cli::sweep(cli::SweepArgs {
             scene,
             vary,
@@ -160,6 +169,7 @@ fn dispatch(command: Command) -> cortecs::Result<()> {
             out,
             jobs,
             collect,
+            no_plots,
         }),
         Command::Check { scene, sets } => cli::check(&scene, &sets),
         Command::Inspect { file, sets } => cli::inspect(&file, &sets),

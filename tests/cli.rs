@@ -439,3 +439,38 @@ fn a_run_that_fails_midway_keeps_what_it_recorded_and_says_failed() {
     assert!(t.iter().all(|&x| x < 20.0));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn run_draws_plots_of_what_it_recorded_unless_no_plots() {
+    let dir = tmp("plots");
+    std::fs::write(dir.join("small.ron"), SMALL).unwrap();
+    let o = cortecs(&dir, &["run", "small.ron", "--quiet"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let plots = dir.join("out/small/plots");
+    let mut names: Vec<String> = std::fs::read_dir(&plots)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "exc_raster.png",
+            "exc_v.png",
+            "in_weight_histogram.png",
+            "rates.png",
+            "src_raster.png"
+        ]
+    );
+    for n in &names {
+        let bytes = std::fs::read(plots.join(n)).unwrap();
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{n}");
+        assert_eq!(u32::from_be_bytes(bytes[16..20].try_into().unwrap()), 900, "{n}: width");
+    }
+    let files = summary_json(&dir.join("out/small"))["files"].to_string();
+    assert!(files.contains("plots/rates.png"), "{files}");
+    let o = cortecs(&dir, &["run", "small.ron", "--quiet", "--force", "--no-plots"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!plots.exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}

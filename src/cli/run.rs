@@ -26,6 +26,8 @@ pub struct RunArgs {
     pub force: bool,
     /// No progress output.
     pub quiet: bool,
+    /// Draw no plots.
+    pub no_plots: bool,
 }
 
 /// Runs a scene: everything is validated before the output folder is touched.
@@ -33,6 +35,9 @@ pub fn run(args: RunArgs) -> Result<()> {
     let mut sets = args.sets;
     if let Some(seed) = args.seed {
         sets.push(("seed".into(), seed.to_string()));
+    }
+    if args.no_plots {
+        sets.push(("record.plots".into(), "false".into()));
     }
     let (sc, text) = scene::load(&args.scene, &sets)?;
     let out = args

@@ -23,6 +23,8 @@ pub struct SweepArgs {
     pub jobs: usize,
     /// Only rebuild `runs.csv` from the run folders (after all shards are done).
     pub collect: bool,
+    /// Draw no plots in the run folders.
+    pub no_plots: bool,
 }
 
 /// One run of the sweep: its id, the values it sets, its seed.
@@ -144,6 +146,9 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
             .collect();
         if let Some(seed) = r.seed {
             sets.push(("seed".into(), seed.to_string()));
+        }
+        if args.no_plots {
+            sets.push(("record.plots".into(), "false".into()));
         }
         sets
     };

@@ -17,7 +17,8 @@
 //! - [`StateRecorder`] samples a state variable of chosen neurons every `k`
 //!   steps into `<population>_<variable>.npy` (samples x neurons) and
 //!   `<population>_<variable>_t.npy` (sample times, ms).
-//! - [`plot`] draws PNG charts (labelled axes, bundled font).
+//! - [`plot`] draws PNG charts (labelled axes, bundled font); [`plots`] the
+//!   plots of a run (raster, rates, traces, weight histograms and matrices).
 //! - [`write_npy_atomic`] writes a whole array at once (e.g. a weight matrix);
 //!   [`write_json_atomic`] writes a pretty JSON summary.
 //!
@@ -31,6 +32,7 @@
 
 mod npy;
 pub mod plot;
+pub mod plots;
 mod recorders;
 
 pub use npy::*;

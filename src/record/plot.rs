@@ -65,6 +65,21 @@ fn range(values: impl Iterator<Item = f64>, pad: f64) -> (f64, f64) {
     }
 }
 
+/// Tick labels with as many decimals as a fifth of the span needs (none for
+/// counts and neuron indices).
+fn tick_format(lo: f64, hi: f64) -> impl Fn(&f64) -> String {
+    let step = ((hi - lo) / 5.0).abs();
+    let decimals = if step > 0.0 && step.is_finite() {
+        (-step.log10().floor()).clamp(0.0, 6.0) as usize
+    } else {
+        1
+    };
+    move |v: &f64| {
+        let v = if v.abs() < step * 1e-9 { 0.0 } else { *v };
+        format!("{v:.decimals$}")
+    }
+}
+
 fn draw_error<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> std::io::Error {
     std::io::Error::other(format!("drawing a chart: {e}"))
 }
@@ -106,9 +121,12 @@ pub fn line_chart(path: &Path, chart: &LineChart, size: (u32, u32)) -> std::io::
             .y_label_area_size(70)
             .build_cartesian_2d(x0..x1, y0..y1)
             .map_err(draw_error)?;
+        let (fx, fy) = (tick_format(x0, x1), tick_format(y0, y1));
         c.configure_mesh()
             .x_desc(&chart.x_label)
             .y_desc(&chart.y_label)
+            .x_label_formatter(&fx)
+            .y_label_formatter(&fy)
             .label_style((FAMILY, 13))
             .axis_desc_style((FAMILY, 15))
             .light_line_style(RGBColor(235, 235, 235))
@@ -137,6 +155,251 @@ pub fn line_chart(path: &Path, chart: &LineChart, size: (u32, u32)) -> std::io::
                 .draw()
                 .map_err(draw_error)?;
         }
+        Ok(())
+    })
+}
+
+/// A spike raster: a dot per spike at (time, neuron index).
+#[derive(Clone, Debug, Default)]
+pub struct Raster {
+    /// Caption above the plot.
+    pub title: String,
+    /// Spike times (ms).
+    pub times_ms: Vec<f64>,
+    /// Neuron index of each spike.
+    pub neurons: Vec<u32>,
+    /// Neurons in the population (the y axis).
+    pub n_neurons: usize,
+    /// The time window shown (ms).
+    pub t_range: (f64, f64),
+}
+
+/// Draws `raster` as a `size` PNG at `path`.
+pub fn raster(path: &Path, raster: &Raster, size: (u32, u32)) -> std::io::Result<()> {
+    let (t0, t1) = if raster.t_range.1 > raster.t_range.0 {
+        raster.t_range
+    } else {
+        (raster.t_range.0, raster.t_range.0 + 1.0)
+    };
+    let n = raster.n_neurons.max(1) as f64;
+    render_atomic(path, size, |root| {
+        let mut c = ChartBuilder::on(root)
+            .caption(&raster.title, (FAMILY, 20))
+            .margin(12)
+            .x_label_area_size(45)
+            .y_label_area_size(70)
+            .build_cartesian_2d(t0..t1, 0.0..n)
+            .map_err(draw_error)?;
+        let (fx, fy) = (tick_format(t0, t1), tick_format(0.0, n));
+        c.configure_mesh()
+            .x_desc("time (ms)")
+            .y_desc("neuron")
+            .x_label_formatter(&fx)
+            .y_label_formatter(&fy)
+            .label_style((FAMILY, 13))
+            .axis_desc_style((FAMILY, 15))
+            .disable_mesh()
+            .draw()
+            .map_err(draw_error)?;
+        let dots = raster
+            .times_ms
+            .iter()
+            .zip(&raster.neurons)
+            .map(|(&t, &i)| Pixel::new((t, f64::from(i) + 0.5), BLACK));
+        c.draw_series(dots).map_err(draw_error)?;
+        Ok(())
+    })
+}
+
+/// One group of a histogram (e.g. the excitatory synapses).
+#[derive(Clone, Debug)]
+pub struct Group {
+    /// Legend entry.
+    pub label: String,
+    /// The values counted.
+    pub values: Vec<f64>,
+    /// Colour.
+    pub rgb: [u8; 3],
+}
+
+/// A histogram of one or more groups over common bins.
+#[derive(Clone, Debug, Default)]
+pub struct Histogram {
+    /// Caption above the plot.
+    pub title: String,
+    /// x axis label, with its unit.
+    pub x_label: String,
+    /// The groups, drawn as translucent bars over each other.
+    pub groups: Vec<Group>,
+    /// Number of bins across the range of all values.
+    pub bins: usize,
+}
+
+/// Draws `hist` as a `size` PNG at `path` (counts on the y axis).
+pub fn histogram(path: &Path, hist: &Histogram, size: (u32, u32)) -> std::io::Result<()> {
+    let all = || hist.groups.iter().flat_map(|g| g.values.iter().copied());
+    let (lo, hi) = range(all(), 0.0);
+    let bins = hist.bins.max(1);
+    let width = (hi - lo) / bins as f64;
+    let counts: Vec<Vec<u64>> = hist
+        .groups
+        .iter()
+        .map(|g| {
+            let mut c = vec![0u64; bins];
+            for &v in g.values.iter().filter(|v| v.is_finite()) {
+                c[(((v - lo) / width) as usize).min(bins - 1)] += 1;
+            }
+            c
+        })
+        .collect();
+    let top = counts.iter().flatten().copied().max().unwrap_or(0).max(1) as f64 * 1.05;
+    render_atomic(path, size, |root| {
+        let mut c = ChartBuilder::on(root)
+            .caption(&hist.title, (FAMILY, 20))
+            .margin(12)
+            .x_label_area_size(45)
+            .y_label_area_size(70)
+            .build_cartesian_2d(lo..hi, 0.0..top)
+            .map_err(draw_error)?;
+        let (fx, fy) = (tick_format(lo, hi), tick_format(0.0, top));
+        c.configure_mesh()
+            .x_desc(&hist.x_label)
+            .y_desc("synapses")
+            .x_label_formatter(&fx)
+            .y_label_formatter(&fy)
+            .label_style((FAMILY, 13))
+            .axis_desc_style((FAMILY, 15))
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()
+            .map_err(draw_error)?;
+        for (g, counts) in hist.groups.iter().zip(&counts).filter(|(g, _)| !g.values.is_empty()) {
+            let colour = RGBColor(g.rgb[0], g.rgb[1], g.rgb[2]);
+            let bars = counts.iter().enumerate().filter(|(_, k)| **k > 0).map(|(b, &k)| {
+                let x = lo + b as f64 * width;
+                Rectangle::new([(x, 0.0), (x + width, k as f64)], colour.mix(0.6).filled())
+            });
+            c.draw_series(bars)
+                .map_err(draw_error)?
+                .label(format!("{} ({})", g.label, g.values.len()))
+                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], colour.mix(0.6).filled()));
+        }
+        c.configure_series_labels()
+            .label_font((FAMILY, 13))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()
+            .map_err(draw_error)?;
+        Ok(())
+    })
+}
+
+/// A matrix as an image, rows top to bottom, in a diverging map centred on 0
+/// (red > 0, blue < 0, white 0), with a colour bar.
+#[derive(Clone, Debug, Default)]
+pub struct MatrixImage {
+    /// Caption above the plot.
+    pub title: String,
+    /// Column axis label (e.g. "pre neuron").
+    pub x_label: String,
+    /// Row axis label (e.g. "post neuron").
+    pub y_label: String,
+    /// Colour bar label, with its unit.
+    pub value_label: String,
+    /// Row-major values.
+    pub values: Vec<f32>,
+    /// Rows.
+    pub rows: usize,
+    /// Columns.
+    pub cols: usize,
+}
+
+fn diverging(x: f64) -> RGBColor {
+    let x = x.clamp(-1.0, 1.0);
+    let fade = |c: f64, t: f64| (255.0 + (c - 255.0) * t).round() as u8;
+    if x >= 0.0 {
+        RGBColor(fade(178.0, x), fade(24.0, x), fade(43.0, x))
+    } else {
+        RGBColor(fade(33.0, -x), fade(102.0, -x), fade(172.0, -x))
+    }
+}
+
+/// Draws `m` as a `size` PNG at `path`; a matrix larger than the plot area
+/// is shown by block means.
+pub fn matrix_image(path: &Path, m: &MatrixImage, size: (u32, u32)) -> std::io::Result<()> {
+    if m.values.len() != m.rows * m.cols || m.rows == 0 || m.cols == 0 {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{} values for a {} x {} matrix", m.values.len(), m.rows, m.cols),
+        ));
+    }
+    let vmax = m
+        .values
+        .iter()
+        .fold(0.0f64, |a, &v| a.max(f64::from(v).abs()))
+        .max(f64::MIN_POSITIVE);
+    // at most 400 x 400 cells, each the mean of its block
+    let (br, bc) = (m.rows.div_ceil(400), m.cols.div_ceil(400));
+    let (gr, gc) = (m.rows.div_ceil(br), m.cols.div_ceil(bc));
+    let mut cells = vec![(0.0f64, 0u32); gr * gc];
+    for r in 0..m.rows {
+        for col in 0..m.cols {
+            let cell = &mut cells[(r / br) * gc + col / bc];
+            cell.0 += f64::from(m.values[r * m.cols + col]);
+            cell.1 += 1;
+        }
+    }
+    render_atomic(path, size, |root| {
+        let (left, right) = root.split_horizontally(size.0.saturating_sub(125));
+        let mut c = ChartBuilder::on(&left)
+            .caption(&m.title, (FAMILY, 20))
+            .margin(12)
+            .x_label_area_size(45)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0.0..m.cols as f64, m.rows as f64..0.0)
+            .map_err(draw_error)?;
+        let (fx, fy) = (tick_format(0.0, m.cols as f64), tick_format(0.0, m.rows as f64));
+        c.configure_mesh()
+            .x_desc(&m.x_label)
+            .y_desc(&m.y_label)
+            .x_label_formatter(&fx)
+            .y_label_formatter(&fy)
+            .label_style((FAMILY, 13))
+            .axis_desc_style((FAMILY, 15))
+            .disable_mesh()
+            .draw()
+            .map_err(draw_error)?;
+        let rects = cells.iter().enumerate().map(|(k, &(sum, n))| {
+            let (r, col) = ((k / gc * br) as f64, (k % gc * bc) as f64);
+            let value = sum / f64::from(n.max(1)) / vmax;
+            Rectangle::new([(col, r), (col + bc as f64, r + br as f64)], diverging(value).filled())
+        });
+        c.draw_series(rects).map_err(draw_error)?;
+        let mut bar = ChartBuilder::on(&right)
+            .margin_top(45)
+            .margin_bottom(57)
+            .margin_left(15)
+            .margin_right(5)
+            .right_y_label_area_size(85)
+            .build_cartesian_2d(0.0..1.0, -vmax..vmax)
+            .map_err(draw_error)?;
+        let fv = tick_format(-vmax, vmax);
+        bar.configure_mesh()
+            .disable_x_axis()
+            .y_label_formatter(&fv)
+            .disable_mesh()
+            .y_desc(&m.value_label)
+            .label_style((FAMILY, 12))
+            .axis_desc_style((FAMILY, 13))
+            .draw()
+            .map_err(draw_error)?;
+        let steps = 100;
+        let strips = (0..steps).map(|k| {
+            let (a, b) = (k as f64 / steps as f64, (k + 1) as f64 / steps as f64);
+            let (y0, y1) = (-vmax + 2.0 * vmax * a, -vmax + 2.0 * vmax * b);
+            Rectangle::new([(0.0, y0), (1.0, y1)], diverging(2.0 * a - 1.0).filled())
+        });
+        bar.draw_series(strips).map_err(draw_error)?;
         Ok(())
     })
 }

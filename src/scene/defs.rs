@@ -196,7 +196,7 @@ fn one_u64() -> u64 {
 }
 
 /// What a scene records.
-#[derive(Clone, Debug, Deserialize, Default)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RecordDef {
     /// Populations whose spikes are recorded.
@@ -212,6 +212,22 @@ pub struct RecordDef {
     /// to disk (s; default 2): a killed run loses at most this much.
     #[serde(default)]
     pub flush_s: Option<f64>,
+    /// Draw PNG plots into `<out>/plots/` after the run (default true; the
+    /// command line's `--no-plots` sets it false).
+    #[serde(default = "yes")]
+    pub plots: bool,
+}
+
+impl Default for RecordDef {
+    fn default() -> Self {
+        RecordDef {
+            spikes: Vec::new(),
+            state: Vec::new(),
+            weights: Vec::new(),
+            flush_s: None,
+            plots: true,
+        }
+    }
 }
 
 /// One step of a scene's timeline.

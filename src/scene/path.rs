@@ -91,11 +91,15 @@ impl Reader<'_> {
             let hashes = self.s[self.at..].iter().take_while(|&&c| c == b'#').count();
             self.at += hashes + 1;
             let close: Vec<u8> = std::iter::once(b'"').chain(std::iter::repeat_n(b'#', hashes)).collect();
-            while !self.s[self.at..].starts_with(&close) {
-                self.at += 1;
+            loop {
+                // (an unterminated `r#` at the end of the text has no closing quote)
                 if self.at >= self.s.len() {
                     return None;
                 }
+                if self.s[self.at..].starts_with(&close) {
+                    break;
+                }
+                self.at += 1;
             }
             self.at += close.len();
             return Some(());

@@ -3,6 +3,7 @@
 use super::{Action, Located, Scene, build};
 use crate::ecs::{Recorders, ScheduledEdit, Simulation, StageTimers, Timeline};
 use crate::error::{CortecsError, Result};
+use crate::record::plots::{RunRecordings, SpikeFiles, StateFiles};
 use crate::record::{SpikeRecorder, StateRecorder};
 use bevy_ecs::prelude::*;
 use serde::Serialize;
@@ -224,6 +225,7 @@ pub fn run_scene_with(
         ));
     }
     let now = sim.network()?.step;
+    let start_step = now;
     let network = sim.network;
     let mut recorders = Recorders::new(spike_recs, state_recs, now);
     if let Some(s) = scene.record.flush_s {
@@ -445,12 +447,9 @@ pub fn run_scene_with(
     let mut files = files_saved;
     let recs = sim.world.entity_mut(network).take::<Recorders>().unwrap_or_default();
     let (spikes, states) = recs.finish()?;
-    for s in spikes {
-        files.extend(s.files);
-    }
-    for s in states {
-        files.extend(s.files);
-    }
+    let spike_files: Vec<Vec<PathBuf>> = spikes.into_iter().map(|s| s.files).collect();
+    let state_files: Vec<Vec<PathBuf>> = states.into_iter().map(|s| s.files).collect();
+    files.extend(spike_files.iter().chain(&state_files).flatten().cloned());
     let stages = sim
         .world
         .get_resource::<StageTimers>()
@@ -462,6 +461,42 @@ pub fn run_scene_with(
         let file = out.join(format!("{w}_weights.npy"));
         crate::record::write_npy_atomic(&file, &[dense.nrows(), dense.ncols()], dense.as_slice().unwrap_or(&[]))?;
         files.push(file);
+    }
+    let mut outcome = outcome;
+    if scene.record.plots {
+        let rec = RunRecordings {
+            spikes: scene
+                .record
+                .spikes
+                .iter()
+                .zip(&spike_files)
+                .map(|(p, f)| SpikeFiles {
+                    population: p.clone(),
+                    times: f[0].clone(),
+                    neurons: f[1].clone(),
+                })
+                .collect(),
+            states: scene
+                .record
+                .state
+                .iter()
+                .zip(&state_files)
+                .map(|(p, f)| StateFiles {
+                    population: p.population.clone(),
+                    variable: p.variable.clone(),
+                    neurons: p.neurons.clone(),
+                    values: f[0].clone(),
+                    times: f[1].clone(),
+                })
+                .collect(),
+            weights: scene.record.weights.clone(),
+            start_ms: start_step as f64 * scene.dt,
+        };
+        // a plot that cannot be drawn fails the run; what was recorded stays
+        match crate::record::plots::plot_run(out, net, &rec) {
+            Ok(plots) => files.extend(plots),
+            Err(e) => outcome = outcome.and(Err(e)),
+        }
     }
     let seconds = net.time() / 1000.0;
     let mem = crate::network::synapse_memory(net);
