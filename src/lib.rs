@@ -14,6 +14,7 @@
 pub mod checkpoint;
 pub mod connect;
 pub mod ecs;
+pub mod env;
 pub mod error;
 pub mod expr;
 pub mod io;

@@ -39,3 +39,21 @@ pub fn integrate(
 /// Networks stepped by one rayon task at least (small brains cost a few µs a
 /// frame; one task each would spend a noticeable share on scheduling).
 pub const NETWORKS_PER_TASK: usize = 8;
+
+/// Integrate stage, after the steps: every closed loop's [`crate::ecs::Environment`]
+/// moves as its motors say and shows its sensors the new view for the next frame
+/// (a network stopped by non-finite state moves nothing).
+pub fn move_environments(
+    mut loops: Query<(
+        &NetworkEngine,
+        &mut crate::ecs::Environment,
+        &mut crate::ecs::Sensors,
+        &crate::ecs::Motors,
+    )>,
+) {
+    for (eng, mut env, mut sensors, motors) in &mut loops {
+        if !eng.net.health.stopped() {
+            env.after_tick(eng.net.time(), eng.steps_per_tick, &mut sensors, motors);
+        }
+    }
+}

@@ -82,7 +82,7 @@ pub fn get_systems(stage: CortecsSystems) -> ScheduleConfigs<ScheduleSystem> {
         Compile => (compile_edits, create_synapses, sync_mirrors).chain().into_configs(),
         Stimulate => apply_inputs.into_configs(),
         // inputs a host wrote after Stimulate still count in this tick
-        Integrate => (apply_inputs, integrate).chain().into_configs(),
+        Integrate => (apply_inputs, integrate, move_environments).chain().into_configs(),
         Writeback => (writeback_observed, writeback_all, sync_mirrors).chain().into_configs(),
         Adjust => (run_timelines, sync_mirrors).chain().into_configs(),
         Record => record_networks.into_configs(),

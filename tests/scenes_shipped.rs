@@ -22,6 +22,7 @@ const RUN_SCENES: &[Expected] = &[
         &["exc_exc", "exc_inh", "inh_exc", "inh_inh"],
         1000.0,
     ),
+    ("closed_loop", &[("eyes", 40), ("wheels", 40)], &["crossed"], 30000.0),
     ("coba", &[("neurons", 4000)], &["recurrent"], 1000.0),
     ("ctrnn_masks", &[("hidden", 80), ("input", 4)], &["hh", "in"], 1000.0),
     (

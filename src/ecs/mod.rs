@@ -11,6 +11,7 @@
 //! - `timeline.rs`: [`Timeline`], edits scheduled at a step (the Adjust stage);
 //! - `recorders.rs`: [`Recorders`], spike and state recorders (the Record stage).
 //! - `embed.rs`: [`Sensors`] and [`Motors`] for hosts that put brains into agents.
+//! - `environment.rs`: [`Environment`], a closed loop: a vehicle the motors drive and the sensors see.
 //! - `simulation.rs`: [`Simulation`], a `World` + `Schedule` holding one network.
 //!
 //! The stages that fold the queues into the engine and sync the mirrors
@@ -19,6 +20,7 @@
 mod components;
 mod edit_queue;
 mod embed;
+mod environment;
 mod recorders;
 mod simulation;
 mod timeline;
@@ -27,6 +29,7 @@ mod timers;
 pub use components::*;
 pub use edit_queue::*;
 pub use embed::*;
+pub use environment::*;
 pub use recorders::*;
 pub use simulation::*;
 pub use timeline::*;

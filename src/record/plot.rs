@@ -404,6 +404,84 @@ pub fn matrix_image(path: &Path, m: &MatrixImage, size: (u32, u32)) -> std::io::
     })
 }
 
+/// A path in a square arena seen from above: the path as a line, marked
+/// places (e.g. lights) as filled circles, the start as a ring.
+#[derive(Clone, Debug, Default)]
+pub struct Trajectory {
+    /// Caption above the plot.
+    pub title: String,
+    /// Side of the arena `[0, side] x [0, side]` (in `unit`).
+    pub side: f64,
+    /// Length unit of both axes, e.g. `cm`.
+    pub unit: String,
+    /// The path (x, y).
+    pub path: Vec<(f64, f64)>,
+    /// Marked places (legend label, point).
+    pub marks: Vec<(String, (f64, f64))>,
+}
+
+/// Draws `t` as a `size` PNG at `path` (use a square size for a square arena).
+pub fn trajectory(path: &Path, t: &Trajectory, size: (u32, u32)) -> std::io::Result<()> {
+    let side = if t.side > 0.0 && t.side.is_finite() {
+        t.side
+    } else {
+        1.0
+    };
+    render_atomic(path, size, |root| {
+        let mut c = ChartBuilder::on(root)
+            .caption(&t.title, (FAMILY, 20))
+            .margin(12)
+            .x_label_area_size(45)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0.0..side, 0.0..side)
+            .map_err(draw_error)?;
+        let f = tick_format(0.0, side);
+        c.configure_mesh()
+            .x_desc(format!("x ({})", t.unit))
+            .y_desc(format!("y ({})", t.unit))
+            .x_label_formatter(&f)
+            .y_label_formatter(&f)
+            .label_style((FAMILY, 13))
+            .axis_desc_style((FAMILY, 15))
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()
+            .map_err(draw_error)?;
+        let blue = RGBColor(31, 119, 180);
+        let points = t.path.iter().copied().filter(|p| p.0.is_finite() && p.1.is_finite());
+        c.draw_series(LineSeries::new(points, blue.stroke_width(2)))
+            .map_err(draw_error)?
+            .label("path")
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], blue.stroke_width(2)));
+        if let Some(&start) = t.path.first() {
+            let green = RGBColor(44, 160, 44);
+            c.draw_series(std::iter::once(Circle::new(start, 7, green.stroke_width(3))))
+                .map_err(draw_error)?
+                .label("start")
+                .legend(move |(x, y)| Circle::new((x + 10, y), 5, green.stroke_width(2)));
+        }
+        let orange = RGBColor(255, 127, 14);
+        for (k, (label, at)) in t.marks.iter().enumerate() {
+            let drawn = c
+                .draw_series(std::iter::once(Circle::new(*at, 8, orange.filled())))
+                .map_err(draw_error)?;
+            // one legend entry for marks of the same label
+            if t.marks[..k].iter().all(|(l, _)| l != label) {
+                drawn
+                    .label(label.as_str())
+                    .legend(move |(x, y)| Circle::new((x + 10, y), 5, orange.filled()));
+            }
+        }
+        c.configure_series_labels()
+            .label_font((FAMILY, 13))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::UpperLeft)
+            .draw()
+            .map_err(draw_error)?;
+        Ok(())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

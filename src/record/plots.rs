@@ -12,7 +12,8 @@
 //! k-th when there are more).
 
 use super::plot::{
-    Group, Histogram, LineChart, MatrixImage, Raster, Series, histogram, line_chart, matrix_image, raster,
+    Group, Histogram, LineChart, MatrixImage, Raster, Series, Trajectory, histogram, line_chart, matrix_image, raster,
+    trajectory,
 };
 use crate::model::{ModelKind, SynapseKind};
 use crate::network::Network;
@@ -58,6 +59,8 @@ pub struct RunRecordings {
     pub weights: Vec<String>,
     /// Time recording began (ms).
     pub start_ms: f64,
+    /// A closed loop's log (`environment.npy`) and its arena side (cm).
+    pub environment: Option<(PathBuf, f64)>,
 }
 
 const SIZE: (u32, u32) = (900, 500);
@@ -166,6 +169,24 @@ pub fn plot_run(out: &Path, net: &Network, rec: &RunRecordings) -> Result<Vec<Pa
         let path = dir.join(format!("{}_weight_histogram.png", p.name));
         done(path.clone(), histogram(&path, &h, SIZE))?;
     }
+    if let Some((log, side)) = &rec.environment {
+        let (t, d) = environment(log, *side)?;
+        let path = dir.join("environment.png");
+        done(path.clone(), trajectory(&path, &t, (650, 650)))?;
+        let chart = LineChart {
+            title: "distance to the light".into(),
+            x_label: "time (ms)".into(),
+            y_label: "distance (cm)".into(),
+            series: vec![Series {
+                label: String::new(),
+                points: d,
+                rgb: BLUE,
+            }],
+            y_range: None,
+        };
+        let path = dir.join("environment_distance.png");
+        done(path.clone(), line_chart(&path, &chart, SIZE))?;
+    }
     for w in &rec.weights {
         let p = net.projection(w)?;
         let dense = p.store.try_to_dense(w)?;
@@ -182,6 +203,50 @@ pub fn plot_run(out: &Path, net: &Network, rec: &RunRecordings) -> Result<Vec<Pa
         done(path.clone(), matrix_image(&path, &m, (700, 600)))?;
     }
     Ok(files)
+}
+
+/// Most points an environment plot keeps (a longer log is thinned evenly).
+const MAX_PATH_POINTS: usize = 20_000;
+
+/// The vehicle's path with the light positions, and the distance to the
+/// light over time, from an environment log (rows of
+/// [`crate::ecs::ENVIRONMENT_COLUMNS`]).
+fn environment(log: &Path, side: f64) -> Result<(Trajectory, Vec<(f64, f64)>)> {
+    let width = crate::ecs::ENVIRONMENT_COLUMNS.len();
+    let (mut rows, mut row, mut every, mut seen) = (Vec::new(), Vec::with_capacity(width), 1usize, 0usize);
+    let mut lights: Vec<(String, (f64, f64))> = Vec::new();
+    read_stream::<f64>(log, &mut |chunk| {
+        for &v in chunk {
+            row.push(v);
+            if row.len() < width {
+                continue;
+            }
+            let light = (row[4], row[5]);
+            if lights.last().is_none_or(|(_, l)| *l != light) {
+                lights.push(("light".into(), light));
+            }
+            if seen.is_multiple_of(every) {
+                rows.push([row[0], row[1], row[2], row[4], row[5]]);
+                if rows.len() >= 2 * MAX_PATH_POINTS {
+                    // keep every other point and take half as many from now on
+                    rows = std::mem::take(&mut rows).into_iter().step_by(2).collect();
+                    every *= 2;
+                }
+            }
+            seen += 1;
+            row.clear();
+        }
+        ControlFlow::Continue(())
+    })?;
+    let t = Trajectory {
+        title: format!("vehicle path, {:.0} ms", rows.last().map_or(0.0, |r| r[0] - rows[0][0])),
+        side,
+        unit: "cm".into(),
+        path: rows.iter().map(|r| (r[1], r[2])).collect(),
+        marks: lights,
+    };
+    let d = rows.iter().map(|r| (r[0], (r[1] - r[3]).hypot(r[2] - r[4]))).collect();
+    Ok((t, d))
 }
 
 /// The unit of a projection's weights onto a population of `model`.

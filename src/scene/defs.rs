@@ -230,6 +230,32 @@ impl Default for RecordDef {
     }
 }
 
+/// A closed loop: the world the network's sensors see and its motors move.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum EnvironmentDef {
+    /// A Braitenberg vehicle in a square arena with one light, e.g.
+    /// `Vehicle(sensors: "eyes", motors: "wheels", body: (light: (80.0, 50.0), gain: 400.0, speed: 0.2))`.
+    /// The first half of `sensors` is the left light sensor, the second half
+    /// the right one; the first half of `motors` drives the left wheel, the
+    /// second half the right one. The log goes to `environment.npy`.
+    Vehicle {
+        /// Sensor population (an even number of spiking or rate neurons).
+        sensors: String,
+        /// Motor population (an even number of spiking or rate neurons).
+        motors: String,
+        /// How often the network and the vehicle exchange sensors and motors (ms, whole steps; default 1).
+        #[serde(default = "one_ms")]
+        frame_ms: f64,
+        /// The arena, the light and the body.
+        body: crate::env::VehicleSpec,
+    },
+}
+
+fn one_ms() -> f64 {
+    1.0
+}
+
 /// One step of a scene's timeline.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -354,6 +380,13 @@ pub enum Action {
     /// Put every rate population back to its initial state (`v = v_init`,
     /// `r = f(v_init)`, input 0), as at the start of a trial.
     ResetRates,
+    /// Move the light of the scene's `environment` to (x, y) (cm).
+    MoveLight {
+        /// x (cm).
+        x: f64,
+        /// y (cm).
+        y: f64,
+    },
     /// Save the whole network to a checkpoint file in the output folder.
     Save {
         /// File name (relative to the output folder).

@@ -95,6 +95,9 @@ pub struct Scene {
     /// Recordings.
     #[serde(default)]
     pub record: RecordDef,
+    /// A closed loop: a world the network senses and moves (default none).
+    #[serde(default)]
+    pub environment: Option<EnvironmentDef>,
     /// Actions in order; default: run 1000 ms.
     #[serde(default)]
     pub timeline: Vec<Action>,

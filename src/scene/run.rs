@@ -1,7 +1,7 @@
 //! Running a scene: its timeline, recordings, weight dumps and `summary.json`.
 
 use super::{Action, Located, Scene, build};
-use crate::ecs::{Recorders, ScheduledEdit, Simulation, StageTimers, Timeline};
+use crate::ecs::{Environment, Recorders, ScheduledEdit, Simulation, StageTimers, Timeline};
 use crate::error::{CortecsError, Result};
 use crate::record::plots::{RunRecordings, SpikeFiles, StateFiles};
 use crate::record::{SpikeRecorder, StateRecorder};
@@ -232,6 +232,25 @@ pub fn run_scene_with(
         recorders.flush_every = std::time::Duration::from_secs_f64(s);
     }
     sim.world.entity_mut(network).insert((recorders, Timeline::default()));
+    // a closed loop: one tick per frame, so sensors and motors are exchanged every frame
+    let frame_steps = match &scene.environment {
+        Some(super::EnvironmentDef::Vehicle {
+            sensors,
+            motors,
+            frame_ms,
+            body,
+        }) => {
+            let at = |e| Located { path, text }.at_path(&["environment"], e);
+            let steps =
+                crate::network::whole_steps("environment.frame_ms", *frame_ms, scene.dt, scene.rounding).map_err(at)?;
+            let log = out.join("environment.npy");
+            let parts =
+                Environment::vehicle(sim.network()?, body.clone(), (sensors, motors), steps, Some(&log)).map_err(at)?;
+            sim.world.entity_mut(network).insert(parts);
+            Some(steps)
+        }
+        None => None,
+    };
     let default_timeline = [Action::Run { ms: 1000.0 }];
     let timeline: &[Action] = if scene.timeline.is_empty() {
         &default_timeline
@@ -264,7 +283,8 @@ pub fn run_scene_with(
                         let due = on_network::<Recorders>(&mut sim, "recorders")?
                             .steps_to_next_sample(now)
                             .unwrap_or(u64::MAX);
-                        let n = due.min(tick_limit).min(steps - done);
+                        let frame = frame_steps.map_or(u64::MAX, |f| f - (now - start_step) % f);
+                        let n = due.min(tick_limit).min(steps - done).min(frame);
                         let t = Instant::now();
                         sim.advance(n).map_err(|e| loc.at_path(&["timeline", &index], e))?;
                         let per_step = t.elapsed().as_secs_f64() / n as f64;
@@ -276,6 +296,11 @@ pub fn run_scene_with(
                         })
                         .is_break();
                         if let Some(e) = on_network::<Recorders>(&mut sim, "recorders")?.error.take() {
+                            return Err(e);
+                        }
+                        if frame_steps.is_some()
+                            && let Some(e) = on_network::<Environment>(&mut sim, "environment")?.error.take()
+                        {
                             return Err(e);
                         }
                     }
@@ -358,6 +383,12 @@ pub fn run_scene_with(
                         .map_err(|e| loc.at_path(&["timeline", &index, "file"], e))?;
                     net.play_input(population, data)
                         .map_err(|e| loc.at_path(&["timeline", &index, "file"], e))?;
+                    None
+                }
+                Action::MoveLight { x, y } => {
+                    on_network::<Environment>(&mut sim, "environment")?
+                        .move_light([*x, *y])
+                        .map_err(|e| loc.at_path(&["timeline", &index], e))?;
                     None
                 }
                 Action::ResetRates => {
@@ -450,6 +481,14 @@ pub fn run_scene_with(
     let spike_files: Vec<Vec<PathBuf>> = spikes.into_iter().map(|s| s.files).collect();
     let state_files: Vec<Vec<PathBuf>> = states.into_iter().map(|s| s.files).collect();
     files.extend(spike_files.iter().chain(&state_files).flatten().cloned());
+    let environment_log = match sim.world.entity_mut(network).take::<Environment>() {
+        Some(env) => {
+            let side = env.vehicle.spec.arena;
+            env.finish()?.map(|log| (log, side))
+        }
+        None => None,
+    };
+    files.extend(environment_log.iter().map(|(log, _)| log.clone()));
     let stages = sim
         .world
         .get_resource::<StageTimers>()
@@ -491,6 +530,7 @@ pub fn run_scene_with(
                 .collect(),
             weights: scene.record.weights.clone(),
             start_ms: start_step as f64 * scene.dt,
+            environment: environment_log,
         };
         // a plot that cannot be drawn fails the run; what was recorded stays
         match crate::record::plots::plot_run(out, net, &rec) {

@@ -216,10 +216,68 @@ pub fn validate(scene: &Scene, path: &Path, text: &str) -> Result<()> {
                 }
             }
             Action::Summary => {}
+            Action::MoveLight { x, y } => {
+                let Some(super::EnvironmentDef::Vehicle { body, .. }) = &scene.environment else {
+                    return Err(loc.at_path(
+                        &["timeline", &index],
+                        CortecsError::InvalidRequest(
+                            "MoveLight needs an `environment: Vehicle(..)` in the scene".into(),
+                        ),
+                    ));
+                };
+                body.check_point("light", [*x, *y])
+                    .map_err(|e| loc.at_path(&["timeline", &index], CortecsError::param("MoveLight", e)))?;
+            }
         }
     }
+    check_environment(scene, &loc)?;
     check_outputs(scene, &loc)?;
     check_memory(scene, &loc)
+}
+
+/// The closed loop's populations (an even number of spiking or rate
+/// neurons each), frame and body.
+fn check_environment(scene: &Scene, loc: &Located) -> Result<()> {
+    let Some(super::EnvironmentDef::Vehicle {
+        sensors,
+        motors,
+        frame_ms,
+        body,
+    }) = &scene.environment
+    else {
+        return Ok(());
+    };
+    let pops: Vec<String> = scene.populations.iter().map(|p| p.name.clone()).collect();
+    for (field, name) in [("sensors", sensors), ("motors", motors)] {
+        let place = |e: CortecsError| loc.at_path(&["environment", field], e);
+        let Some(p) = scene.populations.iter().find(|p| &p.name == name) else {
+            return Err(place(CortecsError::UnknownName {
+                kind: "population",
+                name: name.clone(),
+                known: pops,
+            }));
+        };
+        if p.size < 2 || p.size % 2 != 0 || !(p.model.is_rate() || p.model.synapse().is_some()) {
+            return Err(place(CortecsError::InvalidRequest(format!(
+                "{field} population '{name}' must hold an even number (>= 2) of spiking or rate neurons \
+                 (left half, right half); it has {} of model {}",
+                p.size,
+                p.model.name()
+            ))));
+        }
+    }
+    if !(frame_ms.is_finite() && *frame_ms > 0.0) {
+        let e = CortecsError::param("environment.frame_ms", format!("must be > 0 ms, got {frame_ms}"));
+        return Err(loc.at_path(&["environment", "frame_ms"], e));
+    }
+    crate::network::whole_steps("environment.frame_ms", *frame_ms, scene.dt, scene.rounding)
+        .map_err(|e| loc.at_path(&["environment", "frame_ms"], e))?;
+    body.check().map_err(|(field, e)| {
+        loc.at_path(
+            &["environment", "body", field],
+            CortecsError::param("environment.body", e),
+        )
+    })
 }
 
 /// What the populations and the dense weight recordings need, estimated
@@ -349,6 +407,9 @@ fn check_outputs(scene: &Scene, loc: &Located) -> Result<()> {
         }
     }
     let mut seen: Vec<(&str, &[String])> = vec![("summary.json", &[]), ("summary.txt", &[])];
+    if scene.environment.is_some() {
+        seen.push(("environment.npy", &[]));
+    }
     for (file, path, parts) in &outputs {
         let place = |e: CortecsError| loc.at_path(&path.iter().map(String::as_str).collect::<Vec<_>>(), e);
         for (what, name) in parts {
