@@ -599,6 +599,56 @@ mod tests {
     }
 
     /// The step of the first spike under a constant `current`.
+    /// CondAlpha: an event of weight w enters x (`x' = -x / tau + input`) and
+    /// g follows `g' = (e x - g) / tau`, so by Euler m steps after the event
+    /// `g_m = m k e w (1 - k)^(m - 1)` with `k = dt / tau` (by hand: g_1 = k e w,
+    /// g_2 = (1 - k) g_1 + k e w (1 - k)); near the continuous alpha function
+    /// `w (t / tau) e^(1 - t / tau)`, whose peak w comes at t = tau.
+    #[test]
+    fn cond_alpha_conductance_is_the_discrete_alpha_function() {
+        let kind = ModelKind::Lif {
+            synapse: crate::model::SynapseKind::CondAlpha,
+        };
+        let prm = defaults(&kind, 1);
+        let tau = prm[kind.param_index("tau_syn_e").unwrap()][0];
+        let (dt, w) = (0.1, 2.0);
+        let k = dt / tau;
+        let mut st = initial_state(&kind, &prm, 1);
+        let derived = Derived::new(&kind, &prm, dt);
+        let mut spikes = Vec::new();
+        let steps = (3.0 * tau / dt) as usize;
+        for m in 0..=steps {
+            let chunk = StateChunk {
+                v: &mut st.v,
+                w: &mut st.w,
+                g_e: &mut st.g_e,
+                g_i: &mut st.g_i,
+                x_e: &mut st.x_e,
+                x_i: &mut st.x_i,
+                refractory: &mut st.refractory,
+            };
+            let exc = if m == 0 { w } else { 0.0 };
+            let input = StepInput {
+                exc: &[exc],
+                inh: &[0.0],
+                current: &[0.0],
+            };
+            step_spiking(&kind, &prm, &derived, 0, chunk, input, &mut spikes);
+            let n = m as f64; // steps since the event's step
+            let want = n * k * std::f64::consts::E * w * (1.0 - k).powf(n - 1.0);
+            assert!((st.g_e[0] - want).abs() < 1e-12, "step {m}: g {} vs {want}", st.g_e[0]);
+            assert_eq!(st.g_i[0], 0.0);
+            let t = n * dt;
+            let alpha = w * (t / tau) * (1.0 - t / tau).exp();
+            assert!(
+                (st.g_e[0] - alpha).abs() < 0.02 * w,
+                "step {m}: g {} vs alpha {alpha}",
+                st.g_e[0]
+            );
+        }
+        assert!(spikes.is_empty());
+    }
+
     fn spikes_until(kind: &ModelKind, params: &Params, current: f64, dt: f64) -> usize {
         run(kind, params, 5_000, current, dt).0[0]
     }

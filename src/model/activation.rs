@@ -26,6 +26,36 @@ pub fn fast_tanh(x: f32) -> f32 {
 mod tests {
     use super::*;
 
+    /// Every activation against its formula in plain f64 math, on a grid
+    /// over [-30, 30] (fast_tanh's 5e-7 for tanh and retanh, f32 rounding for the rest).
+    #[test]
+    fn each_activation_is_its_formula() {
+        use crate::model::Activation;
+        let formulas: [(Activation, fn(f64) -> f64, f64); 6] = [
+            (Activation::Relu, |x| x.max(0.0), 0.0),
+            (Activation::Tanh, f64::tanh, 5e-7),
+            (Activation::Sigmoid, |x| 1.0 / (1.0 + (-x).exp()), 1e-7),
+            (Activation::Retanh, |x| x.tanh().max(0.0), 5e-7),
+            (Activation::Softplus, |x| (1.0 + x.exp()).ln(), 1e-7),
+            (Activation::Identity, |x| x, 0.0),
+        ];
+        for (act, f, tol) in formulas {
+            for k in -3000..=3000 {
+                let x = k as f32 * 0.01;
+                let (got, want) = (f64::from(act.apply(x)), f(f64::from(x)));
+                // relative beyond 1, absolute below
+                let err = (got - want).abs() / want.abs().max(1.0);
+                assert!(
+                    err <= tol.max(f64::from(f32::EPSILON)),
+                    "{act:?}({x}) = {got}, want {want}"
+                );
+            }
+        }
+        assert_eq!(Activation::Retanh.apply(-3.0), 0.0);
+        assert_eq!(Activation::Sigmoid.apply(0.0), 0.5);
+        assert!((f64::from(Activation::Softplus.apply(0.0)) - 2f64.ln()).abs() < 1e-7);
+    }
+
     #[test]
     fn fast_tanh_is_within_5e7_of_tanh() {
         let mut worst = 0.0f64;
