@@ -31,7 +31,8 @@ mod tests {
     #[test]
     fn each_activation_is_its_formula() {
         use crate::model::Activation;
-        let formulas: [(Activation, fn(f64) -> f64, f64); 6] = [
+        type Formula = (Activation, fn(f64) -> f64, f64);
+        let formulas: [Formula; 6] = [
             (Activation::Relu, |x| x.max(0.0), 0.0),
             (Activation::Tanh, f64::tanh, 5e-7),
             (Activation::Sigmoid, |x| 1.0 / (1.0 + (-x).exp()), 1e-7),
