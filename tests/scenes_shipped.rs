@@ -24,6 +24,12 @@ const RUN_SCENES: &[Expected] = &[
     ),
     ("closed_loop", &[("eyes", 40), ("wheels", 40)], &["crossed"], 30000.0),
     ("coba", &[("neurons", 4000)], &["recurrent"], 1000.0),
+    (
+        "stimuli",
+        &[("dc", 20), ("noisy", 20), ("src", 50), ("target", 20)],
+        &["drive"],
+        300.0,
+    ),
     ("ctrnn_masks", &[("hidden", 80), ("input", 4)], &["hh", "in"], 1000.0),
     (
         "demo",

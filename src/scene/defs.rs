@@ -176,6 +176,22 @@ pub struct DriveDef {
     pub weight: f64,
 }
 
+/// A noisy current in a scene (NEST's `noise_generator`): each neuron of a
+/// spiking population gets `mean + std * N(0, 1)` pA, drawn anew every `dt_ms`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoiseCurrentDef {
+    /// Target population (spiking).
+    pub population: String,
+    /// Mean current (pA).
+    pub mean: f64,
+    /// Standard deviation (pA).
+    pub std: f64,
+    /// Interval between draws (ms, whole steps; default 1, as NEST).
+    #[serde(default = "one_ms")]
+    pub dt_ms: f64,
+}
+
 /// A state probe in a scene.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -380,6 +396,15 @@ pub enum Action {
     /// Put every rate population back to its initial state (`v = v_init`,
     /// `r = f(v_init)`, input 0), as at the start of a trial.
     ResetRates,
+    /// Change a population's noisy current (pA) from its next interval on.
+    SetNoise {
+        /// Population (one with a noisy current).
+        population: String,
+        /// Mean current (pA).
+        mean: f64,
+        /// Standard deviation (pA).
+        std: f64,
+    },
     /// Move the light of the scene's `environment` to (x, y) (cm).
     MoveLight {
         /// x (cm).

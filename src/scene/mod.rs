@@ -92,6 +92,9 @@ pub struct Scene {
     /// Poisson drives.
     #[serde(default)]
     pub drives: Vec<DriveDef>,
+    /// Noisy currents (NEST `noise_generator`).
+    #[serde(default)]
+    pub noise_currents: Vec<NoiseCurrentDef>,
     /// Recordings.
     #[serde(default)]
     pub record: RecordDef,

@@ -216,6 +216,27 @@ pub fn validate(scene: &Scene, path: &Path, text: &str) -> Result<()> {
                 }
             }
             Action::Summary => {}
+            Action::SetNoise { population, mean, std } => {
+                if !scene.noise_currents.iter().any(|n| &n.population == population) {
+                    let with: Vec<String> = scene.noise_currents.iter().map(|n| n.population.clone()).collect();
+                    return Err(place(
+                        "population",
+                        unknown("population with a noisy current", population, &with),
+                    ));
+                }
+                for (field, v, low) in [("mean", *mean, f64::NEG_INFINITY), ("std", *std, 0.0)] {
+                    if !(v.is_finite() && v >= low) {
+                        let e = CortecsError::param(
+                            format!("SetNoise.{field}"),
+                            format!(
+                                "must be finite{} (pA), got {v}",
+                                if low == 0.0 { " and >= 0" } else { "" }
+                            ),
+                        );
+                        return Err(place(field, e));
+                    }
+                }
+            }
             Action::MoveLight { x, y } => {
                 let Some(super::EnvironmentDef::Vehicle { body, .. }) = &scene.environment else {
                     return Err(loc.at_path(
@@ -231,8 +252,89 @@ pub fn validate(scene: &Scene, path: &Path, text: &str) -> Result<()> {
         }
     }
     check_environment(scene, &loc)?;
+    check_noise(scene, &loc)?;
     check_outputs(scene, &loc)?;
     check_memory(scene, &loc)
+}
+
+/// Noisy currents: on spiking populations, one each, finite values, whole
+/// intervals; their populations' `current` is theirs alone (no `Set` of it,
+/// no sensors on it).
+fn check_noise(scene: &Scene, loc: &Located) -> Result<()> {
+    let pops: Vec<String> = scene.populations.iter().map(|p| p.name.clone()).collect();
+    for (k, n) in scene.noise_currents.iter().enumerate() {
+        let index = k.to_string();
+        let place = |field: &str, e: CortecsError| loc.at_path(&["noise_currents", &index, field], e);
+        let Some(p) = scene.populations.iter().find(|p| p.name == n.population) else {
+            let e = CortecsError::UnknownName {
+                kind: "population",
+                name: n.population.clone(),
+                known: pops,
+            };
+            return Err(place("population", e));
+        };
+        if p.model.synapse().is_none() {
+            let e = CortecsError::InvalidRequest(format!(
+                "a noisy current needs a spiking population; '{}' is {}",
+                p.name,
+                p.model.name()
+            ));
+            return Err(place("population", e));
+        }
+        if scene.noise_currents[..k].iter().any(|m| m.population == n.population) {
+            let e = CortecsError::InvalidRequest(format!(
+                "population '{}' has a noisy current already (give it one, with the summed mean and sqrt of the summed variances)",
+                n.population
+            ));
+            return Err(place("population", e));
+        }
+        if !n.mean.is_finite() {
+            return Err(place(
+                "mean",
+                CortecsError::param("noise_currents.mean", format!("must be finite (pA), got {}", n.mean)),
+            ));
+        }
+        if !(n.std.is_finite() && n.std >= 0.0) {
+            let e = CortecsError::param(
+                "noise_currents.std",
+                format!("must be finite and >= 0 (pA), got {}", n.std),
+            );
+            return Err(place("std", e));
+        }
+        if !(n.dt_ms.is_finite() && n.dt_ms > 0.0) {
+            let e = CortecsError::param("noise_currents.dt_ms", format!("must be > 0 ms, got {}", n.dt_ms));
+            return Err(place("dt_ms", e));
+        }
+        crate::network::whole_steps("noise_currents.dt_ms", n.dt_ms, scene.dt, scene.rounding)
+            .and_then(|s| {
+                if s == 0 {
+                    Err(CortecsError::param("noise_currents.dt_ms", "rounds to 0 steps"))
+                } else {
+                    Ok(s)
+                }
+            })
+            .map_err(|e| place("dt_ms", e))?;
+        if let Some(super::EnvironmentDef::Vehicle { sensors, .. }) = &scene.environment
+            && sensors == &n.population
+        {
+            let e = CortecsError::InvalidRequest(format!(
+                "population '{sensors}' takes its current from the environment's sensors: it cannot also have a noisy current"
+            ));
+            return Err(place("population", e));
+        }
+        for (t, action) in scene.timeline.iter().enumerate() {
+            if let Action::Set { population, name, .. } = action
+                && population == &n.population
+                && name == "current"
+            {
+                let e = CortecsError::InvalidRequest(format!(
+                    "population '{population}' takes its current from its noisy current: use SetNoise to change it"
+                ));
+                return Err(loc.at_path(&["timeline", &t.to_string(), "name"], e));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The closed loop's populations (an even number of spiking or rate
