@@ -54,7 +54,7 @@ fn min(v: &[f64]) -> f64 {
 fn a_crossed_vehicle_reaches_the_light_and_follows_it_when_it_moves() {
     let (out, log) = run("crossed", &[]);
     // one row at the start and one per 1 ms frame: 30 s
-    assert_eq!(log.dim(), (30_001, cortecs::ecs::ENVIRONMENT_COLUMNS.len()));
+    assert_eq!(log.dim(), (30_001, cortecs::env::ENVIRONMENT_COLUMNS.len()));
     for (k, t) in log.column(0).iter().enumerate() {
         assert!((t - k as f64).abs() < 1e-9, "row {k}: t = {t}");
     }

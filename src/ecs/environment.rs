@@ -1,7 +1,7 @@
 //! A closed loop on a network entity: an [`Environment`] beside its
 //! [`Sensors`] and [`Motors`], moved by the Integrate stage after each frame.
 
-use crate::env::{Vehicle, VehicleSpec};
+use crate::env::{ENVIRONMENT_COLUMNS, Vehicle, VehicleSpec};
 use crate::error::{CortecsError, Result};
 use crate::network::Network;
 use crate::record::NpyWriter;
@@ -9,20 +9,6 @@ use bevy_ecs::prelude::*;
 use std::path::{Path, PathBuf};
 
 use super::{Motors, Readout, Sensors};
-
-/// Columns of a row of the environment log `environment.npy` (float64).
-pub const ENVIRONMENT_COLUMNS: [&str; 10] = [
-    "t_ms",
-    "x_cm",
-    "y_cm",
-    "heading_deg",
-    "light_x_cm",
-    "light_y_cm",
-    "sensor_left",
-    "sensor_right",
-    "wheel_left_cm_per_s",
-    "wheel_right_cm_per_s",
-];
 
 /// A Braitenberg vehicle driven by a network. The sensor population's first
 /// half of neurons is the left sensor, its second half the right one (each
@@ -99,7 +85,11 @@ impl Environment {
         };
         let motor_channels = Motors::population(net, motors, readout)?;
         let log = log
-            .map(|path| NpyWriter::create(path, &[ENVIRONMENT_COLUMNS.len()]).map(|w| w.with_flush_bytes(80 * 256)))
+            // flushed every 256 rows of f64
+            .map(|path| {
+                NpyWriter::create(path, &[ENVIRONMENT_COLUMNS.len()])
+                    .map(|w| w.with_flush_bytes(ENVIRONMENT_COLUMNS.len() * 8 * 256))
+            })
             .transpose()?;
         let mut env = Environment {
             vehicle: Vehicle::new(spec),

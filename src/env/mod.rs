@@ -1,7 +1,7 @@
 //! Environments a brain is coupled to in a closed loop: pure models of a
-//! body and its world (no `Entity`, no `World`). The [`crate::ecs::Environment`]
-//! component puts one beside a network's [`crate::ecs::Sensors`] and
-//! [`crate::ecs::Motors`]; the Integrate stage moves it after each frame.
+//! body and its world (no `Entity`, no `World`). The ECS `Environment`
+//! component puts one beside a network's `Sensors` and `Motors`; the
+//! Integrate stage moves it after each frame.
 //!
 //! - `vehicle.rs`: [`Vehicle`], a Braitenberg vehicle with two light sensors
 //!   and two wheels in a square arena.

@@ -3,6 +3,20 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Columns of a row of the environment log `environment.npy` (float64).
+pub const ENVIRONMENT_COLUMNS: [&str; 10] = [
+    "t_ms",
+    "x_cm",
+    "y_cm",
+    "heading_deg",
+    "light_x_cm",
+    "light_y_cm",
+    "sensor_left",
+    "sensor_right",
+    "wheel_left_cm_per_s",
+    "wheel_right_cm_per_s",
+];
+
 /// What a vehicle is: its body, arena, light and how sensors and motors
 /// translate to and from the brain. Lengths in cm, angles in degrees,
 /// speeds in cm/s.

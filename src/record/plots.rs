@@ -210,9 +210,9 @@ const MAX_PATH_POINTS: usize = 20_000;
 
 /// The vehicle's path with the light positions, and the distance to the
 /// light over time, from an environment log (rows of
-/// [`crate::ecs::ENVIRONMENT_COLUMNS`]).
+/// [`crate::env::ENVIRONMENT_COLUMNS`]).
 fn environment(log: &Path, side: f64) -> Result<(Trajectory, Vec<(f64, f64)>)> {
-    let width = crate::ecs::ENVIRONMENT_COLUMNS.len();
+    let width = crate::env::ENVIRONMENT_COLUMNS.len();
     let (mut rows, mut row, mut every, mut seen) = (Vec::new(), Vec::with_capacity(width), 1usize, 0usize);
     let mut lights: Vec<(String, (f64, f64))> = Vec::new();
     read_stream::<f64>(log, &mut |chunk| {
