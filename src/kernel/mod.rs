@@ -18,6 +18,8 @@
 //! split work into fixed chunks of [`NEURON_CHUNK`] neurons (each with its
 //! own random stream), so results are the same at any thread count.
 
+#[cfg(test)]
+mod membrane_reference;
 mod neuron_rate;
 mod neuron_spiking;
 mod step;

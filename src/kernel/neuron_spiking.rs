@@ -53,29 +53,61 @@ struct MemConsts<P, Q> {
     ref_steps: Q,
 }
 
+/// Where the membrane kernel's parameters lie in a model's parameter
+/// list, looked up by name once per model (not once per chunk and step).
+#[derive(Clone, Copy)]
+struct Positions([Option<usize>; 12]);
+
+/// The parameters [`Positions`] locates (Izhikevich's reset `c` stands in for `v_reset`).
+const POSITION_NAMES: [&str; 12] = [
+    "e_rev_e", "e_rev_i", "i_offset", "v_reset", "v_rest", "v_thresh", "delta_t", "v_spike", "a", "b", "d", "v_peak",
+];
+
+impl Positions {
+    fn of(kind: &ModelKind) -> Positions {
+        let izh = matches!(kind, ModelKind::Izhikevich { .. });
+        Positions(POSITION_NAMES.map(|name| match name {
+            "v_reset" if izh => kind.param_position("c"),
+            _ => kind.param_position(name),
+        }))
+    }
+
+    /// The positions for `kind`'s model (LIF, AdEx, Izhikevich), computed once.
+    fn get(kind: &ModelKind) -> Positions {
+        use std::sync::OnceLock;
+        static CACHE: [OnceLock<Positions>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+        let slot = match kind {
+            ModelKind::AdEx { .. } => 1,
+            ModelKind::Izhikevich { .. } => 2,
+            _ => 0,
+        };
+        *CACHE[slot].get_or_init(|| Positions::of(kind))
+    }
+}
+
 impl<'a> MemConsts<&'a [f64], &'a [u32]> {
     fn slices(kind: &ModelKind, params: &'a Params, d: &'a Derived, r: std::ops::Range<usize>) -> Self {
-        let pk = |name: &str| kind.param_position(name).map(|i| &params[i][r.clone()]).unwrap_or(&[]);
+        let at = |i: Option<usize>| i.map(|i| &params[i][r.clone()]).unwrap_or(&[]);
+        let [e_e, e_i, i_off, v_reset, v_rest, v_th, d_t, v_spike, a, b, iz_d, v_peak] = Positions::get(kind).0.map(at);
         let dk = |x: &'a [f64]| if x.is_empty() { x } else { &x[r.clone()] };
-        let izh = matches!(kind, ModelKind::Izhikevich { .. });
         MemConsts {
-            e_e: pk("e_rev_e"),
-            e_i: pk("e_rev_i"),
-            i_off: pk("i_offset"),
+            e_e,
+            e_i,
+            i_off,
             k_e: dk(&d.k_e),
             k_i: dk(&d.k_i),
             dt_c: dk(&d.dt_over_cm),
-            v_reset: if izh { pk("c") } else { pk("v_reset") },
-            v_rest: pk("v_rest"),
-            v_th: pk("v_thresh"),
+            v_reset,
+            v_rest,
+            v_th,
             g_l: dk(&d.g_l),
-            d_t: pk("delta_t"),
-            v_spike: pk("v_spike"),
-            a: pk("a"),
-            b: pk("b"),
+            d_t,
+            v_spike,
+            a,
+            b,
             k_w: dk(&d.k_w),
-            iz_d: pk("d"),
-            v_peak: pk("v_peak"),
+            iz_d,
+            v_peak,
             ref_steps: if d.ref_steps.is_empty() {
                 &[]
             } else {
@@ -107,38 +139,6 @@ impl<'a> MemConsts<&'a [f64], &'a [u32]> {
             ref_steps: Same(self.ref_steps.first().copied().unwrap_or(0)),
         }
     }
-}
-
-/// Synaptic variables of one neuron for one step: returns the synaptic
-/// current (pA) at the start of the step and advances the variables
-/// (Euler), adding this step's arrivals afterwards.
-#[inline(always)]
-fn synapse_step<const COND: bool, const ALPHA: bool, P: Per<f64>, Q>(
-    v0: f64,
-    k: usize,
-    s: &mut StateChunk<'_>,
-    c: &MemConsts<P, Q>,
-    exc: f64,
-    inh: f64,
-) -> f64 {
-    let (ge, gi) = (s.g_e[k], s.g_i[k]);
-    let i_syn = if COND {
-        ge * (c.e_e.at(k) - v0) + gi * (c.e_i.at(k) - v0)
-    } else {
-        ge - gi
-    };
-    let (k_e, k_i) = (c.k_e.at(k), c.k_i.at(k));
-    if ALPHA {
-        let (xe, xi) = (s.x_e[k], s.x_i[k]);
-        s.g_e[k] = ge + k_e * (std::f64::consts::E * xe - ge);
-        s.g_i[k] = gi + k_i * (std::f64::consts::E * xi - gi);
-        s.x_e[k] = xe - k_e * xe + exc;
-        s.x_i[k] = xi - k_i * xi + inh;
-    } else {
-        s.g_e[k] = ge - k_e * ge + exc;
-        s.g_i[k] = gi - k_i * gi + inh;
-    }
-    i_syn
 }
 
 /// Advances one chunk of a spiking population by one step; pushes the
@@ -211,14 +211,16 @@ fn lif_delta(
     let pk = |name: &str| kind.param_position(name).map(|i| &params[i][r.clone()]).unwrap_or(&[]);
     let (v_rest, v_th, v_reset, i_off) = (pk("v_rest"), pk("v_thresh"), pk("v_reset"), pk("i_offset"));
     let (p_mem, r_mem, ref_steps) = (&d.p_mem[r.clone()], &d.r_mem[r.clone()], &d.ref_steps[r.clone()]);
-    let (exc, inh, cur) = (&input.exc[..n], &input.inh[..n], &input.current[..n]);
+    let (exc, inh, cur) = (&mut input.exc[..n], &mut input.inh[..n], &input.current[..n]);
     for k in 0..n {
+        let (e, i) = (exc[k], inh[k]);
+        (exc[k], inh[k]) = (0.0, 0.0);
         if s.refractory[k] > 0 {
             s.refractory[k] -= 1;
             s.v[k] = v_reset[k];
             continue;
         }
-        let v = v_rest[k] + (s.v[k] - v_rest[k]) * p_mem[k] + r_mem[k] * (i_off[k] + cur[k]) + exc[k] - inh[k];
+        let v = v_rest[k] + (s.v[k] - v_rest[k]) * p_mem[k] + r_mem[k] * (i_off[k] + cur[k]) + e - i;
         if v >= v_th[k] {
             spikes.push(k as u32);
             s.v[k] = v_reset[k];
@@ -243,66 +245,119 @@ fn membrane<const M: u8, const COND: bool, const ALPHA: bool>(
 ) {
     let n = s.v.len();
     let c = MemConsts::slices(kind, params, d, offset..offset + n);
-    let has_ref = !d.ref_steps.is_empty();
-    if d.uniform {
-        membrane_loop::<M, COND, ALPHA, _, _>(&c.same(), has_ref, d.dt, s, input, spikes);
-    } else {
-        membrane_loop::<M, COND, ALPHA, _, _>(&c, has_ref, d.dt, s, input, spikes);
+    match (d.uniform, d.ref_steps.is_empty()) {
+        (true, false) => membrane_loop::<M, COND, ALPHA, true, _, _>(&c.same(), d.dt, s, input, spikes),
+        (true, true) => membrane_loop::<M, COND, ALPHA, false, _, _>(&c.same(), d.dt, s, input, spikes),
+        (false, false) => membrane_loop::<M, COND, ALPHA, true, _, _>(&c, d.dt, s, input, spikes),
+        (false, true) => membrane_loop::<M, COND, ALPHA, false, _, _>(&c, d.dt, s, input, spikes),
     }
 }
 
+/// The membrane loop without branches (`REF`: the model has a refractory
+/// period): every neuron's new state is computed and selected, and whether
+/// it spiked is written to a byte per neuron, so the compiler vectorises
+/// the loop; a second pass collects the spiking neurons eight bytes at a
+/// time. The arithmetic of each neuron is that of the step equations in
+/// order, so results do not depend on how the loop is compiled.
 #[inline(always)]
-fn membrane_loop<const M: u8, const COND: bool, const ALPHA: bool, P: Per<f64>, Q: Per<u32>>(
+fn membrane_loop<const M: u8, const COND: bool, const ALPHA: bool, const REF: bool, P: Per<f64>, Q: Per<u32>>(
     c: &MemConsts<P, Q>,
-    has_ref: bool,
     dt: f64,
-    mut s: StateChunk<'_>,
+    s: StateChunk<'_>,
     input: StepInput<'_>,
     spikes: &mut Vec<u32>,
 ) {
     let n = s.v.len();
-    let (exc, inh, cur) = (&input.exc[..n], &input.inh[..n], &input.current[..n]);
+    assert!(n <= NEURON_CHUNK, "a chunk holds at most NEURON_CHUNK neurons");
+    let mut fired = [0u8; NEURON_CHUNK];
+    let fired = &mut fired[..n];
+    let (exc, inh, cur) = (&mut input.exc[..n], &mut input.inh[..n], &input.current[..n]);
+    let (v, g_e, g_i) = (&mut s.v[..n], &mut s.g_e[..n], &mut s.g_i[..n]);
+    let (x_e, x_i): (&mut [f64], &mut [f64]) = if ALPHA {
+        (&mut s.x_e[..n], &mut s.x_i[..n])
+    } else {
+        (&mut [], &mut [])
+    };
+    let w: &mut [f64] = if M != 0 { &mut s.w[..n] } else { &mut [] };
+    let refractory: &mut [u32] = if REF { &mut s.refractory[..n] } else { &mut [] };
     for k in 0..n {
-        let v0 = s.v[k];
-        let i_syn = synapse_step::<COND, ALPHA, P, Q>(v0, k, &mut s, c, exc[k], inh[k]);
-        let i_ext = c.i_off.at(k) + cur[k];
-        if has_ref && s.refractory[k] > 0 {
-            s.refractory[k] -= 1;
-            s.v[k] = c.v_reset.at(k);
-            continue;
+        let v0 = v[k];
+        let (ge, gi) = (g_e[k], g_i[k]);
+        let (e, i) = (exc[k], inh[k]);
+        (exc[k], inh[k]) = (0.0, 0.0);
+        let i_syn = if COND {
+            ge * (c.e_e.at(k) - v0) + gi * (c.e_i.at(k) - v0)
+        } else {
+            ge - gi
+        };
+        let (k_e, k_i) = (c.k_e.at(k), c.k_i.at(k));
+        if ALPHA {
+            let (xe, xi) = (x_e[k], x_i[k]);
+            g_e[k] = ge + k_e * (std::f64::consts::E * xe - ge);
+            g_i[k] = gi + k_i * (std::f64::consts::E * xi - gi);
+            x_e[k] = xe - k_e * xe + e;
+            x_i[k] = xi - k_i * xi + i;
+        } else {
+            g_e[k] = ge - k_e * ge + e;
+            g_i[k] = gi - k_i * gi + i;
         }
-        let (v, spiked) = match M {
+        let i_ext = c.i_off.at(k) + cur[k];
+        let active = !REF || refractory[k] == 0;
+        let (v1, crossed) = match M {
             0 => {
-                let v = v0 + c.dt_c.at(k) * (c.g_l.at(k) * (c.v_rest.at(k) - v0) + i_syn + i_ext);
-                (v, v > c.v_th.at(k))
+                let v1 = v0 + c.dt_c.at(k) * (c.g_l.at(k) * (c.v_rest.at(k) - v0) + i_syn + i_ext);
+                (v1, v1 > c.v_th.at(k))
             }
             1 => {
-                let (w, g_l, d_t) = (s.w[k], c.g_l.at(k), c.d_t.at(k));
+                let (w0, g_l, d_t) = (w[k], c.g_l.at(k), c.d_t.at(k));
                 let exp_term = g_l * d_t * ((v0 - c.v_th.at(k)) / d_t).min(50.0).exp();
-                let v = v0 + c.dt_c.at(k) * (g_l * (c.v_rest.at(k) - v0) + exp_term + i_syn + i_ext - w);
-                s.w[k] = w + c.k_w.at(k) * (c.a.at(k) * (v0 - c.v_rest.at(k)) - w);
-                (v, v >= c.v_spike.at(k))
+                let v1 = v0 + c.dt_c.at(k) * (g_l * (c.v_rest.at(k) - v0) + exp_term + i_syn + i_ext - w0);
+                (v1, v1 >= c.v_spike.at(k))
             }
             _ => {
-                let u = s.w[k];
-                let v = v0 + dt * (0.04 * v0 * v0 + 5.0 * v0 + 140.0 - u + i_syn + i_ext);
-                s.w[k] = u + dt * c.a.at(k) * (c.b.at(k) * v0 - u);
-                (v, v >= c.v_peak.at(k))
+                let u = w[k];
+                let v1 = v0 + dt * (0.04 * v0 * v0 + 5.0 * v0 + 140.0 - u + i_syn + i_ext);
+                (v1, v1 >= c.v_peak.at(k))
             }
         };
-        if spiked {
-            spikes.push(k as u32);
-            s.v[k] = c.v_reset.at(k);
-            match M {
-                1 => s.w[k] += c.b.at(k),
-                2 => s.w[k] += c.iz_d.at(k),
-                _ => {}
-            }
-            if has_ref {
-                s.refractory[k] = c.ref_steps.at(k);
-            }
-        } else {
-            s.v[k] = v;
+        let spiked = active && crossed;
+        v[k] = if active && !spiked { v1 } else { c.v_reset.at(k) };
+        if M != 0 {
+            let w0 = w[k];
+            let w1 = match M {
+                1 => w0 + c.k_w.at(k) * (c.a.at(k) * (v0 - c.v_rest.at(k)) - w0),
+                _ => w0 + dt * c.a.at(k) * (c.b.at(k) * v0 - w0),
+            };
+            let w1 = if active { w1 } else { w0 };
+            let jump = if M == 1 { c.b.at(k) } else { c.iz_d.at(k) };
+            w[k] = if spiked { w1 + jump } else { w1 };
+        }
+        if REF {
+            let r = refractory[k];
+            refractory[k] = if spiked { c.ref_steps.at(k) } else { r.saturating_sub(1) };
+        }
+        fired[k] = u8::from(spiked);
+    }
+    collect_fired(fired, spikes);
+}
+
+/// Pushes the index of every non-zero byte of `fired` to `spikes`, in order.
+#[inline]
+fn collect_fired(fired: &[u8], spikes: &mut Vec<u32>) {
+    let mut words = fired.chunks_exact(8);
+    let mut base = 0u32;
+    for word in &mut words {
+        let mut bits = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
+        while bits != 0 {
+            let byte = bits.trailing_zeros() / 8;
+            spikes.push(base + byte);
+            bits &= !(0xffu64 << (byte * 8));
+        }
+        base += 8;
+    }
+    for (k, &f) in words.remainder().iter().enumerate() {
+        if f != 0 {
+            spikes.push(base + k as u32);
         }
     }
 }
@@ -392,8 +447,6 @@ pub fn update_spiking(pop: &mut Population, step: u64, dt: f64) {
                         },
                         out,
                     );
-                    e.fill(0.0);
-                    i.fill(0.0);
                     for k in out.iter_mut() {
                         *k += offset as u32;
                     }
@@ -498,8 +551,8 @@ mod tests {
                 0,
                 chunk,
                 StepInput {
-                    exc: &[0.0],
-                    inh: &[0.0],
+                    exc: &mut [0.0],
+                    inh: &mut [0.0],
                     current: &[current],
                 },
                 &mut spikes,
@@ -629,8 +682,8 @@ mod tests {
             };
             let exc = if m == 0 { w } else { 0.0 };
             let input = StepInput {
-                exc: &[exc],
-                inh: &[0.0],
+                exc: &mut [exc],
+                inh: &mut [0.0],
                 current: &[0.0],
             };
             step_spiking(&kind, &prm, &derived, 0, chunk, input, &mut spikes);

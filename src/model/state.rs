@@ -22,12 +22,14 @@ pub struct SpikingState {
     pub refractory: Vec<u32>,
 }
 
-/// Read-only inputs of one step for a chunk of neurons.
+/// Inputs of one step for a chunk of neurons. The step consumes the
+/// arriving input: `exc` and `inh` are zero afterwards (the delay ring's
+/// slot is then ready for reuse, without a second pass over it).
 pub struct StepInput<'a> {
     /// Excitatory input arriving this step (delta: mV jump; exp/alpha: nS or pA jump).
-    pub exc: &'a [f64],
+    pub exc: &'a mut [f64],
     /// Inhibitory input arriving this step, as a positive magnitude.
-    pub inh: &'a [f64],
+    pub inh: &'a mut [f64],
     /// External current (pA; Izhikevich: mV/ms) written by the host or stimuli.
     pub current: &'a [f64],
 }
