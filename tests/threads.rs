@@ -21,9 +21,18 @@ fn state_after(text: &str, steps: u64, threads: usize, tag: &str) -> Vec<u8> {
         let mut sim = scene::build(&sc, path, text).unwrap();
         sim.advance(steps).unwrap();
         let net = sim.network().unwrap();
-        if tag == "spiking" {
+        if tag != "rate" {
             // the dynamics did something: both populations spiked
             assert!(net.populations.iter().all(|p| p.spike_count > 100), "too few spikes");
+        }
+        if tag == "delivery" {
+            // at least 6 spikes a step of rows of ~3,000: above SCATTER_PARALLEL_MIN
+            let src = net.populations.iter().find(|p| p.name == "src").unwrap();
+            assert!(
+                src.spike_count > 6 * steps,
+                "{} source spikes in {steps} steps",
+                src.spike_count
+            );
         }
         sim.sync().unwrap();
         sim.save(&file).unwrap();
@@ -64,6 +73,33 @@ fn spiking_network_above_the_parallel_threshold_is_identical_at_1_2_3_threads() 
 )"#
     );
     same_at_1_2_3_threads(&text, 200, "spiking");
+}
+
+#[test]
+fn spike_delivery_split_over_threads_is_identical_at_1_2_3_threads() {
+    // rows of ~3,000 synapses: every step delivers more than
+    // SCATTER_PARALLEL_MIN, so each post range is scattered by its own
+    // thread; weights of both signs take both branches of the conductance
+    // scatter, and the delta population the jump path
+    const { assert!(6 * 3000 > cortecs::kernel::SCATTER_PARALLEL_MIN) };
+    let text = r#"(
+    dt: 0.1, seed: 5,
+    populations: [
+        (name: "src", size: 1500, model: Lif(synapse: Delta),
+         params: {"v_init": Uniform(low: -65.0, high: -50.0)}),
+        (name: "cond", size: 6000, model: Lif(synapse: CondExp),
+         params: {"v_init": Uniform(low: -65.0, high: -50.0)}),
+        (name: "jump", size: 6001, model: Lif(synapse: Delta),
+         params: {"v_init": Uniform(low: -65.0, high: -50.0)}),
+    ],
+    projections: [
+        (name: "sc", pre: "src", post: "cond", strategy: FixedProbability(p: 0.5), weight: Normal(mean: 0.1, std: 0.4), delay: 1.0),
+        (name: "sj", pre: "src", post: "jump", strategy: FixedProbability(p: 0.5), weight: Normal(mean: 0.01, std: 0.05), delay: 0.5),
+    ],
+    drives: [(population: "src", rate: 40000.0, weight: 0.5), (population: "cond", rate: 2000.0, weight: 2.0),
+             (population: "jump", rate: 20000.0, weight: 0.4)],
+)"#;
+    same_at_1_2_3_threads(text, 200, "delivery");
 }
 
 #[test]

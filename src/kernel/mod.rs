@@ -37,3 +37,7 @@ pub const NEURON_CHUNK: usize = 1024;
 /// Populations smaller than this are updated on the calling thread: waking
 /// the pool costs more than the work (W1's 4000 neurons take ~10 µs a step).
 pub const PARALLEL_MIN: usize = 16 * NEURON_CHUNK;
+/// Spiking populations from this size are updated chunk by chunk on the
+/// pool when it has more than one thread (W2's 10,000 excitatory neurons
+/// with their Poisson drive take ~50 µs a step; W1's 3,200 stay on one).
+pub const SPIKING_PARALLEL_MIN: usize = 4 * NEURON_CHUNK;

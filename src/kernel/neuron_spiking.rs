@@ -209,26 +209,71 @@ fn lif_delta(
     let n = s.v.len();
     let r = offset..offset + n;
     let pk = |name: &str| kind.param_position(name).map(|i| &params[i][r.clone()]).unwrap_or(&[]);
-    let (v_rest, v_th, v_reset, i_off) = (pk("v_rest"), pk("v_thresh"), pk("v_reset"), pk("i_offset"));
-    let (p_mem, r_mem, ref_steps) = (&d.p_mem[r.clone()], &d.r_mem[r.clone()], &d.ref_steps[r.clone()]);
+    let c = DeltaConsts {
+        v_rest: pk("v_rest"),
+        v_th: pk("v_thresh"),
+        v_reset: pk("v_reset"),
+        i_off: pk("i_offset"),
+        p_mem: &d.p_mem[r.clone()],
+        r_mem: &d.r_mem[r.clone()],
+        ref_steps: &d.ref_steps[r.clone()],
+    };
+    if d.uniform {
+        let f = |x: &[f64]| Same(x[0]);
+        let same = DeltaConsts {
+            v_rest: f(c.v_rest),
+            v_th: f(c.v_th),
+            v_reset: f(c.v_reset),
+            i_off: f(c.i_off),
+            p_mem: f(c.p_mem),
+            r_mem: f(c.r_mem),
+            ref_steps: Same(c.ref_steps[0]),
+        };
+        lif_delta_loop(&same, s, input, spikes);
+    } else {
+        lif_delta_loop(&c, s, input, spikes);
+    }
+}
+
+/// The constants of the delta-synapse LIF step.
+#[derive(Clone, Copy)]
+struct DeltaConsts<P, Q> {
+    v_rest: P,
+    v_th: P,
+    v_reset: P,
+    i_off: P,
+    p_mem: P,
+    r_mem: P,
+    ref_steps: Q,
+}
+
+/// The delta LIF loop without branches, as [`membrane_loop`].
+#[inline(always)]
+fn lif_delta_loop<P: Per<f64>, Q: Per<u32>>(
+    c: &DeltaConsts<P, Q>,
+    s: StateChunk<'_>,
+    input: StepInput<'_>,
+    spikes: &mut Vec<u32>,
+) {
+    let n = s.v.len();
+    assert!(n <= NEURON_CHUNK, "a chunk holds at most NEURON_CHUNK neurons");
+    let mut fired = [0u8; NEURON_CHUNK];
+    let fired = &mut fired[..n];
     let (exc, inh, cur) = (&mut input.exc[..n], &mut input.inh[..n], &input.current[..n]);
+    let (v, refractory) = (&mut s.v[..n], &mut s.refractory[..n]);
     for k in 0..n {
         let (e, i) = (exc[k], inh[k]);
         (exc[k], inh[k]) = (0.0, 0.0);
-        if s.refractory[k] > 0 {
-            s.refractory[k] -= 1;
-            s.v[k] = v_reset[k];
-            continue;
-        }
-        let v = v_rest[k] + (s.v[k] - v_rest[k]) * p_mem[k] + r_mem[k] * (i_off[k] + cur[k]) + e - i;
-        if v >= v_th[k] {
-            spikes.push(k as u32);
-            s.v[k] = v_reset[k];
-            s.refractory[k] = ref_steps[k];
-        } else {
-            s.v[k] = v;
-        }
+        let r = refractory[k];
+        let active = r == 0;
+        let v_rest = c.v_rest.at(k);
+        let v1 = v_rest + (v[k] - v_rest) * c.p_mem.at(k) + c.r_mem.at(k) * (c.i_off.at(k) + cur[k]) + e - i;
+        let spiked = active && v1 >= c.v_th.at(k);
+        v[k] = if active && !spiked { v1 } else { c.v_reset.at(k) };
+        refractory[k] = if spiked { c.ref_steps.at(k) } else { r.saturating_sub(1) };
+        fired[k] = u8::from(spiked);
     }
+    collect_fired(fired, spikes);
 }
 
 /// Euler step of LIF (`M = 0`), AdEx (`M = 1`) or Izhikevich (`M = 2`) with
@@ -427,11 +472,9 @@ pub fn update_spiking(pop: &mut Population, step: u64, dt: f64) {
                         } else {
                             (&mut *i, -d.weight)
                         };
+                        // x + 0 w = x exactly (w is finite): no branch on the count
                         for x in target.iter_mut() {
-                            let k = table.sample(rng);
-                            if k > 0 {
-                                *x += k as f64 * w;
-                            }
+                            *x += table.sample(rng) as f64 * w;
                         }
                     }
                     step_spiking(
@@ -499,7 +542,7 @@ pub fn update_spiking(pop: &mut Population, step: u64, dt: f64) {
                         )
                 };
             }
-            if n >= PARALLEL_MIN {
+            if n >= SPIKING_PARALLEL_MIN && rayon::current_num_threads() > 1 {
                 walk_chunks!(par_chunks_mut, par_iter_mut);
             } else {
                 walk_chunks!(chunks_mut, iter_mut);

@@ -21,24 +21,8 @@ pub fn scatter(store: &SynapseStore, spikes: &[u32], post: &mut Population, step
     match &store.delay {
         Column::Uniform(d) => {
             let (exc, inh) = post.ring.slot_mut(step + u64::from(*d), n);
-            for &i in spikes {
-                let range = store.row(i as usize);
-                let posts = &store.minor[range.clone()];
-                let ws = &store.weight[range];
-                if delta {
-                    for (&j, &w) in posts.iter().zip(ws) {
-                        exc[j as usize] += f64::from(w);
-                    }
-                } else {
-                    for (&j, &w) in posts.iter().zip(ws) {
-                        if w >= 0.0 {
-                            exc[j as usize] += f64::from(w);
-                        } else {
-                            inh[j as usize] -= f64::from(w);
-                        }
-                    }
-                }
-            }
+            let parts = scatter_parts(store, spikes);
+            scatter_split(store, spikes, exc, inh, 0, parts, delta);
         }
         Column::PerSynapse(delays) => {
             let slots = post.ring.slots();
@@ -54,6 +38,79 @@ pub fn scatter(store: &SynapseStore, spikes: &[u32], post: &mut Population, step
                     } else {
                         ring[base + n + j] -= w;
                     }
+                }
+            }
+        }
+    }
+}
+
+/// Spike deliveries (synapses) in one step below which one thread scatters
+/// them all: splitting costs a binary search per row and a hand-off.
+pub const SCATTER_PARALLEL_MIN: u64 = 16_384;
+
+/// Into how many post ranges to split this step's delivery: one per pool
+/// thread when there is enough to deliver, else one.
+fn scatter_parts(store: &SynapseStore, spikes: &[u32]) -> usize {
+    let threads = rayon::current_num_threads();
+    if threads < 2 {
+        return 1;
+    }
+    let deliveries: u64 = spikes.iter().map(|&i| store.row(i as usize).len() as u64).sum();
+    if deliveries < SCATTER_PARALLEL_MIN { 1 } else { threads }
+}
+
+/// Delivers `spikes` into the post neurons `lo..lo + exc.len()` (whose
+/// input slots are `exc` and `inh`), split into `parts` disjoint post
+/// ranges run in parallel. Every post neuron receives its inputs in spike
+/// order whatever the split, so the sums are bit-identical at any thread
+/// count.
+fn scatter_split(
+    store: &SynapseStore,
+    spikes: &[u32],
+    exc: &mut [f64],
+    inh: &mut [f64],
+    lo: usize,
+    parts: usize,
+    delta: bool,
+) {
+    if parts <= 1 {
+        return scatter_range(store, spikes, exc, inh, lo, delta);
+    }
+    let left = parts / 2;
+    let mid = exc.len() * left / parts;
+    let (e1, e2) = exc.split_at_mut(mid);
+    let (i1, i2) = inh.split_at_mut(mid);
+    rayon::join(
+        || scatter_split(store, spikes, e1, i1, lo, left, delta),
+        || scatter_split(store, spikes, e2, i2, lo + mid, parts - left, delta),
+    );
+}
+
+/// One thread's share of a delivery: the synapses of each spiking row
+/// whose post index lies in `lo..lo + exc.len()` (rows are sorted by post).
+fn scatter_range(store: &SynapseStore, spikes: &[u32], exc: &mut [f64], inh: &mut [f64], lo: usize, delta: bool) {
+    let (lo32, hi) = (lo as u32, (lo + exc.len()) as u32);
+    let whole = lo == 0 && hi == store.n_post;
+    for &i in spikes {
+        let range = store.row(i as usize);
+        let mut posts = &store.minor[range.clone()];
+        let mut ws = &store.weight[range];
+        if !whole {
+            let a = posts.partition_point(|&j| j < lo32);
+            let b = a + posts[a..].partition_point(|&j| j < hi);
+            (posts, ws) = (&posts[a..b], &ws[a..b]);
+        }
+        if delta {
+            for (&j, &w) in posts.iter().zip(ws) {
+                exc[(j - lo32) as usize] += f64::from(w);
+            }
+        } else {
+            for (&j, &w) in posts.iter().zip(ws) {
+                let j = (j - lo32) as usize;
+                if w >= 0.0 {
+                    exc[j] += f64::from(w);
+                } else {
+                    inh[j] -= f64::from(w);
                 }
             }
         }
