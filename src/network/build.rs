@@ -485,9 +485,19 @@ impl Network {
         // fan initialisers: W is post x pre, so fan_in = n_pre and fan_out = n_post (torch)
         let fans = |v: &Value, what: &str| v.with_fans(&format!("{name}.{what}"), input.n_pre, input.n_post);
         let explicit = conn.weight.is_some();
-        let magnitude = match &conn.weight {
-            Some(w) => w.clone(),
-            None => fans(&spec.weight, "weight")?.synapse_values_n(&self.owner(name, "weight"), n, pairs)?,
+        let weight_value = fans(&spec.weight, "weight")?;
+        // one weight for all (W2's J): no per-synapse vector of it
+        let same = match (&conn.weight, weight_value.as_const(), &spec.weight_inh) {
+            (None, Some(c), None) => {
+                weight_value.synapse_values_n(&self.owner(name, "weight"), 0, None)?; // validates it
+                Some(c)
+            }
+            _ => None,
+        };
+        let magnitude = match (&conn.weight, same) {
+            (Some(w), _) => w.clone(),
+            (None, Some(_)) => Vec::new(),
+            (None, None) => weight_value.synapse_values_n(&self.owner(name, "weight"), n, pairs)?,
         };
         let signs: Vec<Sign> = if let Some(mask) = sign_mask {
             let (pre_i, post_i) = if needs_pairs {
@@ -498,6 +508,8 @@ impl Network {
             (0..n).map(|k| mask.sign(pre_i[k], post_i[k])).collect()
         } else if signed_by_rule {
             connect::assign_signs(&conn, input, spec.excitatory_ratio.unwrap_or(1.0))?
+        } else if let Some(c) = same {
+            vec![if c < 0.0 { INHIBITORY } else { EXCITATORY }; n]
         } else {
             magnitude
                 .iter()
@@ -510,33 +522,53 @@ impl Network {
             }
             _ => None,
         };
-        // exactly n: the store keeps this vector as it is
-        let mut weight: Vec<f32> = Vec::with_capacity(n);
-        for k in 0..n {
-            let m = match (&inh, signs[k]) {
-                (Some(wi), INHIBITORY) => wi[k],
-                _ => magnitude[k],
-            };
-            let w = if signed_by_rule {
-                let s = f64::from(signs[k]);
-                // an explicit weight (matrix, list) of the wrong sign becomes 0, as
-                // nn4n and set_weights_dense do; drawn values are magnitudes
-                if explicit && m * s < 0.0 { 0.0 } else { s * m.abs() }
-            } else {
-                m
-            };
-            let x = crate::projection::f32_weight(w).map_err(|why| {
-                let pre = conn.row_ptr.partition_point(|&start| start as usize <= k) - 1;
-                crate::projection::ProjectionError::Unrepresentable {
-                    projection: format!("{name}.weight"),
-                    pre: pre as u32,
-                    post: conn.post[k],
-                    value: w,
-                    why,
-                }
-            })?;
-            weight.push(x);
-        }
+        // one weight for all: each synapse's weight follows from its sign
+        // alone (the general loop gives the same values, one at a time)
+        let of_sign = |sign: Sign, m: f64| {
+            let w = if signed_by_rule { f64::from(sign) * m.abs() } else { m };
+            crate::projection::f32_weight(w).ok()
+        };
+        let by_sign = same.and_then(|c| Some((of_sign(EXCITATORY, c)?, of_sign(INHIBITORY, c)?, of_sign(0, c)?)));
+        let weight: Vec<f32> = if let Some((e, i, z)) = by_sign {
+            signs
+                .iter()
+                .map(|&sign| match sign {
+                    EXCITATORY => e,
+                    INHIBITORY => i,
+                    _ => z,
+                })
+                .collect()
+        } else {
+            // exactly n: the store keeps this vector as it is
+            let mut weight: Vec<f32> = Vec::with_capacity(n);
+            for k in 0..n {
+                let m = match (&inh, signs[k], same) {
+                    (_, _, Some(c)) => c,
+                    (Some(wi), INHIBITORY, _) => wi[k],
+                    _ => magnitude[k],
+                };
+                let w = if signed_by_rule {
+                    let s = f64::from(signs[k]);
+                    // an explicit weight (matrix, list) of the wrong sign becomes 0, as
+                    // nn4n and set_weights_dense do; drawn values are magnitudes
+                    if explicit && m * s < 0.0 { 0.0 } else { s * m.abs() }
+                } else {
+                    m
+                };
+                let x = crate::projection::f32_weight(w).map_err(|why| {
+                    let pre = conn.row_ptr.partition_point(|&start| start as usize <= k) - 1;
+                    crate::projection::ProjectionError::Unrepresentable {
+                        projection: format!("{name}.weight"),
+                        pre: pre as u32,
+                        post: conn.post[k],
+                        value: w,
+                        why,
+                    }
+                })?;
+                weight.push(x);
+            }
+            weight
+        };
         drop(magnitude);
         drop(inh);
         let steps = |ds: &[f64]| -> Result<Column<u16>> {
