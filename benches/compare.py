@@ -174,7 +174,11 @@ def med(recs, key):
 
 
 def secs(x):
-    return "-" if x is None else (f"{x:.3f} s" if x >= 0.01 else f"{x * 1e3:.2f} ms")
+    return "-" if x is None else f"{x:.3f} s"
+
+
+def millis(x):
+    return "-" if x is None else f"{x:.2f} ms"
 
 
 def mib(b):
@@ -218,6 +222,7 @@ def rows_of(results, have):
             labels.append((label, t))
     for label, t in labels:
         engines = [e for (l2, t2, e, k) in results if (l2, t2) == (label, t) and k == "run"]
+        engines.sort(key=lambda e: e != "cortecs")  # cortecs first, the peers in their order
         mine = results.get((label, t, "cortecs", "run"), [])
         for engine in engines:
             recs = results[(label, t, engine, "run")]
@@ -234,12 +239,12 @@ def rows_of(results, have):
                 dy = med(recs, "max_abs_dy")
                 fcheck = f"max abs dy {dy:.1e}" + (" ok" if dy < 1e-5 else " **>= 1e-5**") if dy is not None \
                     else f"y[0,0,0] {ok[0]['y000']:.6f}"
-                rows.append([f"{label} forward", engine, t, "-", secs(med(recs, "forward_ms") / 1e3), mib(rss), "-",
+                rows.append([f"{label} forward", engine, t, "-", millis(med(recs, "forward_ms")), mib(rss), "-",
                              fcheck, vs("forward_ms")])
                 rel = med(recs, "loss_first_rel_diff")
                 lcheck = f"first loss {ok[0]['loss_first']:.6f}" + (
                     "" if rel is None else f", rel. diff {rel:.1e}" + (" ok" if rel < 1e-4 else " **>= 1e-4**"))
-                rows.append([f"{label} train iteration", engine, t, "-", secs(med(recs, "train_ms") / 1e3), mib(rss),
+                rows.append([f"{label} train iteration", engine, t, "-", millis(med(recs, "train_ms")), mib(rss),
                              "-", lcheck, vs("train_ms")])
                 continue
             if label == "W3":

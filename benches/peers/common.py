@@ -62,9 +62,12 @@ def quiet_nest():
 
 
 class Brian2Standalone:
-    """Brian2 cpp_standalone in a fresh folder, with timing marks compiled
-    into the binary: t0 at its start, t1 after the network is built, t2
-    after the run; the binary runs under /usr/bin/time -f %M for its peak RSS.
+    """Brian2 cpp_standalone with timing marks compiled into the binary: t0
+    at its start, t1 after the network is built, t2 after the run; the
+    binary runs under /usr/bin/time -f %M for its peak RSS. The project
+    folder is kept between runs (one per workload and thread count): Brian2
+    rewrites only the files whose code changed, so make recompiles nothing
+    after the first run (compile_s shows it); the results are removed.
 
         b2 = Brian2Standalone("w1", threads)   # before any Brian2 object
         b2.start(); ...build...; b2.built(); net.run(...); b2.ran()
@@ -75,8 +78,8 @@ class Brian2Standalone:
     def __init__(self, tag, threads):
         from brian2 import prefs, set_device
 
-        self.dir = os.path.join(tempfile.gettempdir(), "cortecs-peers-brian2", f"{tag}_t{threads}_{os.getpid()}")
-        shutil.rmtree(self.dir, ignore_errors=True)
+        self.dir = os.path.join(tempfile.gettempdir(), "cortecs-peers-brian2", f"{tag}_t{threads}")
+        shutil.rmtree(os.path.join(self.dir, "results"), ignore_errors=True)
         set_device("cpp_standalone", directory=self.dir, build_on_run=False)
         prefs.logging.console_log_level = "WARNING"
         prefs.devices.cpp_standalone.openmp_threads = threads
@@ -111,7 +114,7 @@ class Brian2Standalone:
         from brian2 import device
 
         t = now()
-        device.build(directory=self.dir, compile=True, run=True, clean=True, with_output=False)
+        device.build(directory=self.dir, compile=True, run=True, clean=False, with_output=False)
         total = now() - t
         compile_s = device.timers["compile"]["make"]
         run_s = device.timers["run_binary"]
@@ -127,7 +130,7 @@ class Brian2Standalone:
         )
 
     def cleanup(self):
-        shutil.rmtree(self.dir, ignore_errors=True)
+        shutil.rmtree(os.path.join(self.dir, "results"), ignore_errors=True)
         try:
             os.remove(self.rss_file)
         except OSError:
