@@ -74,12 +74,24 @@ def ensure_binary():
     subprocess.run(["cargo", "build", "--release"], cwd=ROOT, check=True)
 
 
-def run(argv, threads, timeout):
+def loadavg():
+    try:
+        with open("/proc/loadavg") as f:
+            return float(f.read().split()[0])
+    except (OSError, ValueError):
+        return None
+
+
+def run(argv, threads, args):
     """One process: its RESULT_JSON fields plus the peak RSS (bytes) and wall time."""
     fd, tpath = tempfile.mkstemp(prefix="cortecs-compare-time-")
     os.close(fd)
     cmd = ([TIME, "-f", "%M", "-o", tpath] if TIME else []) + argv
     env = dict(os.environ, PYNEST_QUIET="1", OMP_NUM_THREADS=str(threads))
+    if args.omp_wait_policy:
+        env["OMP_WAIT_POLICY"] = args.omp_wait_policy
+    timeout = args.timeout
+    load = loadavg()
     t = time.perf_counter()
     try:
         p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
@@ -99,8 +111,8 @@ def run(argv, threads, timeout):
         if line.startswith("RESULT_JSON "):
             rec = json.loads(line[len("RESULT_JSON "):])
     if rec is None or rc != 0:
-        return dict(ok=False, rc=rc, argv=argv, stderr_tail=err[-1500:], stdout_tail=out[-500:])
-    rec.update(ok=True, argv=argv, wall_s=round(wall, 3))
+        return dict(ok=False, rc=rc, argv=argv, stderr_tail=err[-1500:], stdout_tail=out[-500:], loadavg_before=load)
+    rec.update(ok=True, argv=argv, wall_s=round(wall, 3), loadavg_before=load)
     if rec.get("peak_rss_of") != "the compiled binary":
         rec["process_peak_rss_bytes"] = rss
         rec["peak_rss_bytes"] = rss if rss is not None else rec.get("peak_rss_bytes", rec.get("self_maxrss_bytes"))
@@ -155,7 +167,7 @@ def measure(args, have, jsonl):
             # W4: torch first in the warm-up round, so its arrays exist before cortecs reads them
             turn = present if rnd == 0 else present[k:] + present[:k]
             for engine, argv, kind in turn:
-                rec = run(argv, t, args.timeout)
+                rec = run(argv, t, args)
                 rec.update(case=label, engine_name=engine, kind=kind, threads_asked=t, round=rnd, warmup=rnd == 0)
                 jsonl.append(rec)
                 brief = f"sim {rec.get('sim_s')}" if "sim_s" in rec else (
@@ -205,11 +217,13 @@ def spiking_check(label, recs):
     if {"exc", "inh"} <= set(rates):
         parts[0] += f" (E {rates['exc']:.2f}, I {rates['inh']:.2f})"
     verdict = "ok" if lo <= rate <= hi else f"**outside {lo:g}-{hi:g} Hz**"
+    if med(recs, "ms") != 1000.0:
+        verdict = "(the check is for 1000 ms)"
     learning = [r["learning"][0] for r in recs if r.get("ok") and r.get("learning")]
     if learning:
         w = statistics.median(x["w_mean"] for x in learning)
         parts.append(f"mean w {w:.5f} mV")
-        if abs(w - 0.0988) > 0.0005 and verdict == "ok":
+        if abs(w - 0.0988) > 0.0005 and verdict == "ok" and med(recs, "ms") == 1000.0:
             verdict = "**mean w off 0.0988**"
     return ", ".join(parts) + " " + verdict
 
@@ -257,8 +271,13 @@ def rows_of(results, have):
                 rows.append([label, engine, t, secs(med(recs, "build_s")), "-", mib(rss), bps, check, vs("build_s")])
                 continue
             bps = med(recs, "bytes_per_synapse")
+            bps = "-" if bps is None else f"{bps:.1f} (store)"
+            learning = [r["learning"][0]["bytes_per_synapse"] for r in ok if r.get("learning") and
+                        "bytes_per_synapse" in r["learning"][0]]
+            if learning:
+                bps += f", {statistics.median(learning):.1f} (E->E with STDP state)"
             rows.append([label, engine, t, secs(med(recs, "build_s")), secs(med(recs, "sim_s")), mib(rss),
-                         "-" if bps is None else f"{bps:.1f} (store)", spiking_check(label, recs), vs("sim_s")])
+                         bps, spiking_check(label, recs), vs("sim_s")])
     return rows
 
 
@@ -301,10 +320,10 @@ def cpu_model():
 
 
 def table(rows, args, meta):
-    L = [f"Measured {meta['date']} on {meta['cpu']} ({meta['cores']} cores; load average {meta['load']} at the "
-         f"start) by `python3 benches/compare.py {' '.join(meta['argv'])}` in {meta['wall_min']:.1f} min: "
+    L = [f"Measured {meta['date']} on {meta['cpu']} ({meta['cores']} cores; load average {meta['load']}) by `python3 benches/compare.py {' '.join(meta['argv'])}` in {meta['wall_min']:.1f} min: "
          f"one warm-up, then the median of {args.reps} alternating runs per engine; "
          f"{'' if TIME else 'NO /usr/bin/time: in-process peak RSS; '}"
+         f"OMP_WAIT_POLICY={args.omp_wait_policy or '(unset)'}; "
          "the last column is cortecs' time over the peer's (median of the per-round ratios, min-max), "
          "on sim (W1, W2, W5), build (W3) or per iteration (W4).",
          "",
@@ -327,6 +346,9 @@ def main():
     ap.add_argument("--hidden", default="100,1000", help="W4 hidden sizes (default 100,1000)")
     ap.add_argument("--ms", type=float, default=1000.0, help="biological ms of W1, W2, W5 (default 1000)")
     ap.add_argument("--timeout", type=int, default=1800, help="seconds one run may take (default 1800)")
+    ap.add_argument("--omp-wait-policy", default="PASSIVE",
+                    help="OMP_WAIT_POLICY of every run (default PASSIVE: on a shared machine, spinning OpenMP "
+                         "threads wait for descheduled ones; '' leaves it unset)")
     ap.add_argument("--out", default=None, help="write the table to FILE and every run to FILE's stem + .jsonl")
     args = ap.parse_args()
     args.threads = [int(x) for x in args.threads.split(",") if x]
@@ -351,6 +373,9 @@ def main():
         results = measure(args, have, jsonl)
     finally:
         shutil.rmtree(args.tmp, ignore_errors=True)
+    loads = [r["loadavg_before"] for r in jsonl if r.get("loadavg_before") is not None]
+    if loads:
+        meta["load"] += f" at the start, {min(loads):.1f}-{max(loads):.1f} during the runs"
     meta.update(wall_min=(time.perf_counter() - t0) / 60, versions=versions(jsonl, have), have=have)
     text = table(rows_of(results, have), args, meta)
     print(text, end="")
