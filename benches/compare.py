@@ -291,7 +291,8 @@ def versions(jsonl, have):
         v.setdefault(key, have.get(key, "not installed"))
     for name, cmd in (("rustc", ["rustc", "--version"]), ("gcc", ["gcc", "--version"])):
         try:
-            v[name] = subprocess.run(cmd, capture_output=True, text=True).stdout.splitlines()[0]
+            line = subprocess.run(cmd, capture_output=True, text=True).stdout.splitlines()[0]
+            v[name] = line.split(" ", 1)[1] if line.startswith(name + " ") else line
         except (OSError, IndexError):
             v[name] = "?"
     v["python"] = platform.python_version()
