@@ -1,4 +1,4 @@
-//! W4 training iteration (WORKLOADS.md): dims [10, H, 2], batch 32, 100
+//! W4 training iteration (benches/WORKLOADS.md): dims [10, H, 2], batch 32, 100
 //! steps, MSE, BPTT, one Adam step, all five tensors trained; H = 100 and 1000.
 //!
 //! `RAYON_NUM_THREADS=1 cargo bench --bench train` (and `=2` for two threads).

@@ -104,26 +104,8 @@ enum Command {
         #[arg(long)]
         stop_after: Option<u64>,
     },
-    /// Run a reference workload of WORKLOADS.md and print timings: w1 (COBA), w2 (Brunel), w3 (build; w3-empty = its baseline), w4 (CTRNN forward), w5 (Brunel with STDP on E->E).
-    Workload {
-        /// w1, w2, w3, w3-empty, w4 or w5.
-        name: String,
-        /// Seed of the network's random streams (W1, W2, W5).
-        #[arg(long, default_value_t = 12345)]
-        seed: u64,
-        /// W2, W5: number of excitatory neurons (10000 = W2; 80000 = the 1.25 x 10^8-synapse scale run; in-degree stays 1000 E + 250 I).
-        #[arg(long, default_value_t = 10_000)]
-        n_exc: usize,
-        /// W4: hidden units.
-        #[arg(long, default_value_t = 100)]
-        hidden: usize,
-        /// Biological time to simulate (ms).
-        #[arg(long, default_value_t = 1000.0)]
-        ms: f64,
-        /// W2: keep mirror entities for every synapse (measures their memory).
-        #[arg(long)]
-        mirrored: bool,
-    },
+    /// Run a reference workload of benches/WORKLOADS.md and print timings: w1 (COBA), w2 (Brunel), w3 (build; w3-empty = its baseline), w4 (CTRNN forward; --train: training iterations), w5 (Brunel with STDP on E->E); --json: one RESULT_JSON line.
+    Workload(cli::WorkloadArgs),
 }
 
 /// Exit code of a user error (bad scene, bad arguments, missing file).
@@ -179,14 +161,7 @@ fn dispatch(command: Command) -> cortecs::Result<()> {
             resume,
             stop_after,
         } => cli::train(&scene, out, resume, stop_after),
-        Command::Workload {
-            name,
-            seed,
-            n_exc,
-            hidden,
-            ms,
-            mirrored,
-        } => cli::workload(&name, seed, n_exc, hidden, ms, mirrored),
+        Command::Workload(args) => cli::workload(&args),
     }
 }
 

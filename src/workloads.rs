@@ -1,4 +1,4 @@
-//! The reference workloads of `WORKLOADS.md` (W1 COBA, W2 Brunel, W3 build,
+//! The reference workloads of `benches/WORKLOADS.md` (W1 COBA, W2 Brunel, W3 build,
 //! W4 CTRNN, W5 Brunel with STDP) as network builders, shared by the CLI, the tests and the
 //! benchmarks.
 

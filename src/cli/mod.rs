@@ -15,7 +15,7 @@ pub const INTERRUPTED: u8 = 130;
 pub use run::{RunArgs, run};
 pub use sweep::{Seeds, SweepArgs, parse_seeds, parse_shard, parse_vary, sweep};
 pub use train::train;
-pub use workload::workload;
+pub use workload::{WorkloadArgs, workload};
 
 /// println! that ends quietly when stdout is closed (e.g. piped into `head`).
 macro_rules! say {
