@@ -50,6 +50,9 @@ INSTALL = {
 RATE_CHECK = {"W1": (15.0, 21.0), "W2": (31.0, 33.0), "W5": (30.0, 31.0)}
 
 
+LEFT_OUT = set()  # installed peers that --engines leaves out
+
+
 def log(msg):
     print(msg, file=sys.stderr, flush=True)
 
@@ -241,7 +244,8 @@ def rows_of(results, have):
         for engine in engines:
             recs = results[(label, t, engine, "run")]
             if engine not in have:
-                rows.append([label, engine, t, "not installed", "", "", "", "", ""])
+                why = "left out (--engines)" if engine in LEFT_OUT else "not installed"
+                rows.append([label, engine, t, why, "", "", "", "", ""])
                 continue
             ok = [r for r in recs if r.get("ok")]
             if not ok:
@@ -350,6 +354,8 @@ def main():
     ap.add_argument("--omp-wait-policy", default="PASSIVE",
                     help="OMP_WAIT_POLICY of every run (default PASSIVE: on a shared machine, spinning OpenMP "
                          "threads wait for descheduled ones; '' leaves it unset)")
+    ap.add_argument("--engines", default=None,
+                    help="peers to run, comma-separated (brian2,nest,torch; default every one installed)")
     ap.add_argument("--out", default=None, help="write the table to FILE and every run to FILE's stem + .jsonl")
     args = ap.parse_args()
     args.threads = [int(x) for x in args.threads.split(",") if x]
@@ -365,6 +371,10 @@ def main():
     for engine, py, module in (("brian2", BRIAN2_PY, "brian2"), ("nest", PEERS_PY, "nest"),
                                ("torch", PEERS_PY, "torch")):
         v = python_has(py, module)
+        if v and args.engines is not None and engine not in args.engines.split(","):
+            log(f"{engine}: left out (--engines)")
+            LEFT_OUT.add(engine)
+            continue
         if v:
             have[engine] = v
         log(f"{engine}: {v or 'not installed'} ({py})")

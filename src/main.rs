@@ -165,6 +165,9 @@ fn dispatch(command: Command) -> cortecs::Result<()> {
     }
 }
 
+/// The stack of the thread the command runs on: the main thread's usual 8 MiB.
+const MAIN_STACK_BYTES: usize = 8 << 20;
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -185,15 +188,26 @@ fn main() -> ExitCode {
             );
             return ExitCode::from(USER_ERROR);
         }
-        if let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(t).build_global() {
-            eprintln!("error: cannot start {t} threads: {e}");
+    }
+    // The command runs on a worker of the pool, not beside it: a parallel
+    // loop then starts on the calling worker at once and the others join
+    // when they wake, so a step is never slower than on one thread (from
+    // the main thread, every loop waited for the pool to wake).
+    let mut pool = rayon::ThreadPoolBuilder::new().stack_size(MAIN_STACK_BYTES);
+    if let Some(t) = cli.threads {
+        pool = pool.num_threads(t);
+    }
+    let pool = match pool.build() {
+        Ok(pool) => pool,
+        Err(e) => {
+            eprintln!("error: cannot start {} threads: {e}", cli.threads.unwrap_or(0));
             return ExitCode::from(USER_ERROR);
         }
-    }
+    };
     std::panic::set_hook(Box::new(|info| {
         eprintln!("internal error (a bug in cortecs, please report it): {info}");
     }));
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dispatch(cli.command))) {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| pool.install(|| dispatch(cli.command)))) {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(e @ cortecs::error::CortecsError::Interrupted(_))) => {
             eprintln!("{e}; what ran before is written, summary.json says status: interrupted");
