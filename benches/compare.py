@@ -292,7 +292,7 @@ def versions(jsonl, have):
             if r.get("ok") and r.get(key):
                 v[key] = r[key]
     for key in ("brian2", "nest", "torch"):
-        v.setdefault(key, have.get(key, "not installed"))
+        v.setdefault(key, have.get(key, "left out" if key in LEFT_OUT else "not installed"))
     for name, cmd in (("rustc", ["rustc", "--version"]), ("gcc", ["gcc", "--version"])):
         try:
             line = subprocess.run(cmd, capture_output=True, text=True).stdout.splitlines()[0]
@@ -337,7 +337,9 @@ def table(rows, args, meta):
          "| workload | engine | threads | build | sim / iteration | peak RSS | bytes/synapse | check | cortecs / peer |",
          "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     L += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
-    notes = [k for k in INSTALL if k not in meta["have"]]
+    notes = [k for k in INSTALL if k not in meta["have"] and k not in LEFT_OUT]
+    if LEFT_OUT:
+        L += ["", "Left out by --engines: " + ", ".join(sorted(LEFT_OUT)) + "."]
     if notes:
         L += ["", "Not installed: " + "; ".join(f"{k} (`{INSTALL[k]}`)" for k in notes) + "."]
     return "\n".join(L) + "\n"

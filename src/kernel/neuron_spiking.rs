@@ -437,19 +437,29 @@ pub fn update_spiking(pop: &mut Population, step: u64, dt: f64) {
     match state {
         PopulationState::Poisson => {
             let rate = &params[0];
-            spike_scratch
-                .par_iter_mut()
-                .zip(rngs.par_iter_mut())
-                .enumerate()
-                .for_each(|(c, (out, rng))| {
-                    out.clear();
-                    let start = c * NEURON_CHUNK;
-                    let end = (start + NEURON_CHUNK).min(n);
-                    for (i, &r) in rate[start..end].iter().enumerate() {
-                        let k = rng::poisson(rng, r * dt * 1e-3);
-                        out.extend(std::iter::repeat_n((start + i) as u32, k as usize));
-                    }
-                });
+            let chunk = |(c, (out, rng)): (usize, (&mut Vec<u32>, &mut Stream))| {
+                out.clear();
+                let start = c * NEURON_CHUNK;
+                let end = (start + NEURON_CHUNK).min(n);
+                for (i, &r) in rate[start..end].iter().enumerate() {
+                    let k = rng::poisson(rng, r * dt * 1e-3);
+                    out.extend(std::iter::repeat_n((start + i) as u32, k as usize));
+                }
+            };
+            // the same chunks and streams on the pool or on this thread
+            if n >= SPIKING_PARALLEL_MIN && rayon::current_num_threads() > 1 {
+                spike_scratch
+                    .par_iter_mut()
+                    .zip(rngs.par_iter_mut())
+                    .enumerate()
+                    .for_each(chunk);
+            } else {
+                spike_scratch
+                    .iter_mut()
+                    .zip(rngs.iter_mut())
+                    .enumerate()
+                    .for_each(chunk);
+            }
         }
         PopulationState::SpikeTimes { steps, next } => {
             spike_scratch[0].clear();
