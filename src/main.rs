@@ -191,8 +191,8 @@ fn main() -> ExitCode {
     }
     // The command runs on a worker of the pool, not beside it: a parallel
     // loop then starts on the calling worker at once and the others join
-    // when they wake, so a step is never slower than on one thread (from
-    // the main thread, every loop waited for the pool to wake).
+    // when they wake (from the main thread, every loop waited for the pool
+    // to wake, and W2 ran slower on two threads than on one).
     let mut pool = rayon::ThreadPoolBuilder::new().stack_size(MAIN_STACK_BYTES);
     if let Some(t) = cli.threads {
         pool = pool.num_threads(t);

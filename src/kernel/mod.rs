@@ -16,7 +16,10 @@
 //! Kernels read contiguous arrays of `population/` and `projection/`; they
 //! never see `Entity`, `Query` or `World`, never allocate in a step, and
 //! split work into fixed chunks of [`NEURON_CHUNK`] neurons (each with its
-//! own random stream), so results are the same at any thread count.
+//! own random stream), so results are the same at any thread count. Spike
+//! delivery splits a step's deliveries by post range, one per pool thread
+//! ([`SCATTER_PARALLEL_MIN`]): each post neuron still sums its inputs in
+//! spike order.
 
 #[cfg(test)]
 mod membrane_reference;
