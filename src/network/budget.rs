@@ -88,10 +88,9 @@ pub fn estimate_pending(net: &Network) -> crate::Result<(u64, String)> {
 /// projection is built at a time, and while its store is made it holds its
 /// drawn weights as f64 (8 B per synapse; none for one weight for all),
 /// its (pre, post) index arrays (8 B) when a weight or delay is a function
-/// of the pair, the drawn delays (8 B) when they vary, and a fixed
-/// in-degree's per-post draws before they become pre rows (4 B). The
-/// largest projection counts. Measured: W2 40 MiB over its 10^7-synapse
-/// projection, W3 77 MiB over 10^7 synapses (BENCHMARKS.md, "Memory:
+/// of the pair and the drawn delays (8 B) when they vary. The largest
+/// projection counts. Measured: W2 (one weight) 2 MiB over its stores at
+/// one thread, W3 77 MiB over 10^7 synapses (BENCHMARKS.md, "Memory:
 /// estimate before building").
 pub fn estimate_build_peak(net: &Network) -> crate::Result<u64> {
     let mut peak = 0.0f64;
@@ -104,9 +103,8 @@ pub fn estimate_build_peak(net: &Network) -> crate::Result<u64> {
             || spec.delay.as_ref().is_some_and(crate::param::Value::needs_pairs);
         let varying_delay = spec.delay.as_ref().is_some_and(|d| d.as_const().is_none());
         let drawn = spec.weight.as_const().is_none() || spec.weight_inh.is_some();
-        let by_post = matches!(spec.strategy, crate::connect::Strategy::FixedInDegree { .. });
         let bytes = |yes: bool, b: f64| if yes { b } else { 0.0 };
-        let per = bytes(drawn, 8.0) + bytes(pairs, 8.0) + bytes(varying_delay, 8.0) + bytes(by_post, 4.0);
+        let per = bytes(drawn, 8.0) + bytes(pairs, 8.0) + bytes(varying_delay, 8.0);
         peak = peak.max(count * per);
     }
     Ok(peak as u64)
