@@ -25,6 +25,17 @@ fn state_after(text: &str, steps: u64, threads: usize, tag: &str) -> Vec<u8> {
             // the dynamics did something: both populations spiked
             assert!(net.populations.iter().all(|p| p.spike_count > 100), "too few spikes");
         }
+        if tag == "stdp" {
+            // on average more than 16 arrivals and 16 post spikes a step
+            for p in &net.populations {
+                assert!(
+                    p.spike_count > 16 * steps,
+                    "{}: {} spikes in {steps} steps",
+                    p.name,
+                    p.spike_count
+                );
+            }
+        }
         if tag == "delivery" {
             // at least 6 spikes a step of rows of ~3,000: above SCATTER_PARALLEL_MIN
             let src = net.populations.iter().find(|p| p.name == "src").unwrap();
@@ -100,6 +111,28 @@ fn spike_delivery_split_over_threads_is_identical_at_1_2_3_threads() {
              (population: "jump", rate: 20000.0, weight: 0.4)],
 )"#;
     same_at_1_2_3_threads(text, 200, "delivery");
+}
+
+#[test]
+fn pair_stdp_split_over_threads_is_identical_at_1_2_3_threads() {
+    // rows and columns of ~1,000 synapses: most steps bring more than 16
+    // arrivals (the fused PSP + depression splits by post range) and more
+    // than 16 post spikes (the potentiation splits by post neuron)
+    const { assert!(17 * 1000 > cortecs::kernel::SCATTER_PARALLEL_MIN) };
+    let text = r#"(
+    dt: 0.1, seed: 9,
+    populations: [
+        (name: "src", size: 2000, model: PoissonSource, polarity: Excitatory, params: {"rate": 150.0}),
+        (name: "exc", size: 2000, model: Lif(synapse: Delta),
+         params: {"tau_m": 10.0, "cm": 1.0, "v_rest": 0.0, "v_thresh": 20.0, "v_reset": 0.0, "t_ref": 2.0,
+                  "v_init": Uniform(low: 0.0, high: 20.0)}),
+    ],
+    projections: [
+        (name: "se", pre: "src", post: "exc", strategy: FixedProbability(p: 0.5), weight: 0.3, delay: 1.0,
+         learning: [(rule: Stdp(a_plus: 0.01, a_minus: 0.0105), w_max: 0.6)]),
+    ],
+)"#;
+    same_at_1_2_3_threads(text, 150, "stdp");
 }
 
 #[test]

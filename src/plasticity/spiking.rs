@@ -149,10 +149,32 @@ pub fn arrive(
     if let Some((s, (sign, f))) = fused {
         let l = &mut plastic.learners[0];
         let b = Bounds::of(&l.learning, dale);
+        let rule = FusedStdp {
+            b,
+            s,
+            neg: sign < 0,
+            f,
+            delta,
+        };
+        let parts = split_parts(arrived.iter().map(|&i| store.row(i as usize).len()));
+        let n_post = store.n_post;
+        let SynapseStore {
+            row_ptr, minor, weight, ..
+        } = &mut *store;
+        let rows = Rows { row_ptr, minor, n_post };
         let mut log = log.then_some(&mut plastic.changed);
+        rule.rows_split(
+            &rows,
+            &arrived,
+            Disjoint::new(weight),
+            &l.post[0],
+            exc,
+            inh,
+            0,
+            parts,
+            &mut log,
+        );
         for &i in &arrived {
-            let row = store.row(i as usize);
-            stdp_row(store, &b, s, row, &l.post[0], sign, f, exc, inh, delta, &mut log);
             count(&mut l.pre[0][i as usize], s.pairing);
         }
         for (k, w, s) in silenced {
@@ -197,43 +219,214 @@ pub fn arrive(
     plastic.in_flight[(step % d as u64) as usize] = arrived;
 }
 
-/// One arriving pre spike's row under pair STDP with uniform signs and
-/// factor: each synapse's PSP (weight at arrival), then its depression.
-#[allow(clippy::too_many_arguments)]
-#[inline]
-fn stdp_row(
-    store: &mut SynapseStore,
-    b: &Bounds,
+/// Pair STDP with uniform signs and factor on the pre side, fused with the
+/// PSP: what an arriving spike does to each synapse of its row.
+#[derive(Clone, Copy)]
+struct FusedStdp {
+    b: Bounds,
     s: Stdp,
-    row: std::ops::Range<usize>,
-    y: &[f64],
-    sign: Sign,
+    /// Every synapse is inhibitory (the rule changes magnitudes).
+    neg: bool,
+    /// The learning factor of every synapse.
     f: f64,
-    exc: &mut [f64],
-    inh: &mut [f64],
+    /// Voltage-jump synapses: every PSP into `exc`.
     delta: bool,
-    log: &mut Option<&mut Vec<usize>>,
-) {
-    let neg = sign < 0;
-    let start = row.start;
-    let posts = &store.minor[row.clone()];
-    let ws = &mut store.weight[row];
-    for (o, (&j, w)) in posts.iter().zip(ws.iter_mut()).enumerate() {
-        let j = j as usize;
-        let wk = *w;
-        if delta || wk >= 0.0 {
-            exc[j] += f64::from(wk);
-        } else {
-            inh[j] -= f64::from(wk);
+}
+
+impl FusedStdp {
+    /// The synapses `posts` / `ws` of one row whose post neurons are
+    /// `lo..lo + exc.len()`: each one's PSP (the weight at arrival) into
+    /// `exc` / `inh`, then its depression by the post trace `y`. `start`:
+    /// the store slot of `ws[0]`, for the change log.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn row(
+        &self,
+        posts: &[u32],
+        ws: &mut [f32],
+        lo: u32,
+        y: &[f64],
+        exc: &mut [f64],
+        inh: &mut [f64],
+        log: &mut Option<&mut Vec<usize>>,
+        start: usize,
+    ) {
+        let (b, neg, f) = (&self.b, self.neg, self.f);
+        for (o, (&j, w)) in posts.iter().zip(ws.iter_mut()).enumerate() {
+            let wk = *w;
+            let at = (j - lo) as usize;
+            if self.delta || wk >= 0.0 {
+                exc[at] += f64::from(wk);
+            } else {
+                inh[at] -= f64::from(wk);
+            }
+            if f == 0.0 {
+                continue;
+            }
+            let e = if neg { -f64::from(wk) } else { f64::from(wk) };
+            let dw = -f * self.s.a_minus * y[j as usize] * b.soft(self.s.dependence, e).1;
+            let e = (e + dw).clamp(b.lo, b.hi);
+            *w = if neg { -e } else { e } as f32;
+            push(log, start + o);
         }
-        if f == 0.0 {
-            continue;
+    }
+
+    /// The rows of `arrived` for the post neurons `lo..lo + exc.len()`,
+    /// split into `parts` disjoint post ranges run in parallel. A synapse
+    /// has one post neuron, so each weight is written by one part, and each
+    /// post neuron receives its PSPs in spike order: bit-identical at any
+    /// split.
+    #[allow(clippy::too_many_arguments)]
+    fn rows_split(
+        &self,
+        rows: &Rows<'_>,
+        arrived: &[u32],
+        weights: Disjoint<'_>,
+        y: &[f64],
+        exc: &mut [f64],
+        inh: &mut [f64],
+        lo: usize,
+        parts: usize,
+        log: &mut Option<&mut Vec<usize>>,
+    ) {
+        if parts <= 1 {
+            let (lo32, hi) = (lo as u32, (lo + exc.len()) as u32);
+            for &i in arrived {
+                let (range, posts) = rows.within(i as usize, lo32, hi);
+                let start = range.start;
+                // SAFETY: the slots of `range` have post neurons in this
+                // part's range: no other part touches them (`Disjoint`)
+                let ws = unsafe { weights.slice(range) };
+                self.row(posts, ws, lo32, y, exc, inh, log, start);
+            }
+            return;
         }
-        let e = if neg { -f64::from(wk) } else { f64::from(wk) };
-        let dw = -f * s.a_minus * y[j] * b.soft(s.dependence, e).1;
-        let e = (e + dw).clamp(b.lo, b.hi);
-        *w = if neg { -e } else { e } as f32;
-        push(log, start + o);
+        let left = parts / 2;
+        let mid = exc.len() * left / parts;
+        let (e1, e2) = exc.split_at_mut(mid);
+        let (i1, i2) = inh.split_at_mut(mid);
+        let mut right = log.as_ref().map(|_| Vec::new());
+        rayon::join(
+            || self.rows_split(rows, arrived, weights, y, e1, i1, lo, left, log),
+            || {
+                self.rows_split(
+                    rows,
+                    arrived,
+                    weights,
+                    y,
+                    e2,
+                    i2,
+                    lo + mid,
+                    parts - left,
+                    &mut right.as_mut(),
+                )
+            },
+        );
+        append(log, right);
+    }
+}
+
+/// The slots a split part changed, after the first part's (a set: the
+/// mirrors resync them in any order).
+fn append(log: &mut Option<&mut Vec<usize>>, part: Option<Vec<usize>>) {
+    if let (Some(log), Some(part)) = (log.as_deref_mut(), part) {
+        log.extend_from_slice(&part);
+    }
+}
+
+/// The rows of a pre-major store, read-only.
+struct Rows<'a> {
+    row_ptr: &'a [u64],
+    minor: &'a [u32],
+    n_post: u32,
+}
+
+impl Rows<'_> {
+    /// The slots of row `i` whose post neuron lies in `lo..hi` (rows are
+    /// sorted by post), and those post neurons.
+    #[inline]
+    fn within(&self, i: usize, lo: u32, hi: u32) -> (std::ops::Range<usize>, &[u32]) {
+        let (a, b) = (self.row_ptr[i] as usize, self.row_ptr[i + 1] as usize);
+        let posts = &self.minor[a..b];
+        if lo == 0 && hi == self.n_post {
+            return (a..b, posts);
+        }
+        let x = posts.partition_point(|&j| j < lo);
+        let y = x + posts[x..].partition_point(|&j| j < hi);
+        (a + x..a + y, &posts[x..y])
+    }
+}
+
+/// A store's weights shared by threads that write disjoint slots (the
+/// synapses of different post neurons): the borrow checker cannot see that
+/// two post ranges of one row, or two post neurons' columns, never meet.
+#[derive(Clone, Copy)]
+struct Disjoint<'a> {
+    ptr: *mut f32,
+    len: usize,
+    _store: std::marker::PhantomData<&'a mut [f32]>,
+}
+
+// SAFETY: a `Disjoint` is only handed to parts that write disjoint slots
+// (see `slice` and `at`); f32 is Send.
+unsafe impl Send for Disjoint<'_> {}
+// SAFETY: as Send
+unsafe impl Sync for Disjoint<'_> {}
+
+impl<'a> Disjoint<'a> {
+    fn new(w: &'a mut [f32]) -> Disjoint<'a> {
+        Disjoint {
+            ptr: w.as_mut_ptr(),
+            len: w.len(),
+            _store: std::marker::PhantomData,
+        }
+    }
+
+    /// The weights of `range`.
+    ///
+    /// # Safety
+    /// No other live reference (on any thread) covers a slot of `range`.
+    #[inline]
+    unsafe fn slice(&self, range: std::ops::Range<usize>) -> &'a mut [f32] {
+        assert!(range.start <= range.end && range.end <= self.len);
+        // SAFETY: in bounds (asserted); exclusive by the caller's contract
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.add(range.start), range.len()) }
+    }
+
+    /// The weight of slot `k`.
+    ///
+    /// # Safety
+    /// No other live reference (on any thread) covers slot `k`.
+    #[inline(always)]
+    unsafe fn at(&self, k: usize) -> &'a mut f32 {
+        assert!(k < self.len);
+        // SAFETY: in bounds (asserted); exclusive by the caller's contract
+        unsafe { &mut *self.ptr.add(k) }
+    }
+
+    /// Asks the cache for slot `k` (nothing when out of range).
+    #[inline(always)]
+    fn fetch(&self, k: usize) {
+        #[cfg(target_arch = "x86_64")]
+        if k < self.len {
+            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+            // SAFETY: prefetching is a hint; the address lies inside the store
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(self.ptr.add(k).cast()) };
+        }
+    }
+}
+
+/// Synapse updates in one step below which one thread does them all.
+const PLASTIC_PARALLEL_MIN: usize = crate::kernel::SCATTER_PARALLEL_MIN as usize;
+
+/// Into how many parts to split updates of `sizes` synapses (a row or a
+/// column each): one per pool thread when there are enough, else one.
+fn split_parts(sizes: impl Iterator<Item = usize>) -> usize {
+    let threads = rayon::current_num_threads();
+    if threads < 2 || sizes.sum::<usize>() < PLASTIC_PARALLEL_MIN {
+        1
+    } else {
+        threads
     }
 }
 
@@ -442,37 +635,64 @@ fn uniform(index: &PostIndex, syn: &Synapses<'_>, dale: bool) -> Option<(Sign, f
     }
 }
 
-/// The post-side pair-STDP update of one post neuron's column when signs
-/// and factor are uniform: no sign is read, only weights (prefetched).
-#[allow(clippy::too_many_arguments)]
-#[inline]
-fn stdp_column(
-    syn: &mut Synapses<'_>,
-    b: &Bounds,
+/// The post-side pair-STDP update when signs and factor are uniform: no
+/// sign is read, only weights (prefetched).
+#[derive(Clone, Copy)]
+struct ColumnStdp<'a> {
+    b: Bounds,
     s: Stdp,
-    index: &PostIndex,
-    column: &[u32],
-    x: &[f64],
-    sign: Sign,
+    neg: bool,
     f: f64,
-    log: &mut Option<&mut Vec<usize>>,
-) {
-    let neg = sign < 0;
-    let w = &mut *syn.weight;
-    for &k in column.iter().take(AHEAD) {
-        fetch(w, k as usize);
-    }
-    let gain = f * s.a_plus;
-    for (i, &k) in column.iter().enumerate() {
-        if let Some(&n) = column.get(i + AHEAD) {
-            fetch(w, n as usize);
+    index: &'a PostIndex,
+    row_ptr: &'a [u64],
+    /// The pre traces.
+    x: &'a [f64],
+}
+
+impl ColumnStdp<'_> {
+    /// Potentiates the column of post neuron `j`.
+    #[inline]
+    fn column(&self, w: Disjoint<'_>, j: usize, log: &mut Option<&mut Vec<usize>>) {
+        let column = self.index.column(j);
+        let (b, neg) = (&self.b, self.neg);
+        for &k in column.iter().take(AHEAD) {
+            w.fetch(k as usize);
         }
-        let k = k as usize;
-        let xi = x[index.row_of(syn.row_ptr, k)];
-        let e = if neg { -f64::from(w[k]) } else { f64::from(w[k]) };
-        let e = (e + gain * xi * b.soft(s.dependence, e).0).clamp(b.lo, b.hi);
-        w[k] = if neg { -e } else { e } as f32;
-        push(log, k);
+        let gain = self.f * self.s.a_plus;
+        for (i, &k) in column.iter().enumerate() {
+            if let Some(&n) = column.get(i + AHEAD) {
+                w.fetch(n as usize);
+            }
+            let k = k as usize;
+            let xi = self.x[self.index.row_of(self.row_ptr, k)];
+            // SAFETY: slot k belongs to post neuron j's column alone, and
+            // each post neuron spikes at most once a step (`columns_split`)
+            let wk = unsafe { w.at(k) };
+            let e = if neg { -f64::from(*wk) } else { f64::from(*wk) };
+            let e = (e + gain * xi * b.soft(self.s.dependence, e).0).clamp(b.lo, b.hi);
+            *wk = if neg { -e } else { e } as f32;
+            push(log, k);
+        }
+    }
+
+    /// The columns of `post_spikes`, in `parts` parts run in parallel. The
+    /// columns of distinct post neurons share no slot, so each weight is
+    /// written by one part, the same way at any split.
+    fn columns_split(&self, w: Disjoint<'_>, post_spikes: &[u32], parts: usize, log: &mut Option<&mut Vec<usize>>) {
+        if parts <= 1 {
+            for &j in post_spikes {
+                self.column(w, j as usize, log);
+            }
+            return;
+        }
+        let left = parts / 2;
+        let (a, b) = post_spikes.split_at(post_spikes.len() * left / parts);
+        let mut right = log.as_ref().map(|_| Vec::new());
+        rayon::join(
+            || self.columns_split(w, a, left, log),
+            || self.columns_split(w, b, parts - left, &mut right.as_mut()),
+        );
+        append(log, right);
     }
 }
 
@@ -490,11 +710,20 @@ fn post_side(
         Rule::Stdp(s) => {
             let x = &l.pre[0];
             if let Some((sign, f)) = uniform(index, &syn, dale) {
+                if f != 0.0 {
+                    let rule = ColumnStdp {
+                        b,
+                        s,
+                        neg: sign < 0,
+                        f,
+                        index,
+                        row_ptr: syn.row_ptr,
+                        x,
+                    };
+                    let sizes = post_spikes.iter().map(|&j| index.column(j as usize).len());
+                    rule.columns_split(Disjoint::new(syn.weight), post_spikes, split_parts(sizes), log);
+                }
                 for &j in post_spikes {
-                    let column = index.column(j as usize);
-                    if f != 0.0 {
-                        stdp_column(&mut syn, &b, s, index, column, x, sign, f, log);
-                    }
                     count(&mut l.post[0][j as usize], s.pairing);
                 }
                 return;
