@@ -25,7 +25,7 @@ pub fn dense_rate_input(w: &ndarray::Array2<f32>, r: &[f32], batch: usize, acc: 
     ) else {
         return;
     };
-    ndarray::linalg::general_mat_mul(1.0, w, &r, 1.0, &mut acc);
+    crate::linalg::mat_mul_into(&w.view(), &r, &mut acc, true);
 }
 
 /// Dot product, eight partial sums so that it vectorises under strict

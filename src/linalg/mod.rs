@@ -1,4 +1,8 @@
-//! Eigenvalues of square real matrices, a leaf that knows no engine type.
+//! Linear algebra, a leaf that knows no engine type: eigenvalues of square
+//! real matrices and the matrix products of rate networks.
+//!
+//! - [`mat_mul_into`]: `c = a b` or `c += a b` by the `gemm` crate, one
+//!   thread (the rate step and training).
 //!
 //! - [`eigenvalues_dense`]: every eigenvalue of a small dense matrix, by
 //!   `nalgebra`'s real Schur decomposition (Francis double-shift QR), a
@@ -14,8 +18,10 @@
 //! radius, eigenvalues of a recurrent projection).
 
 mod arnoldi;
+mod gemm;
 
 pub use arnoldi::{ArnoldiOptions, largest_eigenvalues};
+pub use gemm::mat_mul_into;
 
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};

@@ -2,8 +2,9 @@
 //! loss with respect to every population's rates to the gradients of the
 //! weights, biases, time constants and learned initial states.
 
-use super::tape::{cols, cols_mut, derivative, lag};
+use super::tape::{cols, cols_mut, derivative, derivative_into, lag};
 use super::{InitState, RateGraph, Real, Tape};
+use crate::linalg::mat_mul_into;
 use ndarray::{Array1, Array2, Array3, Axis};
 
 /// Gradients of a loss, shaped like the graph's parameters (`None`: not trained).
@@ -102,6 +103,8 @@ pub fn backward<F: Real>(g: &RateGraph<F>, tape: &Tape<F>, gr: &[Option<Array3<F
     let mut carry: Vec<Array2<F>> = g.pops.iter().map(zeros).collect();
     // which projections need dL/dr of their pre population
     let back: Vec<bool> = g.projs.iter().map(|q| !g.pops[q.pre].input).collect();
+    // f'(v) of one neuron's trials
+    let mut slope = vec![F::zero(); batch];
     let add_ext = |gr_cur: &mut [Array2<F>], t: usize| {
         for (p, e) in gr.iter().enumerate() {
             if let Some(e) = e {
@@ -130,8 +133,9 @@ pub fn backward<F: Real>(g: &RateGraph<F>, tape: &Tape<F>, gr: &[Option<Array3<F
                 let (vv, ff) = (&vs[k0..k0 + batch], &fs[k0..k0 + batch]);
                 let (gr_i, c_i) = (&grs[i * batch..(i + 1) * batch], &mut cs[i * batch..(i + 1) * batch]);
                 let ga_i = &mut ga_t[k0..k0 + batch];
+                derivative_into(act, vv, ff, &mut slope);
                 for b in 0..batch {
-                    let x = gr_i[b] * derivative(act, vv[b], ff[b]) + c_i[b];
+                    let x = gr_i[b] * slope[b] + c_i[b];
                     ga_i[b] = al * x;
                     c_i[b] = keep * x;
                 }
@@ -156,7 +160,7 @@ pub fn backward<F: Real>(g: &RateGraph<F>, tape: &Tape<F>, gr: &[Option<Array3<F
                 } else {
                     &mut gr_prev[q.pre]
                 };
-                ndarray::linalg::general_mat_mul(F::one(), &q.w.t(), &ga_view, F::one(), target);
+                mat_mul_into(&q.w.t(), &ga_view, &mut target.view_mut(), true);
             }
         }
         std::mem::swap(&mut gr_cur, &mut gr_prev);

@@ -4,6 +4,7 @@
 
 use super::{InitState, RateGraph, Real};
 use crate::error::{CortecsError, Result};
+use crate::linalg::mat_mul_into;
 use crate::model::Activation;
 use crate::rng::{Stream, standard_normal};
 use ndarray::{Array2, Array3, ArrayView2, ArrayViewMut2, ShapeBuilder};
@@ -97,6 +98,46 @@ pub fn derivative<F: Real>(a: Activation, v: F, fv: F) -> F {
 }
 
 /// Columns `t0 .. t0 + nt` of a (units, steps + 1, batch) tape as a (units, nt * batch) matrix.
+/// `out[i] = f(xs[i])`: one loop per activation, so that each vectorises.
+#[inline]
+pub fn activate_into<F: Real>(a: Activation, xs: &[F], out: &mut [F]) {
+    macro_rules! each {
+        ($act:expr) => {
+            for (o, &x) in out.iter_mut().zip(xs) {
+                *o = activate($act, x);
+            }
+        };
+    }
+    match a {
+        Activation::Relu => each!(Activation::Relu),
+        Activation::Tanh => each!(Activation::Tanh),
+        Activation::Sigmoid => each!(Activation::Sigmoid),
+        Activation::Retanh => each!(Activation::Retanh),
+        Activation::Softplus => each!(Activation::Softplus),
+        Activation::Identity => each!(Activation::Identity),
+    }
+}
+
+/// `out[i] = f'(v[i])` given `fv[i] = f(v[i])`: one loop per activation.
+#[inline]
+pub fn derivative_into<F: Real>(a: Activation, v: &[F], fv: &[F], out: &mut [F]) {
+    macro_rules! each {
+        ($act:expr) => {
+            for ((o, &x), &f) in out.iter_mut().zip(v).zip(fv) {
+                *o = derivative($act, x, f);
+            }
+        };
+    }
+    match a {
+        Activation::Relu => each!(Activation::Relu),
+        Activation::Tanh => each!(Activation::Tanh),
+        Activation::Sigmoid => each!(Activation::Sigmoid),
+        Activation::Retanh => each!(Activation::Retanh),
+        Activation::Softplus => each!(Activation::Softplus),
+        Activation::Identity => each!(Activation::Identity),
+    }
+}
+
 pub(crate) fn cols<F: Real>(a: &Array3<F>, t0: usize, nt: usize) -> ArrayView2<'_, F> {
     let (n, t1, b) = a.dim();
     let data = a.as_slice().expect("tapes are standard layout");
@@ -230,7 +271,7 @@ pub fn forward<F: Real>(g: &mut RateGraph<F>, u: &Array3<F>, noise: Noise) -> Re
                 let src_t = t - lag(q.pre, p);
                 let rs = r_noisy[q.pre].as_ref().unwrap_or(&fv[q.pre]);
                 let src = rs.slice(ndarray::s![.., src_t, ..]);
-                ndarray::linalg::general_mat_mul(F::one(), &q.w, &src, F::one(), a);
+                mat_mul_into(&q.w.view(), &src, &mut a.view_mut(), true);
             }
             let sig_pre = if noise == Noise::Off { 0.0 } else { pop.sigma_pre };
             let sig_post = if noise == Noise::Off { 0.0 } else { pop.sigma_post };
@@ -255,9 +296,7 @@ pub fn forward<F: Real>(g: &mut RateGraph<F>, u: &Array3<F>, noise: Noise) -> Re
                     }
                 }
                 let f_i = &mut fp[base + t * batch..base + (t + 1) * batch];
-                for (f, &x) in f_i.iter_mut().zip(cur.iter()) {
-                    *f = activate(pop.activation, x);
-                }
+                activate_into(pop.activation, cur, f_i);
                 if let Some(r) = rp.as_mut() {
                     let r_i = &mut r[base + t * batch..base + (t + 1) * batch];
                     for (r, &f) in r_i.iter_mut().zip(f_i.iter()) {
