@@ -187,7 +187,7 @@ pub fn backward<F: Real>(g: &RateGraph<F>, tape: &Tape<F>, gr: &[Option<Array3<F
         if let Some(gw) = grads.w[qi].as_mut() {
             let a = cols(&ga[q.post], 1, steps);
             let r = cols(tape.r(q.pre), 1 - lag(q.pre, q.post), steps);
-            ndarray::linalg::general_mat_mul(F::one(), &a, &r.t(), F::zero(), gw);
+            mat_mul_into(&a, &r.t(), &mut gw.view_mut(), false);
         }
     }
     for (p, gb) in grads.bias.iter_mut().enumerate() {

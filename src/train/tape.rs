@@ -235,7 +235,7 @@ pub fn forward<F: Real>(g: &mut RateGraph<F>, u: &Array3<F>, noise: Noise) -> Re
         let d = drive[q.post].get_or_insert_with(|| Array3::zeros((g.pops[q.post].size, t1, batch)));
         let off = lag(q.pre, q.post);
         let src = cols(&v[q.pre], 1 - off, steps);
-        ndarray::linalg::general_mat_mul(F::one(), &q.w, &src, F::one(), &mut cols_mut(d, 1, steps));
+        mat_mul_into(&q.w.view(), &src, &mut cols_mut(d, 1, steps), true);
     }
     let mut streams: Vec<(Stream, Stream)> = g
         .pops
