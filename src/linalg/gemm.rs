@@ -4,8 +4,9 @@
 //! is 1.6x faster than the `matrixmultiply` behind ndarray's `dot`.
 //!
 //! Long reductions into small results go to `matrixmultiply` instead (see
-//! `LONG_REDUCTION`). One thread always: a product's result is the same at any thread count
-//! (the engine parallelises over populations and batches instead).
+//! `LONG_REDUCTION`). On a pool of several threads, large products split
+//! into tiles of the result, one thread each; each element's sum keeps its
+//! order, so the result is the same at any thread count.
 
 use ndarray::{ArrayView2, ArrayViewMut2, LinalgScalar};
 
@@ -76,8 +77,18 @@ pub fn mat_mul_into<F: LinalgScalar>(
             false,
             false,
             false,
-            gemm::Parallelism::None,
+            parallelism(),
         );
+    }
+}
+
+/// The pool's threads when there are several (gemm splits the result into
+/// tiles and keeps each element's sum over `k` in one order: the same bits
+/// at any thread count, `products_are_the_same_at_any_thread_count`).
+fn parallelism() -> gemm::Parallelism {
+    match rayon::current_num_threads() {
+        0 | 1 => gemm::Parallelism::None,
+        n => gemm::Parallelism::Rayon(n),
     }
 }
 
@@ -137,6 +148,26 @@ mod tests {
                 .zip(&exact)
                 .all(|(&x, &y)| (f64::from(x) - y).abs() <= 1e-5 * y.abs().max(1.0))
         );
+    }
+
+    /// W4's products at H = 1000 and a few odd shapes: bit-identical on
+    /// pools of 1, 2 and 3 threads, above gemm's threading threshold.
+    #[test]
+    fn products_are_the_same_at_any_thread_count() {
+        for &(m, k, n) in &[(1000, 1000, 32), (517, 1000, 33), (1000, 10, 3200), (300, 700, 301)] {
+            let a = Array2::from_shape_fn((m, k), |(i, j)| ((i * 31 + j * 17) % 97) as f32 * 0.013 - 0.6);
+            let b = Array2::from_shape_fn((k, n), |(i, j)| ((i * 7 + j * 29) % 89) as f32 * 0.011 - 0.5);
+            let product = |threads: usize| {
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+                let mut c = Array2::from_elem((m, n), 0.25f32);
+                pool.install(|| mat_mul_into(&a.view(), &b.view(), &mut c.view_mut(), true));
+                c
+            };
+            let one = product(1);
+            for threads in [2, 3] {
+                assert!(product(threads) == one, "{m}x{k}x{n}: {threads} threads differ from 1");
+            }
+        }
     }
 
     #[test]
