@@ -98,44 +98,57 @@ pub fn derivative<F: Real>(a: Activation, v: F, fv: F) -> F {
 }
 
 /// Columns `t0 .. t0 + nt` of a (units, steps + 1, batch) tape as a (units, nt * batch) matrix.
+/// Runs `$body` once per activation kind with `$act` a constant of that
+/// kind, so that each arm's loop is specialised (and vectorises).
+macro_rules! per_activation {
+    ($a:expr, $act:ident => $body:expr) => {
+        match $a {
+            Activation::Relu => {
+                const $act: Activation = Activation::Relu;
+                $body
+            }
+            Activation::Tanh => {
+                const $act: Activation = Activation::Tanh;
+                $body
+            }
+            Activation::Sigmoid => {
+                const $act: Activation = Activation::Sigmoid;
+                $body
+            }
+            Activation::Retanh => {
+                const $act: Activation = Activation::Retanh;
+                $body
+            }
+            Activation::Softplus => {
+                const $act: Activation = Activation::Softplus;
+                $body
+            }
+            Activation::Identity => {
+                const $act: Activation = Activation::Identity;
+                $body
+            }
+        }
+    };
+}
+
 /// `out[i] = f(xs[i])`: one loop per activation, so that each vectorises.
 #[inline]
 pub fn activate_into<F: Real>(a: Activation, xs: &[F], out: &mut [F]) {
-    macro_rules! each {
-        ($act:expr) => {
-            for (o, &x) in out.iter_mut().zip(xs) {
-                *o = activate($act, x);
-            }
-        };
-    }
-    match a {
-        Activation::Relu => each!(Activation::Relu),
-        Activation::Tanh => each!(Activation::Tanh),
-        Activation::Sigmoid => each!(Activation::Sigmoid),
-        Activation::Retanh => each!(Activation::Retanh),
-        Activation::Softplus => each!(Activation::Softplus),
-        Activation::Identity => each!(Activation::Identity),
-    }
+    per_activation!(a, ACT => {
+        for (o, &x) in out.iter_mut().zip(xs) {
+            *o = activate(ACT, x);
+        }
+    })
 }
 
 /// `out[i] = f'(v[i])` given `fv[i] = f(v[i])`: one loop per activation.
 #[inline]
 pub fn derivative_into<F: Real>(a: Activation, v: &[F], fv: &[F], out: &mut [F]) {
-    macro_rules! each {
-        ($act:expr) => {
-            for ((o, &x), &f) in out.iter_mut().zip(v).zip(fv) {
-                *o = derivative($act, x, f);
-            }
-        };
-    }
-    match a {
-        Activation::Relu => each!(Activation::Relu),
-        Activation::Tanh => each!(Activation::Tanh),
-        Activation::Sigmoid => each!(Activation::Sigmoid),
-        Activation::Retanh => each!(Activation::Retanh),
-        Activation::Softplus => each!(Activation::Softplus),
-        Activation::Identity => each!(Activation::Identity),
-    }
+    per_activation!(a, ACT => {
+        for ((o, &x), &f) in out.iter_mut().zip(v).zip(fv) {
+            *o = derivative(ACT, x, f);
+        }
+    })
 }
 
 pub(crate) fn cols<F: Real>(a: &Array3<F>, t0: usize, nt: usize) -> ArrayView2<'_, F> {
