@@ -2,7 +2,8 @@
 //! conductance-based membrane update (W1), the delta LIF update (W2), the
 //! Poisson drive's table sampling (W2), and spike delivery (W2's exc -> exc
 //! store, the spikes of one stationary step) on one thread and split over
-//! post ranges on the pool.
+//! post ranges on the pool; and the sparse rate input `W r` of the rate
+//! workload (20,000 units, p = 0.1, 4 x 10^7 synapses, 320 MB read a call).
 //!
 //! `cargo bench --bench hot_loops` (one thread: `RAYON_NUM_THREADS=1`).
 
@@ -94,5 +95,24 @@ fn delivery(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, neurons, drive, delivery);
+fn rate(c: &mut Criterion) {
+    let mut net = workloads::rate_network(12345, 20_000, 0.1).unwrap();
+    net.run_steps(5);
+    let PopulationState::Rate(s) = &net.populations[0].state else {
+        panic!("a rate population")
+    };
+    let (r, store) = (s.r.clone(), net.projections[0].store());
+    let mut acc = vec![0.0f32; r.len()];
+    let mut g = c.benchmark_group("rate_input_20000_p0.1");
+    g.sample_size(20);
+    g.bench_function("one_trial", |b| {
+        b.iter(|| {
+            cortecs::kernel::rate_input(store, &r, 1, &mut acc);
+            black_box(acc[0])
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, neurons, drive, delivery, rate);
 criterion_main!(benches);

@@ -1,5 +1,5 @@
 //! The reference workloads of `benches/WORKLOADS.md` (W1 COBA, W2 Brunel, W3 build,
-//! W4 CTRNN, W5 Brunel with STDP) as network builders, shared by the CLI, the tests and the
+//! W4 CTRNN, W5 Brunel with STDP, the rate-bandwidth network) as network builders, shared by the CLI, the tests and the
 //! benchmarks.
 
 use crate::connect::Strategy;
@@ -176,6 +176,45 @@ pub fn w3_projection() -> ProjectionSpec {
     .weight(crate::param::Distribution::Normal { mean: 0.5, std: 0.1 })
     .delay(1.0)
     .compact(true)
+}
+
+/// The rate-bandwidth workload: `units` tanh rate units (tau = 10 ms at
+/// dt = 1 ms, v_init ~ N(0, 1)) and one recurrent projection that joins each
+/// pair with probability `p`, weights N(0, g^2 / (p units)) with g = 1.5 (the
+/// chaotic regime of Sompolinsky et al.: the rates stay of order one). At
+/// 20,000 units and p = 0.1: 4 x 10^7 synapses, below the dense kernel's
+/// density, so each step reads the post-major store: 8 B a synapse
+/// (weight f32 and pre index u32).
+pub fn rate_network(seed: u64, units: usize, p: f64) -> Result<Network> {
+    use crate::param::Distribution;
+    let mut net = Network::new(1.0, seed)?;
+    net.add_population(
+        PopulationSpec::new(
+            "units",
+            units,
+            ModelKind::Rate {
+                activation: crate::model::Activation::Tanh,
+            },
+        )
+        .param("tau", 10.0)
+        .param("v_init", Distribution::Normal { mean: 0.0, std: 1.0 }),
+    )?;
+    let std = 1.5 / (p * units as f64).max(1.0).sqrt();
+    net.add_projection(
+        ProjectionSpec::new(
+            "recurrent",
+            "units",
+            "units",
+            Strategy::FixedProbability {
+                p,
+                equalize_efferents: false,
+            },
+        )
+        .weight(Distribution::Normal { mean: 0.0, std })
+        .compact(true),
+    )?;
+    net.build_pending()?;
+    Ok(net)
 }
 
 /// W4: a CTRNN `dims = [n_in, hidden, n_out]` as nn4n builds it, run by the

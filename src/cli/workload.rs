@@ -14,7 +14,8 @@ use std::time::Instant;
 /// The arguments of `cortecs workload`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct WorkloadArgs {
-    /// w1, w2, w3, w3-empty, w4 or w5.
+    /// w1, w2, w3, w3-empty, w4, w5 or rate (one step of a sparse rate
+    /// network against the machine's triad bandwidth).
     pub name: String,
     /// Seed of the network's random streams (W1, W2, W3, W5).
     #[arg(long, default_value_t = 12345)]
@@ -22,6 +23,17 @@ pub struct WorkloadArgs {
     /// W2, W5: number of excitatory neurons (10000 = W2; 80000 = the 1.25 x 10^8-synapse scale run; in-degree stays 1000 E + 250 I).
     #[arg(long, default_value_t = 10_000)]
     pub n_exc: usize,
+    /// W2, W5: inputs from E per neuron (1000 = W2); the inputs from I are a quarter of it,
+    /// the Poisson drive follows (eta = 2). 4000 with --n-exc 160000: 200,000 neurons x 5,000
+    /// inputs, 10^9 synapses.
+    #[arg(long, default_value_t = 1000)]
+    pub c_exc: usize,
+    /// rate: number of rate units.
+    #[arg(long, default_value_t = 20_000)]
+    pub units: usize,
+    /// rate: connection probability of the recurrent projection.
+    #[arg(long, default_value_t = 0.1)]
+    pub probability: f64,
     /// W4: hidden units (ignored with --arrays, whose shapes decide).
     #[arg(long, default_value_t = 100)]
     pub hidden: usize,
@@ -44,10 +56,10 @@ pub struct WorkloadArgs {
     /// all five tensors) and report the first loss.
     #[arg(long)]
     pub train: bool,
-    /// W4: timed iterations of the forward pass (and of training); the median is reported.
+    /// W4, rate: timed iterations of the forward pass (and of training) or steps; the median is reported.
     #[arg(long, default_value_t = 30)]
     pub iters: usize,
-    /// W4: untimed iterations before the timed ones.
+    /// W4, rate: untimed iterations before the timed ones.
     #[arg(long, default_value_t = 5)]
     pub warmup: usize,
 }
@@ -105,11 +117,14 @@ pub fn workload(args: &WorkloadArgs) -> cortecs::Result<()> {
         ("w1" | "w2" | "w5", _) => spiking(args, &mut rep)?,
         ("w3" | "w3-empty", _) => w3(args, &mut rep)?,
         ("w4", _) => w4(args, &mut rep)?,
+        ("rate", _) => rate(args, &mut rep)?,
         (other, _) => {
             return Err(CortecsError::UnknownName {
                 kind: "workload",
                 name: other.into(),
-                known: ["w1", "w2", "w3", "w3-empty", "w4", "w5"].map(String::from).to_vec(),
+                known: ["w1", "w2", "w3", "w3-empty", "w4", "w5", "rate"]
+                    .map(String::from)
+                    .to_vec(),
             });
         }
     }
@@ -134,8 +149,8 @@ fn spiking(args: &WorkloadArgs, rep: &mut Report) -> cortecs::Result<()> {
     let t0 = Instant::now();
     let mut net = match name {
         "w1" => cortecs::workloads::coba(args.seed, &w1_data())?,
-        "w2" => cortecs::workloads::brunel(args.seed, args.n_exc, 1000, true)?,
-        _ => cortecs::workloads::brunel_stdp(args.seed, args.n_exc, 1000, true)?,
+        "w2" => cortecs::workloads::brunel(args.seed, args.n_exc, args.c_exc, true)?,
+        _ => cortecs::workloads::brunel_stdp(args.seed, args.n_exc, args.c_exc, true)?,
     };
     let build = t0.elapsed().as_secs_f64();
     let synapses: u64 = net.projections.iter().map(|p| p.store().live()).sum();
@@ -202,6 +217,106 @@ fn spiking(args: &WorkloadArgs, rep: &mut Report) -> cortecs::Result<()> {
         rep.set("learning", learning);
     }
     Ok(())
+}
+
+/// The rate-bandwidth workload: the median time of one step of
+/// [`cortecs::workloads::rate_network`] (the store's weights and pre indices
+/// read once, `acc += W r`, then the units' update), as bytes read per second
+/// against the triad bandwidth measured in the same process at the same
+/// thread count.
+fn rate(args: &WorkloadArgs, rep: &mut Report) -> cortecs::Result<()> {
+    let t0 = Instant::now();
+    let mut net = cortecs::workloads::rate_network(args.seed, args.units, args.probability)?;
+    let build = t0.elapsed().as_secs_f64();
+    let proj = &net.projections[0];
+    let (synapses, bytes, kernel) = match &proj.dense {
+        Some(w) => (proj.store().live(), 4 * w.len(), "dense kernel"),
+        None => {
+            let s = proj.store();
+            (
+                s.live(),
+                4 * s.weight.len() + 4 * s.minor.len() + 8 * s.row_ptr.len(),
+                "post-major store",
+            )
+        }
+    };
+    for _ in 0..args.warmup {
+        net.step_once();
+    }
+    let times: Vec<f64> = (0..args.iters.max(1))
+        .map(|_| {
+            let t = Instant::now();
+            net.step_once();
+            t.elapsed().as_secs_f64()
+        })
+        .collect();
+    let (step, lo, hi) = spread(&times);
+    let r = match &net.populations[0].state {
+        cortecs::population::PopulationState::Rate(s) => s.r.clone(),
+        _ => Vec::new(),
+    };
+    let finite = r.iter().all(|x| x.is_finite());
+    let mean_abs = r.iter().map(|&x| f64::from(x.abs())).sum::<f64>() / r.len().max(1) as f64;
+    let triad = triad_bandwidth();
+    let achieved = bytes as f64 / step;
+    rep.line(format!(
+        "rate: {} units, {synapses} synapses ({kernel}, {:.1} MB read a step), build {build:.3} s, step {:.2} ms (median of {}, {:.2}-{:.2}), {:.2} GB/s, triad {:.2} GB/s: {:.0} % of triad; mean |r| {mean_abs:.3}{}",
+        args.units,
+        bytes as f64 / 1e6,
+        step * 1e3,
+        times.len(),
+        lo * 1e3,
+        hi * 1e3,
+        achieved / 1e9,
+        triad / 1e9,
+        100.0 * achieved / triad,
+        if finite { "" } else { ", NOT FINITE" },
+    ));
+    rep.set("build_s", round(build, 4));
+    rep.set("units", args.units);
+    rep.set("synapses", synapses);
+    rep.set("bytes_per_step", bytes);
+    rep.set("step_s", round(step, 6));
+    rep.set("step_min_s", round(lo, 6));
+    rep.set("step_max_s", round(hi, 6));
+    rep.set("bytes_per_s", round(achieved, 0));
+    rep.set("triad_bytes_per_s", round(triad, 0));
+    rep.set("fraction_of_triad", round(achieved / triad, 4));
+    rep.set("mean_abs_rate", round(mean_abs, 5));
+    if !finite {
+        return Err(CortecsError::InvalidRequest(
+            "rate workload: a rate is not finite".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The machine's triad bandwidth (bytes/s) on the current pool's threads:
+/// STREAM's `a = b + s c` over three arrays of 2^25 f32 (128 MiB each, far
+/// beyond the caches), best of six, counting 12 B an element as STREAM does
+/// (two reads, one write).
+fn triad_bandwidth() -> f64 {
+    use rayon::prelude::*;
+    const N: usize = 1 << 25;
+    const CHUNK: usize = 1 << 16;
+    let (b, c) = (vec![1.0f32; N], vec![2.0f32; N]);
+    let mut a = vec![0.0f32; N];
+    let mut best = f64::INFINITY;
+    for k in 0..6 {
+        let s = 0.5 + k as f32;
+        let t = Instant::now();
+        a.par_chunks_mut(CHUNK)
+            .zip(b.par_chunks(CHUNK))
+            .zip(c.par_chunks(CHUNK))
+            .for_each(|((a, b), c)| {
+                for ((a, &b), &c) in a.iter_mut().zip(b).zip(c) {
+                    *a = b + s * c;
+                }
+            });
+        best = best.min(t.elapsed().as_secs_f64());
+        std::hint::black_box(&a);
+    }
+    (12 * N) as f64 / best
 }
 
 /// W2 with a mirror entity for every synapse: their memory and the run's time.
