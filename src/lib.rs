@@ -50,7 +50,7 @@ pub mod prelude {
     pub use crate::ecs::*;
     pub use crate::error::{CortecsError, Result};
     pub use crate::model::{Activation, ModelKind, SynapseKind};
-    pub use crate::network::{Network, OnNonFinite, Rounding};
+    pub use crate::network::{Network, NoiseCurrent, OnNonFinite, Rounding};
     pub use crate::param::{BiasInit, ClipMode, Distribution, FanMode, Gain, Init, Sequence, Value};
     pub use crate::plasticity::{Growth, GrowthProbability, Learning, Pruning, Rule, Stdp};
     pub use crate::population::{PoissonDrive, PolaritySpec, PopulationSpec, View};

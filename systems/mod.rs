@@ -80,7 +80,7 @@ pub fn get_systems(stage: CortecsSystems) -> ScheduleConfigs<ScheduleSystem> {
         Build => (build_networks, sync_mirrors).chain().into_configs(),
         Constrain => constrain_networks.into_configs(),
         Compile => (compile_edits, create_synapses, sync_mirrors).chain().into_configs(),
-        Stimulate => (apply_inputs, draw_noise_currents).chain().into_configs(),
+        Stimulate => apply_inputs.into_configs(),
         // inputs a host wrote after Stimulate still count in this tick
         Integrate => (apply_inputs, integrate, move_environments).chain().into_configs(),
         Writeback => (writeback_observed, writeback_all, sync_mirrors).chain().into_configs(),

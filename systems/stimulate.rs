@@ -1,5 +1,5 @@
-//! Stimulate stage: queued neuron inputs applied to the engine (O(writes)),
-//! then noisy currents drawn.
+//! Stimulate stage: queued neuron inputs applied to the engine (O(writes)).
+//! (Noisy currents are the network's own, drawn as each step starts.)
 
 use crate::ecs::*;
 use bevy_ecs::prelude::*;
@@ -29,15 +29,4 @@ pub fn apply_inputs(
         }
     }
     timers.stimulate += t0.elapsed().as_secs_f64();
-}
-
-/// Stimulate stage: every network's [`NoiseCurrents`] write the currents of
-/// the interval the tick starts in (once per interval).
-pub fn draw_noise_currents(mut networks: Query<(&mut NetworkEngine, &mut NoiseCurrents)>) {
-    for (mut eng, mut noise) in &mut networks {
-        let step = eng.net.step;
-        for n in noise.0.iter_mut() {
-            n.draw(&mut eng.net, step);
-        }
-    }
 }

@@ -1,12 +1,14 @@
-//! A committed checkpoint (`tests/data/checkpoint_v4.cortecs`, format
-//! version 4) still loads, with the values it was written with; the older
-//! format versions 1 to 3 (the same payload without its later sections) load
-//! too, with the defaults of what they lack; versions this build does not
-//! know are refused.
+//! Committed checkpoints (`tests/data/checkpoint_v4.cortecs`, format
+//! version 4, and `checkpoint_v5.cortecs`, the same network with a noisy
+//! current, format 5) still load, with the values they were written with;
+//! the older format versions 1 to 3 (the v4 payload without its later
+//! sections) load too, with the defaults of what they lack; versions this
+//! build does not know are refused.
 //!
-//! The file was written by `write_the_v4_fixture` (ignored: run it only to
+//! The v5 file was written by `write_the_v5_fixture` (ignored: run it only to
 //! make the fixture of a new format version, under a new name, and keep the
-//! old file so that its version stays tested).
+//! old files so that their versions stay tested); the v4 file by its
+//! predecessor, the same network saved by format 4.
 
 use cortecs::checkpoint::{FORMAT_VERSION, HEADER_LEN, MAGIC, checksum};
 use cortecs::network::DrawCounts;
@@ -15,6 +17,7 @@ use ndarray::Array2;
 use std::path::PathBuf;
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/checkpoint_v4.cortecs");
+const FIXTURE_V5: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/checkpoint_v5.cortecs");
 
 fn lif() -> ModelKind {
     ModelKind::Lif {
@@ -91,10 +94,12 @@ fn checkerboard() -> Array2<f32> {
 
 #[test]
 #[ignore = "writes the fixture; run only for a new format version"]
-fn write_the_v4_fixture() {
-    assert_eq!(FORMAT_VERSION, 4, "a new format version gets a fixture of its own name");
-    let net = fixture_network();
-    let bytes = net.save(FIXTURE).unwrap();
+fn write_the_v5_fixture() {
+    assert_eq!(FORMAT_VERSION, 5, "a new format version gets a fixture of its own name");
+    let mut net = fixture_network();
+    // added after the run: the state is the v4 fixture's
+    net.add_noise_current("exc", 120.0, 35.0, 4).unwrap();
+    let bytes = net.save(FIXTURE_V5).unwrap();
     println!("{bytes} bytes");
     for pop in ["exc", "inh"] {
         println!(
@@ -232,13 +237,45 @@ fn the_v4_fixture_loads_with_its_values() {
     let learning = &net.projection("in_exc").unwrap().spec.learning;
     assert_eq!(learning, &[Learning::new(Rule::Stdp(Stdp::default()), 400.0)]);
     assert!(net.projection("in_exc").unwrap().plastic().is_some());
-    // it runs on, and saves back to the same bytes it was loaded from
+    assert!(net.noise.is_empty());
+    // it runs on, and saves back to the same payload, with format 5's empty
+    // list of noisy currents after it
     let dir = scratch("v4");
     let again = dir.join("again.cortecs");
     net.save(&again).unwrap();
-    assert_eq!(std::fs::read(&again).unwrap(), bytes);
+    let payload = [&bytes[HEADER_LEN..], &encode(&net.noise)[..]].concat();
+    assert_eq!(payload.last(), Some(&0), "an empty list");
+    let saved = std::fs::read(&again).unwrap();
+    assert_eq!(u32::from_le_bytes(saved[8..12].try_into().unwrap()), 5);
+    assert_eq!(saved[HEADER_LEN..], payload[..]);
     net.run_steps(10);
     assert_eq!(net.step, 410);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn the_v5_fixture_loads_with_its_noisy_current() {
+    let bytes = std::fs::read(FIXTURE_V5).unwrap();
+    assert_eq!(u32::from_le_bytes(bytes[8..12].try_into().unwrap()), 5);
+    let mut net = Network::load(FIXTURE_V5).unwrap();
+    assert_fixture_network(&net, "v5");
+    assert_eq!(net.noise.len(), 1);
+    let n = &net.noise[0];
+    assert_eq!((n.population, n.mean, n.std, n.every), (1, 120.0, 35.0, 4)); // exc, after the inputs
+    // the same bytes back, and the v4 payload with the noisy current after it
+    let dir = scratch("v5");
+    let again = dir.join("again.cortecs");
+    net.save(&again).unwrap();
+    assert_eq!(std::fs::read(&again).unwrap(), bytes);
+    let v4 = fixture_bytes();
+    assert_eq!(
+        bytes[HEADER_LEN..],
+        [&v4[HEADER_LEN..], &encode(&net.noise)[..]].concat()[..]
+    );
+    // it draws: step 400 starts interval 100, so the current changes at once
+    let before = net.population("exc").unwrap().current.clone();
+    net.run_steps(1);
+    assert_ne!(net.population("exc").unwrap().current, before);
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -307,13 +344,14 @@ fn unknown_format_versions_are_refused_with_a_clear_error() {
     let bytes = fixture_bytes();
     let payload = &bytes[HEADER_LEN..];
     let dir = scratch("unknown");
-    let newer = write_version(&dir, "v5.cortecs", FORMAT_VERSION + 1, payload);
+    let newer = write_version(&dir, "newer.cortecs", FORMAT_VERSION + 1, payload);
     let e = Network::load(&newer).unwrap_err().to_string();
     assert_eq!(
         e,
         format!(
-            "{}: checkpoint has a newer format version 5; this build of cortecs reads version 4",
-            newer.display()
+            "{}: checkpoint has a newer format version {}; this build of cortecs reads version {FORMAT_VERSION}",
+            newer.display(),
+            FORMAT_VERSION + 1
         )
     );
     let zero = write_version(&dir, "v0.cortecs", 0, payload);
@@ -321,7 +359,7 @@ fn unknown_format_versions_are_refused_with_a_clear_error() {
     assert_eq!(
         e,
         format!(
-            "{}: checkpoint has an unknown format version 0; this build of cortecs reads version 4",
+            "{}: checkpoint has an unknown format version 0; this build of cortecs reads version {FORMAT_VERSION}",
             zero.display()
         )
     );

@@ -591,10 +591,11 @@ fn a_format_2_checkpoint_loads_with_no_draw_counts() {
     let file = std::env::temp_dir().join(format!("construct-v2-{}.ckpt", std::process::id()));
     net.save(&file).unwrap();
     let bytes = std::fs::read(&file).unwrap();
-    // format 4 = format 2 + the draw counts + the rounding mode at the end of the payload
+    // format 5 = format 2 + the draw counts, the rounding mode and the noisy currents at the end of the payload
     let draws = bincode::serde::encode_to_vec(&net.draws, bincode::config::standard()).unwrap();
     let rounding = bincode::serde::encode_to_vec(net.rounding, bincode::config::standard()).unwrap();
-    let payload = &bytes[HEADER_LEN..bytes.len() - draws.len() - rounding.len()];
+    let noise = bincode::serde::encode_to_vec(&net.noise, bincode::config::standard()).unwrap();
+    let payload = &bytes[HEADER_LEN..bytes.len() - draws.len() - rounding.len() - noise.len()];
     let mut v2 = MAGIC.to_vec();
     v2.extend_from_slice(&2u32.to_le_bytes());
     v2.extend_from_slice(&(payload.len() as u64).to_le_bytes());

@@ -39,9 +39,10 @@ fn moments(x: &[f64]) -> (f64, f64) {
 fn currents_have_the_stated_moments_and_hold_for_an_interval() {
     let n = 4000;
     let mut sim = lif(n, 1e9);
-    let noise = NoiseCurrent::new(sim.network().unwrap(), "n", 100.0, 50.0, 10).unwrap();
-    let net = sim.network;
-    sim.world.entity_mut(net).insert(NoiseCurrents(vec![noise]));
+    sim.network_mut()
+        .unwrap()
+        .add_noise_current("n", 100.0, 50.0, 10)
+        .unwrap();
     sim.advance(1).unwrap();
     let first = currents(&sim);
     let (m, s) = moments(&first);
@@ -61,9 +62,11 @@ fn currents_have_the_stated_moments_and_hold_for_an_interval() {
     assert!(r.abs() < 5.0 / (n as f64).sqrt(), "correlation between intervals {r}");
     // the same interval drawn again (another network, other tick sizes) gives the same currents
     let mut again = lif(n, 1e9);
-    let noise = NoiseCurrent::new(again.network().unwrap(), "n", 100.0, 50.0, 10).unwrap();
-    let e = again.network;
-    again.world.entity_mut(e).insert(NoiseCurrents(vec![noise]));
+    again
+        .network_mut()
+        .unwrap()
+        .add_noise_current("n", 100.0, 50.0, 10)
+        .unwrap();
     again.advance(10).unwrap();
     again.advance(1).unwrap();
     assert_eq!(currents(&again), second);
@@ -73,9 +76,10 @@ fn currents_have_the_stated_moments_and_hold_for_an_interval() {
 fn the_free_membrane_settles_at_rest_plus_mean_over_leak() {
     let n = 500;
     let mut sim = lif(n, 1e9);
-    let noise = NoiseCurrent::new(sim.network().unwrap(), "n", 100.0, 30.0, 10).unwrap();
-    let net = sim.network;
-    sim.world.entity_mut(net).insert(NoiseCurrents(vec![noise]));
+    sim.network_mut()
+        .unwrap()
+        .add_noise_current("n", 100.0, 30.0, 10)
+        .unwrap();
     // 200 ms = 10 membrane time constants, one interval per tick
     for _ in 0..200 {
         sim.advance(10).unwrap();
@@ -86,6 +90,62 @@ fn the_free_membrane_settles_at_rest_plus_mean_over_leak() {
     assert!((m - (-57.0)).abs() < 0.3, "mean v {m}");
     // the membrane filters the noise: its spread is well below 30 pA / 12.5 nS = 2.4 mV and above 0
     assert!(s > 0.1 && s < 2.4, "std v {s}");
+}
+
+/// Ticks of any length (here 7 steps, across the 10-step intervals) and a
+/// plain `Network` see the same piecewise-constant currents: they are drawn
+/// as each step starts, not as each tick does.
+#[test]
+fn ticks_across_intervals_and_the_plain_network_draw_the_same_currents() {
+    let mut by_ticks = lif(300, -50.0);
+    by_ticks
+        .network_mut()
+        .unwrap()
+        .add_noise_current("n", 400.0, 200.0, 10)
+        .unwrap();
+    let mut net = by_ticks.network().unwrap().clone();
+    let mut seen = Vec::new();
+    for _ in 0..40 {
+        by_ticks.advance(7).unwrap();
+        net.run_steps(7);
+        seen.push(currents(&by_ticks));
+        assert_eq!(currents(&by_ticks), net.populations[0].current);
+    }
+    assert_eq!(
+        by_ticks.network().unwrap().populations[0].get("v").unwrap(),
+        net.populations[0].get("v").unwrap()
+    );
+    // the last steps of 39 and 38 ticks of 7 (272 and 265) are in intervals 27 and 26;
+    // those of 40 and 39 ticks (279 and 272) both in interval 27
+    assert_ne!(seen[38], seen[37]);
+    assert_eq!(seen[39], seen[38]);
+    assert!(net.populations[0].spike_count > 0, "the noise drives some spikes");
+}
+
+/// A checkpoint carries the noisy currents: a network saved in the middle of
+/// an interval and loaded goes on bit-identically.
+#[test]
+fn a_checkpoint_keeps_them_and_continues_bit_identically() {
+    let mut net = lif(300, -50.0).network().unwrap().clone();
+    net.add_noise_current("n", 400.0, 200.0, 10).unwrap();
+    net.run_steps(25); // halfway through interval 2
+    let path = std::env::temp_dir().join(format!("cortecs-noise-ckpt-{}.bin", std::process::id()));
+    cortecs::checkpoint::save(&net, &path).unwrap();
+    let mut loaded = cortecs::checkpoint::load(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(loaded.noise.len(), 1);
+    assert_eq!(
+        (loaded.noise[0].mean, loaded.noise[0].std, loaded.noise[0].every),
+        (400.0, 200.0, 10)
+    );
+    net.run_steps(40);
+    loaded.run_steps(40);
+    assert_eq!(loaded.populations[0].current, net.populations[0].current);
+    assert_eq!(
+        loaded.populations[0].get("v").unwrap(),
+        net.populations[0].get("v").unwrap()
+    );
+    assert_eq!(loaded.populations[0].spike_count, net.populations[0].spike_count);
 }
 
 #[test]
@@ -158,6 +218,40 @@ fn a_scene_draws_them_every_interval_and_set_noise_changes_them() {
     for o in [out, two, split] {
         let _ = std::fs::remove_dir_all(o.parent().unwrap());
     }
+}
+
+/// A scene that loads a checkpoint keeps drawing the checkpoint's noisy
+/// current (its currents go on changing every interval), and `SetNoise`
+/// validates against it.
+#[test]
+fn a_scene_loading_a_checkpoint_keeps_its_noisy_current() {
+    let first = SCENE.replace(
+        "SetNoise(population: \"n\", mean: 60.0, std: 0.0), Run(ms: 20.0)",
+        "Save(file: \"n.ckpt\")",
+    );
+    let out = run_scene("load", &first, &[]);
+    let dir = out.parent().unwrap().to_path_buf();
+    let second = r#"(
+ load: "out/n.ckpt",
+ record: (state: [(population: "n", variable: "current", neurons: [0, 1], every: 1)], plots: false),
+ timeline: [Run(ms: 5.0), SetNoise(population: "n", mean: 75.0, std: 0.0), Run(ms: 2.0)],
+)"#;
+    std::fs::write(dir.join("again.ron"), second).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_cortecs"))
+        .args(["run", "again.ron", "--quiet", "--out", "again"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let current = cortecs::io::read_npy_matrix_f64(&dir.join("again/n_current.npy")).unwrap();
+    assert_eq!(current.dim(), (70, 2));
+    // the checkpoint stopped at step 500, an interval start: new currents at samples 9, 19, ...
+    for k in 0..49 {
+        let same = (k + 1) % 10 != 0;
+        assert_eq!(current[[k, 0]] == current[[k + 1, 0]], same, "sample {k}");
+    }
+    assert!(current.slice(ndarray::s![50.., ..]).iter().all(|&c| c == 75.0));
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -154,3 +154,20 @@ fn rate_network_with_batches_above_the_parallel_threshold_is_identical_at_1_2_3_
     );
     same_at_1_2_3_threads(&text, 30, "rate");
 }
+
+#[test]
+fn one_trial_sparse_rate_input_split_over_threads_is_identical_at_1_2_3_threads() {
+    // 3,000 units at p = 0.1: rows of ~300 synapses (the gathered dot
+    // products), 64-row chunks of ~19,200 synapses, each above PARALLEL_MIN
+    let text = r#"(
+    dt: 1.0, seed: 6,
+    populations: [
+        (name: "h", size: 3000, model: Rate(activation: Tanh),
+         params: {"tau": 10.0, "v_init": Normal(mean: 0.0, std: 1.0)}),
+    ],
+    projections: [
+        (name: "hh", pre: "h", post: "h", strategy: FixedProbability(p: 0.1), weight: Normal(mean: 0.0, std: 0.086)),
+    ],
+)"#;
+    same_at_1_2_3_threads(text, 20, "rate");
+}

@@ -17,7 +17,9 @@
 //! continued after [`load`] is bit-identical to one never interrupted: `dt`,
 //! seed, step, `base_dir`, the run-time draw counters (the total and, from
 //! format 3, each target's own, [`crate::network::DrawCounts`]), the rounding mode (from format 4,
-//! [`crate::network::Rounding`]); every population whole (name,
+//! [`crate::network::Rounding`]), the noisy currents (from format 5,
+//! [`crate::network::NoiseCurrent`]: population, mean, std, interval; the
+//! interval being held is drawn again on load, the same currents); every population whole (name,
 //! size, model, parameter arrays, derived constants, positions, polarity,
 //! state arrays, external current, Poisson drives and their samplers, spikes
 //! of the last step, spike record and count, last spike steps, noise
@@ -94,9 +96,10 @@ use validate::into_network;
 /// The first 8 bytes of every checkpoint.
 pub const MAGIC: [u8; 8] = *b"CORTECS\0";
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 /// The oldest format version this build reads (version 1 has no learning
-/// section, version 2 no per-target draw counts, version 3 no rounding mode).
+/// section, version 2 no per-target draw counts, version 3 no rounding mode,
+/// version 4 no noisy currents).
 pub const OLDEST_VERSION: u32 = 1;
 /// Bytes before the payload: magic, version, payload length, checksum.
 pub const HEADER_LEN: usize = 8 + 4 + 8 + 8;
@@ -186,6 +189,8 @@ pub fn save(net: &Network, path: &Path) -> Result<u64> {
         .map_err(|e| io("encode draw counts", &e))?;
     bincode::serde::encode_into_std_write(net.rounding, &mut w, bincode::config::standard())
         .map_err(|e| io("encode rounding", &e))?;
+    bincode::serde::encode_into_std_write(&net.noise, &mut w, bincode::config::standard())
+        .map_err(|e| io("encode noisy currents", &e))?;
     let (payload_len, sum) = (w.len, w.hash.0);
     let mut header = Vec::with_capacity(HEADER_LEN);
     header.extend_from_slice(&MAGIC);
@@ -238,6 +243,13 @@ pub fn load(path: &Path) -> Result<Network> {
         rounding = r;
         used += n;
     }
+    let mut noise: Vec<crate::network::NoiseCurrent> = Vec::new();
+    if version >= 5 {
+        let (v, n): (Vec<crate::network::NoiseCurrent>, usize) =
+            bincode::serde::decode_from_slice(&payload[used..], bincode::config::standard()).map_err(decode_error)?;
+        noise = v;
+        used += n;
+    }
     if used != payload.len() {
         return Err(CheckpointError::LeftOver {
             path: path.to_path_buf(),
@@ -249,6 +261,37 @@ pub fn load(path: &Path) -> Result<Network> {
         message,
     })?;
     net.rounding = rounding;
+    for n in &noise {
+        let name = net.populations.get(n.population).map(|p| p.name.clone());
+        // the checks of a new noisy current, on the saved one
+        let valid = name
+            .ok_or_else(|| {
+                format!(
+                    "noisy current into population index {} of {}",
+                    n.population,
+                    net.populations.len()
+                )
+            })
+            .and_then(|name| {
+                crate::network::NoiseCurrent::new(&net, &name, n.mean, n.std, n.every)
+                    .map_err(|e| format!("noisy current: {e}"))
+            });
+        valid.map_err(|message| CheckpointError::Inconsistent {
+            path: path.to_path_buf(),
+            message,
+        })?;
+    }
+    if noise
+        .iter()
+        .enumerate()
+        .any(|(k, n)| noise[..k].iter().any(|m| m.population == n.population))
+    {
+        return Err(CheckpointError::Inconsistent {
+            path: path.to_path_buf(),
+            message: "two noisy currents into one population".into(),
+        });
+    }
+    net.noise = noise;
     Ok(net)
 }
 
@@ -400,11 +443,11 @@ mod tests {
         };
         assert_eq!(
             msg(&header(7, 0, 0)),
-            "x.ckpt: checkpoint has a newer format version 7; this build of cortecs reads version 4"
+            "x.ckpt: checkpoint has a newer format version 7; this build of cortecs reads version 5"
         );
         assert_eq!(
             msg(&header(0, 0, 0)),
-            "x.ckpt: checkpoint has an unknown format version 0; this build of cortecs reads version 4"
+            "x.ckpt: checkpoint has an unknown format version 0; this build of cortecs reads version 5"
         );
         assert_eq!(
             msg(&header(1, 5, 0)),

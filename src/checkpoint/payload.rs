@@ -436,6 +436,7 @@ pub(super) fn network_out<'a>(net: &'a Network, path: &'a Path) -> Result<Networ
         set_count,
         draws: _,
         inputs,
+        noise: _,    // saved after the rounding mode (format version 5)
         rounding: _, // saved after the draw counts (format version 4)
         health: _,   // a choice of the run, not saved
     } = net;

@@ -165,6 +165,7 @@ pub(super) fn into_network(
         set_count: f.set_count,
         draws,
         inputs: Vec::new(),
+        noise: Vec::new(),
         rounding: crate::network::Rounding::Exact,
         health: crate::network::Health::default(),
     })

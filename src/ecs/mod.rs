@@ -11,7 +11,6 @@
 //! - `timeline.rs`: [`Timeline`], edits scheduled at a step (the Adjust stage);
 //! - `recorders.rs`: [`Recorders`], spike and state recorders (the Record stage).
 //! - `embed.rs`: [`Sensors`] and [`Motors`] for hosts that put brains into agents.
-//! - `noise.rs`: [`NoiseCurrents`], Gaussian currents piecewise constant over intervals (the Stimulate stage).
 //! - `environment.rs`: [`Environment`], a closed loop: a vehicle the motors drive and the sensors see.
 //! - `simulation.rs`: [`Simulation`], a `World` + `Schedule` holding one network.
 //!
@@ -22,7 +21,6 @@ mod components;
 mod edit_queue;
 mod embed;
 mod environment;
-mod noise;
 mod recorders;
 mod simulation;
 mod timeline;
@@ -32,7 +30,6 @@ pub use components::*;
 pub use edit_queue::*;
 pub use embed::*;
 pub use environment::*;
-pub use noise::*;
 pub use recorders::*;
 pub use simulation::*;
 pub use timeline::*;

@@ -64,7 +64,9 @@ fn dot(xs: &[f32], ys: &[f32]) -> f32 {
 pub fn rate_input(store: &SynapseStore, r: &[f32], batch: usize, acc: &mut [f32]) {
     debug_assert_eq!(store.major, Major::Post);
     let rows = store.rows();
-    let min_len = (PARALLEL_MIN / batch.max(1) / 64).max(1);
+    // a task takes at least PARALLEL_MIN synapse-trials (of 64-row chunks)
+    let per_chunk = 64 * batch.max(1) * (store.minor.len() / rows.max(1)).max(1);
+    let min_len = (PARALLEL_MIN / per_chunk).max(1);
     acc.par_chunks_mut(64 * batch)
         .with_min_len(min_len)
         .enumerate()

@@ -21,6 +21,7 @@ mod health;
 mod input;
 mod learning;
 mod matrix_ops;
+mod noise;
 mod rewire;
 mod stats;
 mod steps;
@@ -34,6 +35,7 @@ pub use draws::DrawCounts;
 pub(crate) use health::scan as scan_health;
 pub use health::{DEFAULT_CHECK_EVERY, Health, NonFinite, OnNonFinite};
 pub use input::InputStream;
+pub use noise::NoiseCurrent;
 pub use stats::ProjectionStats;
 pub use steps::{Rounding, WHOLE_STEP_TOLERANCE, whole_steps};
 pub use summary::*;
@@ -69,6 +71,8 @@ pub struct Network {
     pub draws: DrawCounts,
     /// Input arrays playing into populations, one row per step ([`Network::play_input`]).
     pub inputs: Vec<InputStream>,
+    /// Noisy currents into spiking populations ([`Network::add_noise_current`]).
+    pub noise: Vec<NoiseCurrent>,
     /// Whether times and delays that are not whole steps are refused (default) or rounded.
     pub rounding: Rounding,
     /// The run-time check for non-finite state ([`Health`]).
@@ -95,6 +99,7 @@ impl Network {
             set_count: 0,
             draws: DrawCounts::default(),
             inputs: Vec::new(),
+            noise: Vec::new(),
             rounding: Rounding::Exact,
             health: Health::default(),
         })
@@ -245,6 +250,9 @@ impl Network {
         }
         if !self.inputs.is_empty() {
             self.feed_inputs();
+        }
+        if !self.noise.is_empty() {
+            self.draw_noise();
         }
         crate::kernel::step(&mut self.populations, &mut self.projections, self.step, self.dt);
         if !self.inputs.is_empty() {

@@ -92,7 +92,8 @@ pub struct Scene {
     /// Poisson drives.
     #[serde(default)]
     pub drives: Vec<DriveDef>,
-    /// Noisy currents (NEST `noise_generator`).
+    /// Noisy currents (NEST `noise_generator`); a loaded checkpoint keeps
+    /// its own, and one written here for the same population replaces it.
     #[serde(default)]
     pub noise_currents: Vec<NoiseCurrentDef>,
     /// Recordings.

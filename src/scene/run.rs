@@ -232,20 +232,12 @@ pub fn run_scene_with(
         recorders.flush_every = std::time::Duration::from_secs_f64(s);
     }
     sim.world.entity_mut(network).insert((recorders, Timeline::default()));
-    // noisy currents: a tick never spans an interval start
-    let mut noise = Vec::new();
+    // noisy currents (the scene's, after a checkpoint's own)
     for n in &scene.noise_currents {
         let every = crate::network::whole_steps("noise_currents.dt_ms", n.dt_ms, scene.dt, scene.rounding)?;
-        noise.push(crate::ecs::NoiseCurrent::new(
-            sim.network()?,
-            &n.population,
-            n.mean,
-            n.std,
-            every,
-        )?);
+        sim.network_mut()?
+            .add_noise_current(&n.population, n.mean, n.std, every)?;
     }
-    let noisy = !noise.is_empty();
-    sim.world.entity_mut(network).insert(crate::ecs::NoiseCurrents(noise));
     // a closed loop: one tick per frame, so sensors and motors are exchanged every frame
     let frame_steps = match &scene.environment {
         Some(super::EnvironmentDef::Vehicle {
@@ -298,14 +290,7 @@ pub fn run_scene_with(
                             .steps_to_next_sample(now)
                             .unwrap_or(u64::MAX);
                         let frame = frame_steps.map_or(u64::MAX, |f| f - (now - start_step) % f);
-                        let interval = if noisy {
-                            on_network::<crate::ecs::NoiseCurrents>(&mut sim, "noise currents")?
-                                .steps_to_next(now)
-                                .unwrap_or(u64::MAX)
-                        } else {
-                            u64::MAX
-                        };
-                        let n = due.min(tick_limit).min(steps - done).min(frame).min(interval);
+                        let n = due.min(tick_limit).min(steps - done).min(frame);
                         let t = Instant::now();
                         sim.advance(n).map_err(|e| loc.at_path(&["timeline", &index], e))?;
                         let per_step = t.elapsed().as_secs_f64() / n as f64;
@@ -407,11 +392,12 @@ pub fn run_scene_with(
                     None
                 }
                 Action::SetNoise { population, mean, std } => {
-                    let p = sim.network()?.population_index(population)?;
-                    on_network::<crate::ecs::NoiseCurrents>(&mut sim, "noise currents")?
-                        .of_mut(p)
-                        .ok_or_else(|| {
-                            CortecsError::InvalidRequest(format!("population '{population}' has no noisy current"))
+                    sim.network_mut()?
+                        .noise_current_mut(population)
+                        .and_then(|n| {
+                            n.ok_or_else(|| {
+                                CortecsError::InvalidRequest(format!("population '{population}' has no noisy current"))
+                            })
                         })
                         .and_then(|n| n.set(*mean, *std))
                         .map_err(|e| loc.at_path(&["timeline", &index], e))?;

@@ -217,8 +217,12 @@ pub fn validate(scene: &Scene, path: &Path, text: &str) -> Result<()> {
             }
             Action::Summary => {}
             Action::SetNoise { population, mean, std } => {
-                if !scene.noise_currents.iter().any(|n| &n.population == population) {
-                    let with: Vec<String> = scene.noise_currents.iter().map(|n| n.population.clone()).collect();
+                // the scene's noisy currents and a loaded checkpoint's
+                let mut with: Vec<String> = scene.noise_currents.iter().map(|n| n.population.clone()).collect();
+                if let Some(net) = &scene.loaded {
+                    with.extend(net.noise.iter().map(|n| net.populations[n.population].name.clone()));
+                }
+                if !with.contains(population) {
                     return Err(place(
                         "population",
                         unknown("population with a noisy current", population, &with),

@@ -1,10 +1,12 @@
 //! Noisy currents (NEST's `noise_generator`): Gaussian current into spiking
-//! neurons, piecewise constant over intervals, drawn by the Stimulate stage.
+//! neurons, piecewise constant over intervals, drawn at the start of every
+//! step whose interval has not been drawn yet; part of the network, so a
+//! checkpoint carries them.
 
 use crate::error::{CortecsError, Result};
 use crate::network::Network;
 use crate::rng::{Stream, standard_normal};
-use bevy_ecs::prelude::*;
+use serde::{Deserialize, Serialize};
 
 /// One population's noisy current: every `every` steps each neuron gets a
 /// new current `mean + std * N(0, 1)` (pA), independent across neurons and
@@ -12,8 +14,9 @@ use bevy_ecs::prelude::*;
 /// `dt = every x dt`). The draw of interval `j` comes from a stream keyed by
 /// the network's seed, the population's name and `j`, so it does not depend
 /// on threads, on how steps are grouped into ticks, or on a checkpoint in
-/// between.
-#[derive(Clone, Debug, PartialEq)]
+/// between. The population takes its external current from here only: what
+/// a host wrote there is overwritten at the next interval.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NoiseCurrent {
     /// Population index.
     pub population: usize,
@@ -23,7 +26,10 @@ pub struct NoiseCurrent {
     pub std: f64,
     /// Steps per interval (>= 1).
     pub every: u64,
-    /// The interval whose currents the population holds now (`None`: none drawn yet).
+    /// The interval whose currents the population holds now (`None`: none
+    /// drawn yet; not saved: a loaded network draws its interval again, the
+    /// same currents).
+    #[serde(skip)]
     drawn: Option<u64>,
 }
 
@@ -96,23 +102,35 @@ fn check(mean: f64, std: f64) -> Result<()> {
     Ok(())
 }
 
-/// The noisy currents of a network entity, drawn by the Stimulate stage at
-/// the start of each tick. A population with a noisy current takes its
-/// external current from here only: what a host wrote there is overwritten
-/// at the next interval. A tick holds the currents drawn at its start to its
-/// end: keep ticks within intervals (the scene runner ends a tick at every
-/// interval start) for the exact piecewise-constant current.
-#[derive(Component, Clone, Debug, Default, PartialEq)]
-pub struct NoiseCurrents(pub Vec<NoiseCurrent>);
-
-impl NoiseCurrents {
-    /// Steps from `step` to the next interval start of any of them (`None` when there are none).
-    pub fn steps_to_next(&self, step: u64) -> Option<u64> {
-        self.0.iter().map(|n| n.steps_to_next(step)).min()
+impl Network {
+    /// Gives spiking population `population` a noisy current: mean and
+    /// standard deviation (pA), a new draw every `every` steps (>= 1), from
+    /// the next step on. A population has at most one; this replaces it.
+    pub fn add_noise_current(&mut self, population: &str, mean: f64, std: f64, every: u64) -> Result<()> {
+        let noise = NoiseCurrent::new(self, population, mean, std, every)?;
+        self.noise.retain(|n| n.population != noise.population);
+        self.noise.push(noise);
+        Ok(())
     }
 
-    /// The noisy current of population index `population`, if any.
-    pub fn of_mut(&mut self, population: usize) -> Option<&mut NoiseCurrent> {
-        self.0.iter_mut().find(|n| n.population == population)
+    /// The noisy current of `population`, if it has one.
+    pub fn noise_current_mut(&mut self, population: &str) -> Result<Option<&mut NoiseCurrent>> {
+        let p = self.population_index(population)?;
+        Ok(self.noise.iter_mut().find(|n| n.population == p))
+    }
+
+    /// Steps from now to the next interval start of any noisy current (`None` when there are none).
+    pub fn steps_to_next_noise(&self) -> Option<u64> {
+        self.noise.iter().map(|n| n.steps_to_next(self.step)).min()
+    }
+
+    /// Writes the currents of the intervals holding the current step (at
+    /// the start of a step, once per interval).
+    pub(crate) fn draw_noise(&mut self) {
+        let mut noise = std::mem::take(&mut self.noise);
+        for n in &mut noise {
+            n.draw(self, self.step);
+        }
+        self.noise = noise;
     }
 }
