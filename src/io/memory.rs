@@ -1,4 +1,5 @@
-//! What the operating system says about this process's memory (Linux `/proc`).
+//! What the operating system says about this process's memory (Linux
+//! `/proc`) and about the free space of a file system.
 
 /// Peak resident set size of this process (bytes), from `/proc/self/status` (Linux).
 pub fn peak_rss_bytes() -> Option<u64> {
@@ -21,6 +22,29 @@ pub fn available_bytes() -> Option<u64> {
     let s = std::fs::read_to_string("/proc/meminfo").ok()?;
     let line = s.lines().find(|l| l.starts_with("MemAvailable:"))?;
     line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|k| k * 1024)
+}
+
+/// Bytes free to this user on the file system holding `path` (`statvfs`;
+/// `None` where it cannot be asked).
+pub fn available_disk_bytes(path: &std::path::Path) -> Option<u64> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let c = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+        // SAFETY: `c` is a NUL-terminated path, `s` a zeroed statvfs that
+        // the call fills; nothing is read from it unless the call succeeded.
+        let mut s: libc::statvfs = unsafe { std::mem::zeroed() };
+        if unsafe { libc::statvfs(c.as_ptr(), &mut s) } != 0 {
+            return None;
+        }
+        #[allow(clippy::unnecessary_cast)] // the field widths differ between platforms
+        Some(s.f_bavail as u64 * s.f_frsize as u64)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
 }
 
 /// Bytes as `12.3 MiB` (B, KiB, MiB, GiB, TiB); u128 so that estimates of

@@ -19,8 +19,9 @@
 //!   `<population>_<variable>_t.npy` (sample times, ms).
 //! - [`plot`] draws PNG charts (labelled axes, bundled font); [`plots`] the
 //!   plots of a run (raster, rates, traces, weight histograms and matrices).
-//! - [`write_npy_atomic`] writes a whole array at once (e.g. a weight matrix);
-//!   [`write_json_atomic`] writes a pretty JSON summary.
+//! - [`write_npy_atomic`] writes a whole array at once, [`NpyFile`] one of a
+//!   known shape in pieces (a dense weight matrix, block by block, by
+//!   [`write_dense_weights`]); [`write_json_atomic`] writes a pretty JSON summary.
 //!
 //! Times are in milliseconds (ms) throughout; neuron indices are 0-based
 //! indices within their population.
@@ -165,6 +166,38 @@ pub fn write_json_atomic(path: impl AsRef<Path>, value: &impl Serialize) -> Resu
 /// Writes text to `path` atomically (temporary file, then rename; [`crate::io::write_text_atomic`]).
 pub fn write_text_atomic(path: impl AsRef<Path>, text: &str) -> Result<(), RecordError> {
     Ok(crate::io::write_text_atomic(path, text)?)
+}
+
+/// Streams a store's dense post x pre float32 weight matrix (0 where no
+/// synapse is, multapses summed: [`crate::store::SynapseStore::try_to_dense`]'s
+/// values) into the `.npy` file `path`, in blocks of whole post rows of at
+/// most 16 M values (64 MiB), through `<path>.tmp` and an atomic rename.
+/// Fails before writing when the file system holding `path` has less room
+/// than the file needs; `owner` names the projection in that message.
+pub fn write_dense_weights(path: &Path, store: &crate::store::SynapseStore, owner: &str) -> crate::Result<()> {
+    const BLOCK: usize = 1 << 24;
+    let shape = [store.n_post as usize, store.n_pre as usize];
+    let bytes = 4 * shape[0] as u128 * shape[1] as u128;
+    let folder = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if let Some(free) = crate::io::available_disk_bytes(folder)
+        && bytes > u128::from(free)
+    {
+        return Err(crate::CortecsError::InvalidRequest(format!(
+            "{owner}: the dense weight matrix ({} x {} float32, {}) needs more than the {} free on the disk of {}",
+            shape[0],
+            shape[1],
+            crate::io::bytes_text(bytes),
+            crate::io::bytes_text(u128::from(free)),
+            folder.display()
+        )));
+    }
+    let mut file = NpyFile::<f32>::create(path, &shape)?;
+    store.dense_row_blocks(BLOCK, |block| file.write(block))?;
+    file.commit()?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -368,26 +368,89 @@ pub fn write_npy_atomic<T: NpyElement>(path: impl AsRef<Path>, shape: &[usize], 
             got: data.len(),
         });
     }
-    let dims: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
-    let dict = header_dict(T::DESCR, &dims);
-    let total = padded_total(&dict);
-    if total > MAX_TOTAL_HEADER {
-        return Err(RecordError::HeaderTooLong {
+    let mut file = NpyFile::create(path, shape)?;
+    file.write(data)?;
+    file.commit()
+}
+
+/// A `.npy` file of a known shape written in pieces (C order) through
+/// `<path>.tmp`: [`NpyFile::commit`] renames it into place once every value
+/// has come; dropped before, the temporary file is removed and `path` is
+/// untouched. For arrays too large to hold in memory at once (a dense
+/// weight matrix streamed block by block).
+pub struct NpyFile<T: NpyElement> {
+    path: PathBuf,
+    file: TempFile,
+    left: u64,
+    scratch: Vec<u8>,
+    _values: std::marker::PhantomData<T>,
+}
+
+impl<T: NpyElement> NpyFile<T> {
+    /// Creates `<path>.tmp` with the header of an array of shape `shape`.
+    pub fn create(path: impl AsRef<Path>, shape: &[usize]) -> Result<Self, RecordError> {
+        let path = path.as_ref();
+        let dims: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
+        let left = dims
+            .iter()
+            .try_fold(1u64, |acc, &d| acc.checked_mul(d))
+            .ok_or_else(|| RecordError::ShapeMismatch {
+                path: path.to_path_buf(),
+                shape: shape.to_vec(),
+                expected: usize::MAX,
+                got: 0,
+            })?;
+        let dict = header_dict(T::DESCR, &dims);
+        let total = padded_total(&dict);
+        if total > MAX_TOTAL_HEADER {
+            return Err(RecordError::HeaderTooLong {
+                path: path.to_path_buf(),
+                needed: total,
+                limit: MAX_TOTAL_HEADER,
+            });
+        }
+        let mut file = TempFile::create(path)?;
+        file.write_all(&encode_header(&dict, total))?;
+        Ok(NpyFile {
             path: path.to_path_buf(),
-            needed: total,
-            limit: MAX_TOTAL_HEADER,
-        });
+            file,
+            left,
+            scratch: Vec::new(),
+            _values: std::marker::PhantomData,
+        })
     }
-    let mut file = TempFile::create(path)?;
-    file.write_all(&encode_header(&dict, total))?;
-    let mut scratch = Vec::new();
-    for chunk in data.chunks(CONVERT_CHUNK) {
-        scratch.clear();
-        T::extend_le_bytes(chunk, &mut scratch);
-        file.write_all(&scratch)?;
+
+    /// Appends the next values (C order); more than the shape holds is an error.
+    pub fn write(&mut self, data: &[T]) -> Result<(), RecordError> {
+        if data.len() as u64 > self.left {
+            return Err(invalid(
+                &self.path,
+                format!(
+                    "{} values more than the array's shape holds",
+                    data.len() as u64 - self.left
+                ),
+            ));
+        }
+        for chunk in data.chunks(CONVERT_CHUNK) {
+            self.scratch.clear();
+            T::extend_le_bytes(chunk, &mut self.scratch);
+            self.file.write_all(&self.scratch)?;
+        }
+        self.left -= data.len() as u64;
+        Ok(())
     }
-    file.commit()?;
-    Ok(())
+
+    /// Syncs the file and renames it to its path; an error if values are missing.
+    pub fn commit(self) -> Result<(), RecordError> {
+        if self.left > 0 {
+            return Err(invalid(
+                &self.path,
+                format!("{} values missing for the array's shape", self.left),
+            ));
+        }
+        self.file.commit()?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -706,6 +769,36 @@ mod tests {
         assert!(matches!(err, RecordError::Io { .. }));
         assert!(err.to_string().contains("missing/dir/z.npy.tmp"), "{err}");
         assert!(err.to_string().contains("create temporary file"), "{err}");
+    }
+
+    /// An array written in pieces reads back whole; too many values are
+    /// refused, too few leave no file (and an existing one untouched).
+    #[test]
+    fn arrays_in_pieces() {
+        let dir = TestDir::new("pieces");
+        let p = dir.path("m.npy");
+        let data: Vec<f32> = (0..12).map(|i| i as f32 * 0.5).collect();
+        let mut f = NpyFile::<f32>::create(&p, &[3, 4]).unwrap();
+        for piece in [&data[..4], &data[4..5], &data[5..]] {
+            f.write(piece).unwrap();
+        }
+        assert!(!p.exists(), "not in place before commit");
+        f.commit().unwrap();
+        let a: Array2<f32> = read_npy(&p).unwrap();
+        assert_eq!(a.as_slice().unwrap(), &data[..]);
+        header_of(&p);
+
+        let mut f = NpyFile::<f32>::create(&p, &[3, 4]).unwrap();
+        f.write(&data).unwrap();
+        let e = f.write(&[1.0]).unwrap_err().to_string();
+        assert!(e.contains("1 values more than the array's shape holds"), "{e}");
+        let mut f = NpyFile::<f32>::create(&p, &[3, 4]).unwrap();
+        f.write(&data[..10]).unwrap();
+        let e = f.commit().unwrap_err().to_string();
+        assert!(e.contains("2 values missing"), "{e}");
+        // the first file stands, and no temporary file is left
+        assert_eq!(read_npy::<_, Array2<f32>>(&p).unwrap(), a);
+        assert!(!dir.path("m.npy.tmp").exists());
     }
 
     #[test]

@@ -306,7 +306,7 @@ pub struct MatrixImage {
     pub y_label: String,
     /// Colour bar label, with its unit.
     pub value_label: String,
-    /// Row-major values.
+    /// Row-major values ([`matrix_image`]; [`matrix_cells_image`] takes them reduced).
     pub values: Vec<f32>,
     /// Rows.
     pub rows: usize,
@@ -333,22 +333,76 @@ pub fn matrix_image(path: &Path, m: &MatrixImage, size: (u32, u32)) -> std::io::
             format!("{} values for a {} x {} matrix", m.values.len(), m.rows, m.cols),
         ));
     }
-    let vmax = m
-        .values
-        .iter()
-        .fold(0.0f64, |a, &v| a.max(f64::from(v).abs()))
-        .max(f64::MIN_POSITIVE);
-    // at most 400 x 400 cells, each the mean of its block
-    let (br, bc) = (m.rows.div_ceil(400), m.cols.div_ceil(400));
-    let (gr, gc) = (m.rows.div_ceil(br), m.cols.div_ceil(bc));
-    let mut cells = vec![(0.0f64, 0u32); gr * gc];
-    for r in 0..m.rows {
-        for col in 0..m.cols {
-            let cell = &mut cells[(r / br) * gc + col / bc];
-            cell.0 += f64::from(m.values[r * m.cols + col]);
-            cell.1 += 1;
+    let mut cells = MatrixCells::new(m.rows, m.cols);
+    cells.add_rows(&m.values);
+    matrix_cells_image(path, m, &cells, size)
+}
+
+/// A matrix reduced for [`matrix_image`] as its rows arrive: at most
+/// 400 x 400 cells, each the mean of its block, and the largest magnitude
+/// of any single value (the colour scale), so that a matrix too large to
+/// hold is drawn from blocks of rows.
+#[derive(Clone, Debug)]
+pub struct MatrixCells {
+    rows: usize,
+    cols: usize,
+    block: (usize, usize),
+    grid_cols: usize,
+    cells: Vec<(f64, u32)>,
+    vmax: f64,
+    next_row: usize,
+}
+
+impl MatrixCells {
+    /// An empty reduction of a `rows x cols` matrix.
+    pub fn new(rows: usize, cols: usize) -> MatrixCells {
+        let (br, bc) = (rows.div_ceil(400).max(1), cols.div_ceil(400).max(1));
+        let (gr, gc) = (rows.div_ceil(br), cols.div_ceil(bc));
+        MatrixCells {
+            rows,
+            cols,
+            block: (br, bc),
+            grid_cols: gc,
+            cells: vec![(0.0, 0); gr * gc],
+            vmax: 0.0,
+            next_row: 0,
         }
     }
+
+    /// Adds the next whole rows (row-major; rows past the last are ignored).
+    pub fn add_rows(&mut self, values: &[f32]) {
+        let (br, bc) = self.block;
+        for row in values.chunks_exact(self.cols.max(1)) {
+            if self.next_row >= self.rows {
+                return;
+            }
+            let base = (self.next_row / br) * self.grid_cols;
+            for (col, &v) in row.iter().enumerate() {
+                let cell = &mut self.cells[base + col / bc];
+                cell.0 += f64::from(v);
+                cell.1 += 1;
+                self.vmax = self.vmax.max(f64::from(v).abs());
+            }
+            self.next_row += 1;
+        }
+    }
+}
+
+/// Draws `cells` (a whole matrix's reduction) with the captions of `m`
+/// (whose `values` are not read).
+pub fn matrix_cells_image(path: &Path, m: &MatrixImage, cells: &MatrixCells, size: (u32, u32)) -> std::io::Result<()> {
+    if cells.next_row != cells.rows || cells.rows == 0 || cells.cols == 0 {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!(
+                "{} of {} rows for a {} x {} matrix",
+                cells.next_row, cells.rows, cells.rows, cells.cols
+            ),
+        ));
+    }
+    let ((br, bc), gc, vmax) = (cells.block, cells.grid_cols, cells.vmax.max(f64::MIN_POSITIVE));
+    let (rows, cols) = (cells.rows, cells.cols);
+    let cells = &cells.cells;
     render_atomic(path, size, |root| {
         let (left, right) = root.split_horizontally(size.0.saturating_sub(125));
         let mut c = ChartBuilder::on(&left)
@@ -356,9 +410,9 @@ pub fn matrix_image(path: &Path, m: &MatrixImage, size: (u32, u32)) -> std::io::
             .margin(12)
             .x_label_area_size(45)
             .y_label_area_size(70)
-            .build_cartesian_2d(0.0..m.cols as f64, m.rows as f64..0.0)
+            .build_cartesian_2d(0.0..cols as f64, rows as f64..0.0)
             .map_err(draw_error)?;
-        let (fx, fy) = (tick_format(0.0, m.cols as f64), tick_format(0.0, m.rows as f64));
+        let (fx, fy) = (tick_format(0.0, cols as f64), tick_format(0.0, rows as f64));
         c.configure_mesh()
             .x_desc(&m.x_label)
             .y_desc(&m.y_label)

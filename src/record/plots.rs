@@ -12,8 +12,8 @@
 //! k-th when there are more).
 
 use super::plot::{
-    Group, Histogram, LineChart, MatrixImage, Raster, Series, Trajectory, histogram, line_chart, matrix_image, raster,
-    trajectory,
+    Group, Histogram, LineChart, MatrixCells, MatrixImage, Raster, Series, Trajectory, histogram, line_chart,
+    matrix_cells_image, raster, trajectory,
 };
 use crate::model::{ModelKind, SynapseKind};
 use crate::network::Network;
@@ -189,18 +189,24 @@ pub fn plot_run(out: &Path, net: &Network, rec: &RunRecordings) -> Result<Vec<Pa
     }
     for w in &rec.weights {
         let p = net.projection(w)?;
-        let dense = p.store.try_to_dense(w)?;
+        let (rows, cols) = (p.store.n_post as usize, p.store.n_pre as usize);
+        // reduced block by block: no memory for the whole matrix
+        let mut cells = MatrixCells::new(rows, cols);
+        let Ok(()) = p.store.dense_row_blocks(1 << 24, |block| {
+            cells.add_rows(block);
+            Ok::<(), std::convert::Infallible>(())
+        });
         let m = MatrixImage {
             title: format!("{w}: weights at t = {} ms", net.time()),
             x_label: format!("pre neuron ({})", net.populations[p.pre].name),
             y_label: format!("post neuron ({})", net.populations[p.post].name),
             value_label: format!("weight ({})", weight_unit(&net.populations[p.post].model)),
-            rows: dense.nrows(),
-            cols: dense.ncols(),
-            values: dense.into_raw_vec_and_offset().0,
+            rows,
+            cols,
+            values: Vec::new(),
         };
         let path = dir.join(format!("{w}_weights.png"));
-        done(path.clone(), matrix_image(&path, &m, (700, 600)))?;
+        done(path.clone(), matrix_cells_image(&path, &m, &cells, (700, 600)))?;
     }
     Ok(files)
 }

@@ -190,6 +190,51 @@ pub enum Progress {
 /// progress is reported and how soon a stop request is seen.
 const TICK_TARGET_S: f64 = 0.1;
 
+/// The dense weight recordings of the end of the run, and the largest
+/// `RecordWeights` of the timeline, against the room on the disk of `out`,
+/// before anything is simulated (each file is checked again as it is written).
+fn check_disk_for_weights(scene: &Scene, path: &Path, text: &str, sim: &Simulation, out: &Path) -> Result<()> {
+    let Some(free) = crate::io::available_disk_bytes(out) else {
+        return Ok(());
+    };
+    let net = sim.network()?;
+    let dense = |name: &str| {
+        net.projection(name)
+            .map_or(0, |p| 4 * u128::from(p.store.n_pre) * u128::from(p.store.n_post))
+    };
+    let at_end = scene
+        .record
+        .weights
+        .iter()
+        .enumerate()
+        .map(|(k, w)| (dense(w), vec!["record".to_string(), "weights".into(), k.to_string()]));
+    let snapshot = scene
+        .timeline
+        .iter()
+        .enumerate()
+        .filter_map(|(k, a)| match a {
+            Action::RecordWeights { projection } => Some((
+                dense(projection),
+                vec!["timeline".to_string(), k.to_string(), "projection".into()],
+            )),
+            _ => None,
+        })
+        .max_by_key(|p| p.0);
+    let parts: Vec<_> = at_end.chain(snapshot).collect();
+    let total: u128 = parts.iter().map(|p| p.0).sum();
+    let Some((_, at)) = parts.iter().max_by_key(|p| p.0).filter(|_| total > u128::from(free)) else {
+        return Ok(());
+    };
+    let e = CortecsError::InvalidRequest(format!(
+        "the dense weight recordings need at least {}, more than the {} free on the disk of {}",
+        crate::io::bytes_text(total),
+        crate::io::bytes_text(u128::from(free)),
+        out.display()
+    ));
+    let loc = Located { path, text };
+    Err(loc.at_path(&at.iter().map(String::as_str).collect::<Vec<_>>(), e))
+}
+
 /// Runs a parsed scene (see [`run_file`]), telling `progress` when the
 /// network is built and after each simulated chunk (at most 1000 steps and
 /// about 0.1 s of wall-clock time). When `progress` answers
@@ -211,6 +256,7 @@ pub fn run_scene_with(
     let total = total_ms(scene);
     let mut done_ms = 0.0;
     std::fs::create_dir_all(out).map_err(|e| CortecsError::file(out, e))?;
+    check_disk_for_weights(scene, path, text, &sim, out)?;
     let mut spike_recs = Vec::new();
     for name in &scene.record.spikes {
         spike_recs.push((sim.network()?.population_index(name)?, SpikeRecorder::new(out, name)?));
@@ -446,17 +492,11 @@ pub fn run_scene_with(
                 }
                 Action::RecordWeights { projection } => {
                     let net = sim.network()?;
-                    let dense = net
-                        .projection(projection)
-                        .and_then(|p| p.store.try_to_dense(projection))
-                        .map_err(|e| loc.at_path(&["timeline", &index], e))?;
                     let ms = net.time();
                     let file = out.join(format!("{projection}_weights_{ms}ms.npy"));
-                    crate::record::write_npy_atomic(
-                        &file,
-                        &[dense.nrows(), dense.ncols()],
-                        dense.as_slice().unwrap_or(&[]),
-                    )?;
+                    net.projection(projection)
+                        .and_then(|p| crate::record::write_dense_weights(&file, &p.store, projection))
+                        .map_err(|e| loc.at_path(&["timeline", &index], e))?;
                     files_saved.push(file);
                     None
                 }
@@ -514,9 +554,8 @@ pub fn run_scene_with(
         .unwrap_or_default();
     let net = sim.network()?;
     for w in &scene.record.weights {
-        let dense = net.projection(w)?.store.try_to_dense(w)?;
         let file = out.join(format!("{w}_weights.npy"));
-        crate::record::write_npy_atomic(&file, &[dense.nrows(), dense.ncols()], dense.as_slice().unwrap_or(&[]))?;
+        crate::record::write_dense_weights(&file, &net.projection(w)?.store, w)?;
         files.push(file);
     }
     let mut outcome = outcome;

@@ -386,14 +386,14 @@ fn check_environment(scene: &Scene, loc: &Located) -> Result<()> {
     })
 }
 
-/// What the populations and the dense weight recordings need, estimated
-/// before anything is allocated, against the memory the machine has (the
-/// synapses are estimated when the projections are built, by the network).
+/// What the populations need, estimated before anything is allocated,
+/// against the memory the machine has (the synapses are estimated when the
+/// projections are built, by the network; dense weight recordings stream
+/// block by block and are checked against the disk as they are written).
 fn check_memory(scene: &Scene, loc: &Located) -> Result<()> {
     let Some(available) = crate::io::available_bytes() else {
         return Ok(());
     };
-    let size = |name: &str| scene.populations.iter().find(|p| p.name == name).map_or(0, |p| p.size) as u128;
     // (bytes, what, scene path of the item)
     let mut parts: Vec<(u128, String, Vec<String>)> = Vec::new();
     for p in &scene.populations {
@@ -416,34 +416,6 @@ fn check_memory(scene: &Scene, loc: &Located) -> Result<()> {
             bytes_text(bytes)
         );
         parts.push((bytes, what, vec!["populations".into(), p.name.clone(), "size".into()]));
-    }
-    let dense = |name: &str| {
-        scene
-            .projections
-            .iter()
-            .find(|q| q.name == name)
-            .map_or(0, |q| 4 * size(&q.pre) * size(&q.post))
-    };
-    for (k, w) in scene.record.weights.iter().enumerate() {
-        let what = format!(
-            "dense weight recording of '{w}' (post x pre float32, {})",
-            bytes_text(dense(w))
-        );
-        parts.push((dense(w), what, vec!["record".into(), "weights".into(), k.to_string()]));
-    }
-    // one RecordWeights matrix at a time: the largest counts
-    let snapshot = scene
-        .timeline
-        .iter()
-        .enumerate()
-        .filter_map(|(k, a)| match a {
-            Action::RecordWeights { projection } => Some((dense(projection), projection, k)),
-            _ => None,
-        })
-        .max_by_key(|&(b, _, _)| b);
-    if let Some((b, name, k)) = snapshot {
-        let what = format!("RecordWeights of '{name}' (post x pre float32, {})", bytes_text(b));
-        parts.push((b, what, vec!["timeline".into(), k.to_string(), "projection".into()]));
     }
     let total: u128 = parts.iter().map(|p| p.0).sum();
     if total <= u128::from(available) {

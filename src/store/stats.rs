@@ -183,6 +183,51 @@ impl SynapseStore {
         Ok(d)
     }
 
+    /// The dense post x pre matrix of [`SynapseStore::try_to_dense`] (the
+    /// same sums, in the same order), handed to `emit` in blocks of whole
+    /// post rows of at most `max_values` values (at least one row), in C
+    /// order: memory for one block, whatever the matrix's size.
+    pub fn dense_row_blocks<E>(
+        &self,
+        max_values: usize,
+        mut emit: impl FnMut(&[f32]) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let (rows, cols) = (self.n_post as usize, self.n_pre as usize);
+        let per_block = (max_values / cols.max(1)).clamp(1, rows.max(1));
+        let mut buf = Vec::new();
+        for lo in (0..rows).step_by(per_block) {
+            let hi = (lo + per_block).min(rows);
+            buf.clear();
+            buf.resize((hi - lo) * cols, 0.0f32);
+            match self.major {
+                Major::Post => {
+                    for post in lo..hi {
+                        let out = &mut buf[(post - lo) * cols..(post - lo + 1) * cols];
+                        for k in self.row(post) {
+                            out[self.minor[k] as usize] += self.weight[k];
+                        }
+                    }
+                }
+                Major::Pre => {
+                    for pre in 0..self.rows() {
+                        let k = self.row(pre);
+                        let minor = &self.minor[k.clone()];
+                        // rows sorted by post: the synapses onto posts lo..hi
+                        let (a, b) = (
+                            minor.partition_point(|&p| (p as usize) < lo),
+                            minor.partition_point(|&p| (p as usize) < hi),
+                        );
+                        for (j, &post) in minor[a..b].iter().enumerate() {
+                            buf[(post as usize - lo) * cols + pre] += self.weight[k.start + a + j];
+                        }
+                    }
+                }
+            }
+            emit(&buf)?;
+        }
+        Ok(())
+    }
+
     fn add_into(&self, d: &mut ndarray::Array2<f32>) {
         for r in 0..self.rows() {
             for k in self.row(r) {

@@ -595,6 +595,50 @@ mod tests {
         assert!(s.find(3, 0).is_err());
     }
 
+    /// Blocks of any size give `try_to_dense`'s matrix, bit for bit, from
+    /// either row order, multapses summed and an empty post row included.
+    #[test]
+    fn dense_row_blocks_are_the_dense_matrix() {
+        // 7 pre x 5 post; pre 3 twice onto post 4 (a multapse); post 2 gets nothing
+        let (mut row_ptr, mut post, mut weight, mut sign) = (vec![0u64], Vec::new(), Vec::new(), Vec::new());
+        for i in 0..7u32 {
+            let mut targets: Vec<u32> = (0..5).filter(|&j| j != 2 && !(i + j).is_multiple_of(3)).collect();
+            if i == 3 {
+                targets.push(4);
+            }
+            for &j in &targets {
+                let w = (i * 5 + j) as f32 * 0.13 - 1.7;
+                post.push(j);
+                weight.push(w);
+                sign.push(if w < 0.0 { -1 } else { 1 });
+            }
+            row_ptr.push(post.len() as u64);
+        }
+        let pre_major = SynapseStore::from_pre_rows(7, 5, row_ptr, post, weight, sign, Column::Uniform(1)).unwrap();
+        let post_major = pre_major.transposed().0;
+        let want = pre_major.try_to_dense("").unwrap();
+        assert_eq!(want, post_major.try_to_dense("").unwrap());
+        assert!(want.row(2).iter().all(|&w| w == 0.0));
+        for s in [&pre_major, &post_major] {
+            for max_values in [0, 7, 13, 14, 35, 1000] {
+                let mut got = Vec::new();
+                let mut sizes = Vec::new();
+                s.dense_row_blocks(max_values, |b| {
+                    sizes.push(b.len());
+                    got.extend_from_slice(b);
+                    Ok::<(), ()>(())
+                })
+                .unwrap();
+                assert_eq!(got, want.as_slice().unwrap(), "{:?}, blocks of {max_values}", s.major);
+                // whole rows, at most max_values (one row at least)
+                assert!(
+                    sizes.iter().all(|&n| n.is_multiple_of(7) && n <= max_values.max(7)),
+                    "{sizes:?}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn transpose_round_trip() {
         let s = small();
