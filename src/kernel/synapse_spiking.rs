@@ -116,3 +116,15 @@ fn scatter_range(store: &SynapseStore, spikes: &[u32], exc: &mut [f64], inh: &mu
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// Plasticity splits its synapse updates over threads at the delivery's threshold.
+    #[test]
+    fn plasticity_splits_at_the_delivery_threshold() {
+        assert_eq!(
+            crate::plasticity::PLASTIC_PARALLEL_MIN as u64,
+            super::SCATTER_PARALLEL_MIN
+        );
+    }
+}

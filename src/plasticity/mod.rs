@@ -32,6 +32,8 @@ mod tests;
 
 pub use rate::*;
 pub use rule::*;
+#[cfg(test)]
+pub(crate) use spiking::PLASTIC_PARALLEL_MIN;
 pub use spiking::{arrive, decay, depart};
 pub use state::*;
 pub use structural::*;

@@ -416,8 +416,11 @@ impl<'a> Disjoint<'a> {
     }
 }
 
-/// Synapse updates in one step below which one thread does them all.
-const PLASTIC_PARALLEL_MIN: usize = crate::kernel::SCATTER_PARALLEL_MIN as usize;
+/// Synapse updates in one step below which one thread does them all: the
+/// threshold of the kernel's split delivery (`kernel::SCATTER_PARALLEL_MIN`,
+/// whose tests check that the two agree), written here so that plasticity,
+/// which the kernel calls, does not depend on the kernel.
+pub(crate) const PLASTIC_PARALLEL_MIN: usize = 16_384;
 
 /// Into how many parts to split updates of `sizes` synapses (a row or a
 /// column each): one per pool thread when there are enough, else one.
