@@ -190,7 +190,7 @@ pub enum Progress {
 /// progress is reported and how soon a stop request is seen.
 const TICK_TARGET_S: f64 = 0.1;
 
-/// The dense weight recordings of the end of the run, and the largest
+/// The dense weight recordings of the end of the run and every
 /// `RecordWeights` of the timeline, against the room on the disk of `out`,
 /// before anything is simulated (each file is checked again as it is written).
 fn check_disk_for_weights(scene: &Scene, path: &Path, text: &str, sim: &Simulation, out: &Path) -> Result<()> {
@@ -208,19 +208,15 @@ fn check_disk_for_weights(scene: &Scene, path: &Path, text: &str, sim: &Simulati
         .iter()
         .enumerate()
         .map(|(k, w)| (dense(w), vec!["record".to_string(), "weights".into(), k.to_string()]));
-    let snapshot = scene
-        .timeline
-        .iter()
-        .enumerate()
-        .filter_map(|(k, a)| match a {
-            Action::RecordWeights { projection } => Some((
-                dense(projection),
-                vec!["timeline".to_string(), k.to_string(), "projection".into()],
-            )),
-            _ => None,
-        })
-        .max_by_key(|p| p.0);
-    let parts: Vec<_> = at_end.chain(snapshot).collect();
+    // every snapshot stays on disk: all of them count (in memory, one at a time did)
+    let snapshots = scene.timeline.iter().enumerate().filter_map(|(k, a)| match a {
+        Action::RecordWeights { projection } => Some((
+            dense(projection),
+            vec!["timeline".to_string(), k.to_string(), "projection".into()],
+        )),
+        _ => None,
+    });
+    let parts: Vec<_> = at_end.chain(snapshots).collect();
     let total: u128 = parts.iter().map(|p| p.0).sum();
     let Some((_, at)) = parts.iter().max_by_key(|p| p.0).filter(|_| total > u128::from(free)) else {
         return Ok(());
