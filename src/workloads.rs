@@ -377,3 +377,97 @@ impl Ctrnn {
         y
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::param::Distribution;
+    use crate::store::{Column, Indices};
+
+    /// Every store widened to `u32` indices and a sign byte per synapse;
+    /// how many had one sign for all.
+    fn widen(net: &mut Network) -> usize {
+        let mut uniform = 0;
+        for p in &mut net.projections {
+            let s = &mut p.store;
+            assert!(s.minor.is_narrow(), "{}", p.spec.name);
+            s.minor = Indices::Wide(s.minor.to_vec(0..s.len()));
+            uniform += usize::from(matches!(s.sign, Column::Uniform(_)));
+            s.sign = Column::PerSynapse(s.signs().collect());
+        }
+        uniform
+    }
+
+    /// The whole saved state after `steps` steps.
+    fn state_after(mut net: Network, steps: u64, tag: &str) -> Vec<u8> {
+        for _ in 0..steps {
+            net.step_once();
+        }
+        let path = std::env::temp_dir().join(format!("cortecs-width-{tag}-{}.cortecs", std::process::id()));
+        crate::checkpoint::save(&net, &path).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let _ = std::fs::remove_file(&path);
+        bytes
+    }
+
+    /// Poisson sources onto LIF neurons through per-synapse delays.
+    fn delayed(seed: u64) -> Network {
+        let mut net = Network::new(0.1, seed).unwrap();
+        net.rounding = crate::network::Rounding::Nearest;
+        net.add_population(PopulationSpec::new("src", 400, ModelKind::PoissonSource).param("rate", 80.0))
+            .unwrap();
+        let lif = ModelKind::Lif {
+            synapse: crate::model::SynapseKind::CurrExp,
+        };
+        net.add_population(PopulationSpec::new("dst", 300, lif)).unwrap();
+        let p = Strategy::FixedProbability {
+            p: 0.2,
+            equalize_efferents: false,
+        };
+        net.add_projection(
+            ProjectionSpec::new("sd", "src", "dst", p)
+                .weight(60.0)
+                .delay(Distribution::Uniform { low: 0.1, high: 3.0 })
+                .compact(true),
+        )
+        .unwrap();
+        net.build_pending().unwrap();
+        net
+    }
+
+    /// `u16` and `u32` indices, one sign and a sign per synapse: the same
+    /// bits after spike delivery (uniform and per-synapse delays), pair
+    /// STDP (fused and column paths) and the sparse rate step.
+    #[test]
+    fn narrow_and_wide_stores_give_the_same_bits() {
+        type Case = (&'static str, fn() -> Network, u64);
+        let cases: [Case; 4] = [
+            ("w2", || brunel(3, 800, 80, true).unwrap(), 300),
+            ("w5", || brunel_stdp(4, 800, 80, true).unwrap(), 300),
+            ("delays", || delayed(5), 200),
+            ("rate", || rate_network(6, 300, 0.1).unwrap(), 20),
+        ];
+        for (tag, make, steps) in cases {
+            let narrow = make();
+            if tag != "rate" {
+                // the stores were exercised: spikes arrived
+                let mut probe = make();
+                for _ in 0..steps {
+                    probe.step_once();
+                }
+                assert!(
+                    probe.populations.iter().all(|p| p.spike_count > 50),
+                    "{tag}: too few spikes"
+                );
+            }
+            let mut wide = make();
+            let uniform = widen(&mut wide);
+            // one sign for all where the pre population has one (Brunel's E and I projections)
+            assert_eq!(uniform > 0, tag != "rate", "{tag}");
+            assert!(
+                state_after(narrow, steps, tag) == state_after(wide, steps, tag),
+                "{tag}: widths differ"
+            );
+        }
+    }
+}

@@ -29,33 +29,50 @@ fn a_network_that_cannot_fit_is_refused_with_the_estimate() {
     assert!(net.projections.is_empty() && net.pending.is_empty());
 }
 
+/// A compact static store costs 6 bytes a synapse (GeNN's figure) with
+/// `u16` post indices and one sign for all (a projection from one E or I
+/// population), 7 with mixed signs, 8 and 9 with more than 65,536 post
+/// neurons; the estimate before building counts the sign byte always.
 #[test]
-fn compact_store_costs_about_nine_bytes_per_synapse() {
-    let mut net = Network::new(0.1, 1).unwrap();
-    net.add_population(PopulationSpec::new(
-        "a",
-        2000,
-        ModelKind::Lif {
-            synapse: SynapseKind::Delta,
-        },
-    ))
-    .unwrap();
-    let spec = ProjectionSpec::new("aa", "a", "a", Strategy::FixedInDegree { k: 200 })
-        .multapses(true)
-        .delay(1.5)
-        .compact(true);
-    net.add_projection(spec).unwrap();
-    let (estimate, _) = estimate_pending(&net).unwrap();
-    assert_eq!(estimate, 2000 * 200 * 9);
-    net.build_pending().unwrap();
-    let m = synapse_memory(&net);
-    assert_eq!(m.synapses, 400_000);
-    assert!(
-        m.store_per_synapse() >= 9.0 && m.store_per_synapse() < 9.2,
-        "{}",
-        m.store_per_synapse()
-    );
-    assert_eq!(m.mirrored, 0);
+fn compact_store_costs_six_bytes_per_synapse_with_narrow_indices_and_one_sign() {
+    for (n, k, ratio, estimate, bytes) in [
+        (2000, 200, None, 7, 6.0),
+        (2000, 200, Some(0.8), 7, 7.0),
+        (65_536, 6, None, 7, 6.0),
+        (65_537, 6, None, 9, 8.0),
+        (65_537, 6, Some(0.8), 9, 9.0),
+    ] {
+        let mut net = Network::new(0.1, 1).unwrap();
+        net.add_population(PopulationSpec::new(
+            "a",
+            n,
+            ModelKind::Lif {
+                synapse: SynapseKind::Delta,
+            },
+        ))
+        .unwrap();
+        let mut spec = ProjectionSpec::new("aa", "a", "a", Strategy::FixedInDegree { k })
+            .multapses(true)
+            .delay(1.5)
+            .compact(true);
+        if let Some(r) = ratio {
+            spec = spec.excitatory_ratio(r);
+        }
+        net.add_projection(spec).unwrap();
+        let (e, _) = estimate_pending(&net).unwrap();
+        assert_eq!(e, (n * k * estimate) as u64, "{n} neurons, ratio {ratio:?}");
+        net.build_pending().unwrap();
+        let m = synapse_memory(&net);
+        assert_eq!(m.synapses, (n * k) as u64);
+        // beyond the columns: the row pointer (8 B a row) and the struct
+        let rows = 8.0 / k as f64;
+        let per = m.store_per_synapse() - rows;
+        assert!(
+            per >= bytes && per < bytes + 0.01,
+            "{n} neurons, ratio {ratio:?}: {per} B/synapse"
+        );
+        assert_eq!(m.mirrored, 0);
+    }
 }
 
 /// The transient of building: the largest pending projection's drawn

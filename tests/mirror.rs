@@ -399,7 +399,7 @@ fn without_dales_law_the_sign_follows_a_bulk_written_weight() {
     }
     net.enforce_constraints();
     let s = net.projection("hh").unwrap().store();
-    assert!(s.sign.iter().all(|&x| x == -1), "signs {:?}", s.sign);
+    assert!(s.signs().all(|x| x == -1), "signs {:?}", s.sign);
     assert_eq!(net.weight_stats("hh", SignFilter::Inhibitory).unwrap().count, 9);
     // so that an adjuster keeping signs keeps these
     net.adjust("hh", &Adjuster::Scale(2.0), SignFilter::Both).unwrap();

@@ -399,7 +399,7 @@ pub(super) fn kernel_from_store(s: &SynapseStore) -> ndarray::Array2<f32> {
     let mut d = ndarray::Array2::<f32>::zeros((s.n_post as usize, s.n_pre as usize));
     for j in 0..s.rows() {
         for k in s.row(j) {
-            d[[j, s.minor[k] as usize]] += s.weight[k];
+            d[[j, s.minor.get(k) as usize]] += s.weight[k];
         }
     }
     d

@@ -343,18 +343,19 @@ fn check_projection(q: &Projection, pops: &[Population]) -> Check {
         || "row pointer is not a valid compressed-row index".into(),
     )?;
     lengths("weights", s.weight.len(), len)?;
-    lengths("signs", s.sign.len(), len)?;
-    ensure(s.minor.iter().all(|&m| m < other), || {
+    if let Column::PerSynapse(v) = &s.sign {
+        lengths("signs", v.len(), len)?;
+    }
+    ensure(s.minor.iter().all(|m| m < other), || {
         "a synapse index is out of range".into()
     })?;
-    ensure(
-        (0..rows as usize).all(|r| s.minor[s.row(r)].windows(2).all(|w| w[0] <= w[1])),
-        || "a row is not sorted".into(),
-    )?;
-    ensure(s.sign.iter().all(|x| (-1..=1).contains(x)), || {
+    ensure((0..rows as usize).all(|r| s.minor.is_sorted(s.row(r))), || {
+        "a row is not sorted".into()
+    })?;
+    ensure(s.signs().all(|x| (-1..=1).contains(&x)), || {
         "a sign is not -1, 0 or 1".into()
     })?;
-    let removed = s.sign.iter().filter(|&&x| x == REMOVED).count() as u64;
+    let removed = s.signs().filter(|&x| x == REMOVED).count() as u64;
     ensure(s.removed == removed, || {
         format!("counts {} removed synapses, the signs say {removed}", s.removed)
     })?;

@@ -189,8 +189,8 @@ fn spiking(args: &WorkloadArgs, rep: &mut Report) -> cortecs::Result<()> {
         let live = || {
             s.weight
                 .iter()
-                .zip(&s.sign)
-                .filter(|&(_, &sign)| sign != 0)
+                .zip(s.signs())
+                .filter(|&(_, sign)| sign != 0)
                 .map(|(&w, _)| f64::from(w))
         };
         let (at_zero, at_max) = (
@@ -235,7 +235,7 @@ fn rate(args: &WorkloadArgs, rep: &mut Report) -> cortecs::Result<()> {
             let s = proj.store();
             (
                 s.live(),
-                4 * s.weight.len() + 4 * s.minor.len() + 8 * s.row_ptr.len(),
+                4 * s.weight.len() + s.minor.width() * s.minor.len() + 8 * s.row_ptr.len(),
                 "post-major store",
             )
         }

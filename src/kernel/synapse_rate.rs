@@ -1,8 +1,8 @@
 //! Rate synapses: `acc += W r` from a dense kernel or from the post-major store.
 
 use crate::kernel::PARALLEL_MIN;
-use crate::store::Major;
-use crate::store::SynapseStore;
+use crate::store::{Major, SynapseStore, Target};
+use crate::with_indices;
 use rayon::prelude::*;
 
 /// `acc += W r` with a dense post x pre kernel (`r`: pre x batch, `acc`: post x batch).
@@ -77,27 +77,35 @@ pub fn rate_input(store: &SynapseStore, r: &[f32], batch: usize, acc: &mut [f32]
                     break;
                 }
                 let k = store.row(j);
-                let (ws, pres) = (&store.weight[k.clone()], &store.minor[k]);
-                if batch == 1 {
-                    o[0] += gather_dot(ws, pres, r);
-                    continue;
-                }
-                for (&w, &pre) in ws.iter().zip(pres) {
-                    let pre = pre as usize;
-                    let src = &r[pre * batch..(pre + 1) * batch];
-                    for (x, &s) in o.iter_mut().zip(src) {
-                        *x += w * s;
-                    }
-                }
+                with_indices!(store.minor, |minor| {
+                    let (ws, pres) = (&store.weight[k.clone()], &minor[k]);
+                    row_input(ws, pres, r, batch, o)
+                });
             }
         });
+}
+
+/// One post unit's `o += sum_k ws[k] r[pres[k], :]` (`batch` trials).
+#[inline(always)]
+fn row_input<T: Target>(ws: &[f32], pres: &[T], r: &[f32], batch: usize, o: &mut [f32]) {
+    if batch == 1 {
+        o[0] += gather_dot(ws, pres, r);
+        return;
+    }
+    for (&w, &pre) in ws.iter().zip(pres) {
+        let pre = pre.at();
+        let src = &r[pre * batch..(pre + 1) * batch];
+        for (x, &s) in o.iter_mut().zip(src) {
+            *x += w * s;
+        }
+    }
 }
 
 /// `sum_k ws[k] r[pres[k]]` in the eight partial sums of [`dot`] (with
 /// AVX2, eight lanes of gathers: the same operations in the same order, so
 /// the same bits).
 #[inline]
-fn gather_dot(ws: &[f32], pres: &[u32], r: &[f32]) -> f32 {
+fn gather_dot<T: Target>(ws: &[f32], pres: &[T], r: &[f32]) -> f32 {
     let n = ws.len().min(pres.len());
     let (ws, pres) = (&ws[..n], &pres[..n]);
     let (mut w8, mut i8) = (ws.chunks_exact(8), pres.chunks_exact(8));
@@ -111,7 +119,7 @@ fn gather_dot(ws: &[f32], pres: &[u32], r: &[f32]) -> f32 {
     }
     for (w, i) in (&mut w8).zip(&mut i8) {
         for k in 0..8 {
-            p[k] += w[k] * r[i[k] as usize];
+            p[k] += w[k] * r[i[k].at()];
         }
     }
     let mut sum = 0.0f32;
@@ -120,7 +128,7 @@ fn gather_dot(ws: &[f32], pres: &[u32], r: &[f32]) -> f32 {
     sum += p[2] + p[6];
     sum += p[3] + p[7];
     for (&w, &i) in w8.remainder().iter().zip(i8.remainder()) {
-        sum += w * r[i as usize];
+        sum += w * r[i.at()];
     }
     sum
 }
@@ -129,26 +137,33 @@ fn gather_dot(ws: &[f32], pres: &[u32], r: &[f32]) -> f32 {
 /// lane `k` adds `ws[8 j + k] * r[pres[8 j + k]]` (a multiply, then an add,
 /// as the scalar loop). Indices are clamped to `r` before each gather, so a
 /// gather never reads outside it, and their maximum is checked after the
-/// loop: an index beyond `r` panics as indexing would.
+/// loop: an index beyond `r` panics as indexing would. Indices of two bytes
+/// are widened on load.
 ///
 /// # Safety
 /// The CPU supports AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn gather_sums_avx2(ws: &[f32], pres: &[u32], r: &[f32]) -> [f32; 8] {
+unsafe fn gather_sums_avx2<T: Target>(ws: &[f32], pres: &[T], r: &[f32]) -> [f32; 8] {
     use std::arch::x86_64::*;
     let chunks = ws.len().min(pres.len()) / 8;
     let last = r.len().checked_sub(1).expect("rate_input: synapses onto no pre units");
     let last = u32::try_from(last).unwrap_or(u32::MAX);
     let mut out = [0.0f32; 8];
     // SAFETY: loads and stores are unaligned ones of 8 lanes within
-    // `ws[..8 chunks]`, `pres[..8 chunks]` and `out`; each gather reads
+    // `ws[..8 chunks]`, `pres[..8 chunks]` (8 lanes of `T`, which is `u16`
+    // or `u32`: the trait is sealed) and `out`; each gather reads
     // `r[min(i, last)]`, within `r`.
     unsafe {
         let cap = _mm256_set1_epi32(last as i32);
         let (mut sum, mut top) = (_mm256_setzero_ps(), _mm256_setzero_si256());
         for j in 0..chunks {
-            let i = _mm256_loadu_si256(pres.as_ptr().add(8 * j).cast());
+            let at = pres.as_ptr().add(8 * j);
+            let i = if std::mem::size_of::<T>() == 2 {
+                _mm256_cvtepu16_epi32(_mm_loadu_si128(at.cast()))
+            } else {
+                _mm256_loadu_si256(at.cast())
+            };
             let w = _mm256_loadu_ps(ws.as_ptr().add(8 * j));
             top = _mm256_max_epu32(top, i);
             let x = _mm256_i32gather_ps::<4>(r.as_ptr(), _mm256_min_epu32(i, cap));

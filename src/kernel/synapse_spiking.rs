@@ -1,7 +1,8 @@
 //! Spike delivery: each spike of a pre neuron scatters its row's weights into the post population's delay ring.
 
 use crate::population::Population;
-use crate::store::{Column, SynapseStore};
+use crate::store::{Column, SynapseStore, Target};
+use crate::with_indices;
 
 /// `(&v[a], &mut v[b])` for `a != b`.
 pub fn two_mut<T>(v: &mut [T], a: usize, b: usize) -> (&T, &mut T) {
@@ -30,7 +31,7 @@ pub fn scatter(store: &SynapseStore, spikes: &[u32], post: &mut Population, step
             for &i in spikes {
                 for k in store.row(i as usize) {
                     let slot = (step as usize + delays[k] as usize) % slots;
-                    let j = store.minor[k] as usize;
+                    let j = store.minor.get(k) as usize;
                     let w = f64::from(store.weight[k]);
                     let base = slot * 2 * n;
                     if delta || w >= 0.0 {
@@ -89,24 +90,40 @@ fn scatter_split(
 /// One thread's share of a delivery: the synapses of each spiking row
 /// whose post index lies in `lo..lo + exc.len()` (rows are sorted by post).
 fn scatter_range(store: &SynapseStore, spikes: &[u32], exc: &mut [f64], inh: &mut [f64], lo: usize, delta: bool) {
+    with_indices!(store.minor, |minor| scatter_rows(
+        store, minor, spikes, exc, inh, lo, delta
+    ))
+}
+
+/// [`scatter_range`] for one width of the post indices `minor`.
+#[inline(always)]
+fn scatter_rows<T: Target>(
+    store: &SynapseStore,
+    minor: &[T],
+    spikes: &[u32],
+    exc: &mut [f64],
+    inh: &mut [f64],
+    lo: usize,
+    delta: bool,
+) {
     let (lo32, hi) = (lo as u32, (lo + exc.len()) as u32);
     let whole = lo == 0 && hi == store.n_post;
     for &i in spikes {
         let range = store.row(i as usize);
-        let mut posts = &store.minor[range.clone()];
+        let mut posts = &minor[range.clone()];
         let mut ws = &store.weight[range];
         if !whole {
-            let a = posts.partition_point(|&j| j < lo32);
-            let b = a + posts[a..].partition_point(|&j| j < hi);
+            let a = posts.partition_point(|&j| j.get() < lo32);
+            let b = a + posts[a..].partition_point(|&j| j.get() < hi);
             (posts, ws) = (&posts[a..b], &ws[a..b]);
         }
         if delta {
             for (&j, &w) in posts.iter().zip(ws) {
-                exc[(j - lo32) as usize] += f64::from(w);
+                exc[j.at() - lo] += f64::from(w);
             }
         } else {
             for (&j, &w) in posts.iter().zip(ws) {
-                let j = (j - lo32) as usize;
+                let j = j.at() - lo;
                 if w >= 0.0 {
                     exc[j] += f64::from(w);
                 } else {

@@ -75,7 +75,7 @@ fn enforce_logged(
         if let Some(sm) = &masks.signs {
             let s = sm.sign(pre, post);
             if store.sign[k] != s {
-                store.sign[k] = s;
+                store.set_sign(k, s);
                 done.resigned += 1;
                 changed = true;
             }
@@ -85,7 +85,7 @@ fn enforce_logged(
             let w = store.weight[k];
             let s = if w < 0.0 { INHIBITORY } else { EXCITATORY };
             if w != 0.0 && store.sign[k] != s {
-                store.sign[k] = s;
+                store.set_sign(k, s);
                 done.resigned += 1;
                 changed = true;
             }
@@ -263,7 +263,7 @@ mod tests {
         // pre 0 was excitatory: its two synapses become inhibitory and their positive weights 0
         assert_eq!(done.resigned, 2);
         assert_eq!(done.zeroed, 2);
-        assert!(st.sign.iter().all(|&s| s == INHIBITORY));
+        assert!(st.signs().all(|s| s == INHIBITORY));
         assert!(st.weight.iter().all(|&w| w <= 0.0));
     }
 

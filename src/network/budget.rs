@@ -48,8 +48,8 @@ pub fn synapse_memory(net: &Network) -> SynapseMemory {
 pub const MIRROR_BYTES_PER_SYNAPSE: f64 = 130.0;
 
 /// Estimated bytes of the synapses of projections not built yet: the
-/// expected synapse count times the store's bytes per synapse (post index,
-/// weight, sign, and a delay column when delays vary), plus the mirror
+/// expected synapse count times the store's bytes per synapse (other index
+/// of 2 or 4 bytes, weight, sign, and a delay column when delays vary), plus the mirror
 /// entities of non-compact projections and the learning state (a 4-byte
 /// post index per synapse of a learning spiking projection, 4 bytes of
 /// eligibility for reward STDP, 2 bytes of pruning counters).
@@ -61,7 +61,15 @@ pub fn estimate_pending(net: &Network) -> crate::Result<(u64, String)> {
         let post = net.population_index(&spec.post)?;
         let count = crate::connect::expected_count(&spec.strategy, &net.connect_input(spec, pre, post))?;
         let varying_delay = spec.delay.as_ref().is_some_and(|d| d.as_const().is_none());
-        let store = 9.0 + if varying_delay { 2.0 } else { 0.0 };
+        // rows are pre neurons for spiking projections, post units for rate ones
+        let other = if net.populations[post].model.is_rate() {
+            pre
+        } else {
+            post
+        };
+        let narrow = net.populations[other].size as u64 <= u64::from(crate::store::NARROW_MAX);
+        // the sign byte counts even where every synapse will share one sign (an upper bound)
+        let store = if narrow { 2.0 } else { 4.0 } + 4.0 + 1.0 + if varying_delay { 2.0 } else { 0.0 };
         let mirror = if spec.compact { 0.0 } else { MIRROR_BYTES_PER_SYNAPSE };
         let rewires = spec.growth.is_some() || spec.pruning.is_some();
         let index = if spec.learning.is_empty() && !rewires { 0.0 } else { 4.0 };

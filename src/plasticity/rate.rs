@@ -55,7 +55,7 @@ fn each_in_row(
         if f == 0.0 {
             continue;
         }
-        let i = syn.minor[k] as usize;
+        let i = syn.minor.get(k) as usize;
         syn.nudge(b, k, |e| f * dw(i, e));
         if let Some(log) = log.as_deref_mut() {
             log.push(k);

@@ -14,7 +14,8 @@
 //! decay by `exp(-dt / tau)` per step, which is exact on the time grid.
 
 use super::*;
-use crate::store::{REMOVED, Sign, SynapseStore};
+use crate::store::{Column, Indices, REMOVED, Sign, SynapseStore, Target};
+use crate::with_indices;
 
 /// The bounds of one rule on one projection (see [`Learning`]).
 #[derive(Clone, Copy, Debug)]
@@ -131,7 +132,7 @@ pub fn arrive(
                 .collect();
             for &(k, ..) in &saved {
                 store.weight[k] = 0.0;
-                store.sign[k] = REMOVED;
+                store.set_sign(k, REMOVED);
             }
             saved
         }
@@ -161,46 +162,40 @@ pub fn arrive(
         let SynapseStore {
             row_ptr, minor, weight, ..
         } = &mut *store;
-        let rows = Rows { row_ptr, minor, n_post };
         let mut log = log.then_some(&mut plastic.changed);
-        rule.rows_split(
-            &rows,
-            &arrived,
-            Disjoint::new(weight),
-            &l.post[0],
-            exc,
-            inh,
-            0,
-            parts,
-            &mut log,
-        );
+        with_indices!(*minor, |minor| {
+            let rows = Rows { row_ptr, minor, n_post };
+            rule.rows_split(
+                &rows,
+                &arrived,
+                Disjoint::new(weight),
+                &l.post[0],
+                exc,
+                inh,
+                0,
+                parts,
+                &mut log,
+            )
+        });
         for &i in &arrived {
             count(&mut l.pre[0][i as usize], s.pairing);
         }
         for (k, w, s) in silenced {
             store.weight[k] = w;
-            store.sign[k] = s;
+            store.set_sign(k, s);
         }
         plastic.in_flight[(step % d as u64) as usize] = arrived;
         return;
     }
     for &i in &arrived {
         let row = store.row(i as usize);
-        let posts = &store.minor[row.clone()];
-        let ws = &store.weight[row.clone()];
-        if delta {
-            for (&j, &w) in posts.iter().zip(ws) {
-                exc[j as usize] += f64::from(w);
-            }
-        } else {
-            for (&j, &w) in posts.iter().zip(ws) {
-                if w >= 0.0 {
-                    exc[j as usize] += f64::from(w);
-                } else {
-                    inh[j as usize] -= f64::from(w);
-                }
-            }
-        }
+        with_indices!(store.minor, |minor| psp(
+            &minor[row.clone()],
+            &store.weight[row.clone()],
+            exc,
+            inh,
+            delta
+        ));
         for l in &mut plastic.learners {
             pre_side(
                 l,
@@ -214,9 +209,28 @@ pub fn arrive(
     }
     for (k, w, s) in silenced {
         store.weight[k] = w;
-        store.sign[k] = s;
+        store.set_sign(k, s);
     }
     plastic.in_flight[(step % d as u64) as usize] = arrived;
+}
+
+/// One arriving row's PSPs (the weights `ws` onto the post neurons `posts`)
+/// into `exc` / `inh`.
+#[inline(always)]
+fn psp<T: Target>(posts: &[T], ws: &[f32], exc: &mut [f64], inh: &mut [f64], delta: bool) {
+    if delta {
+        for (&j, &w) in posts.iter().zip(ws) {
+            exc[j.at()] += f64::from(w);
+        }
+    } else {
+        for (&j, &w) in posts.iter().zip(ws) {
+            if w >= 0.0 {
+                exc[j.at()] += f64::from(w);
+            } else {
+                inh[j.at()] -= f64::from(w);
+            }
+        }
+    }
 }
 
 /// Pair STDP with uniform signs and factor on the pre side, fused with the
@@ -240,9 +254,9 @@ impl FusedStdp {
     /// the store slot of `ws[0]`, for the change log.
     #[allow(clippy::too_many_arguments)]
     #[inline]
-    fn row(
+    fn row<T: Target>(
         &self,
-        posts: &[u32],
+        posts: &[T],
         ws: &mut [f32],
         lo: u32,
         y: &[f64],
@@ -254,7 +268,7 @@ impl FusedStdp {
         let (b, neg, f) = (&self.b, self.neg, self.f);
         for (o, (&j, w)) in posts.iter().zip(ws.iter_mut()).enumerate() {
             let wk = *w;
-            let at = (j - lo) as usize;
+            let at = j.at() - lo as usize;
             if self.delta || wk >= 0.0 {
                 exc[at] += f64::from(wk);
             } else {
@@ -264,7 +278,7 @@ impl FusedStdp {
                 continue;
             }
             let e = if neg { -f64::from(wk) } else { f64::from(wk) };
-            let dw = -f * self.s.a_minus * y[j as usize] * b.soft(self.s.dependence, e).1;
+            let dw = -f * self.s.a_minus * y[j.at()] * b.soft(self.s.dependence, e).1;
             let e = (e + dw).clamp(b.lo, b.hi);
             *w = if neg { -e } else { e } as f32;
             push(log, start + o);
@@ -277,9 +291,9 @@ impl FusedStdp {
     /// post neuron receives its PSPs in spike order: bit-identical at any
     /// split.
     #[allow(clippy::too_many_arguments)]
-    fn rows_split(
+    fn rows_split<T: Target>(
         &self,
-        rows: &Rows<'_>,
+        rows: &Rows<'_, T>,
         arrived: &[u32],
         weights: Disjoint<'_>,
         y: &[f64],
@@ -334,25 +348,25 @@ fn append(log: &mut Option<&mut Vec<usize>>, part: Option<Vec<usize>>) {
     }
 }
 
-/// The rows of a pre-major store, read-only.
-struct Rows<'a> {
+/// The rows of a pre-major store, read-only (post indices of width `T`).
+struct Rows<'a, T> {
     row_ptr: &'a [u64],
-    minor: &'a [u32],
+    minor: &'a [T],
     n_post: u32,
 }
 
-impl Rows<'_> {
+impl<T: Target> Rows<'_, T> {
     /// The slots of row `i` whose post neuron lies in `lo..hi` (rows are
     /// sorted by post), and those post neurons.
     #[inline]
-    fn within(&self, i: usize, lo: u32, hi: u32) -> (std::ops::Range<usize>, &[u32]) {
+    fn within(&self, i: usize, lo: u32, hi: u32) -> (std::ops::Range<usize>, &[T]) {
         let (a, b) = (self.row_ptr[i] as usize, self.row_ptr[i + 1] as usize);
         let posts = &self.minor[a..b];
         if lo == 0 && hi == self.n_post {
             return (a..b, posts);
         }
-        let x = posts.partition_point(|&j| j < lo);
-        let y = x + posts[x..].partition_point(|&j| j < hi);
+        let x = posts.partition_point(|&j| j.get() < lo);
+        let y = x + posts[x..].partition_point(|&j| j.get() < hi);
         (a + x..a + y, &posts[x..y])
     }
 }
@@ -436,9 +450,9 @@ fn split_parts(sizes: impl Iterator<Item = usize>) -> usize {
 /// The parts of a store a rule writes, borrowed apart.
 pub(crate) struct Synapses<'a> {
     pub(crate) row_ptr: &'a [u64],
-    pub(crate) minor: &'a [u32],
+    pub(crate) minor: &'a Indices,
     pub(crate) weight: &'a mut [f32],
-    pub(crate) sign: &'a mut [Sign],
+    pub(crate) sign: &'a mut Column<Sign>,
     pub(crate) plasticity: &'a crate::store::Column<f32>,
     pub(crate) removed: u64,
 }
@@ -477,8 +491,14 @@ impl<'a> Synapses<'a> {
     /// Changes the rule's weight of slot `k` by `f(e)` (bounded).
     #[inline(always)]
     pub(crate) fn nudge(&mut self, b: &Bounds, k: usize, f: impl FnOnce(f64) -> f64) {
-        let e = b.get(self.weight[k], self.sign[k]);
-        b.put(&mut self.weight[k], &mut self.sign[k], e + f(e));
+        let was = self.sign[k];
+        let e = b.get(self.weight[k], was);
+        let mut s = was;
+        b.put(&mut self.weight[k], &mut s, e + f(e));
+        if s != was {
+            let len = self.weight.len();
+            self.sign.set(k, s, len);
+        }
     }
 }
 
@@ -490,7 +510,9 @@ const AHEAD: usize = 64;
 #[inline(always)]
 fn prefetch(syn: &Synapses<'_>, k: usize) {
     fetch(syn.weight, k);
-    fetch(syn.sign, k);
+    if let Column::PerSynapse(sign) = &*syn.sign {
+        fetch(sign, k);
+    }
 }
 
 /// Asks the cache for element `k` of `v` (nothing when out of range).
@@ -554,7 +576,7 @@ fn pre_side(
                 if f == 0.0 {
                     continue;
                 }
-                let yj = y[syn.minor[k] as usize];
+                let yj = y[syn.minor.get(k) as usize];
                 syn.nudge(&b, k, |e| -f * s.a_minus * yj * b.soft(s.dependence, e).1);
                 push(&mut log, k);
             }
@@ -568,7 +590,7 @@ fn pre_side(
                 if f == 0.0 {
                     continue;
                 }
-                let o = o1[syn.minor[k] as usize];
+                let o = o1[syn.minor.get(k) as usize];
                 syn.nudge(&b, k, |_| -f * o * (t.a2_minus + t.a3_minus * r2));
                 push(&mut log, k);
             }
@@ -583,7 +605,7 @@ fn pre_side(
                     continue;
                 }
                 let c = &mut l.eligibility[k];
-                *c = (f64::from(*c) - r.a_minus * y[syn.minor[k] as usize] / g) as f32;
+                *c = (f64::from(*c) - r.a_minus * y[syn.minor.get(k) as usize] / g) as f32;
             }
             l.pre[0][i] += 1.0;
         }

@@ -112,7 +112,7 @@ impl PostIndex {
     pub fn of(store: &SynapseStore) -> PostIndex {
         let n_post = store.n_post as usize;
         let mut col_ptr = vec![0u64; n_post + 1];
-        for &j in &store.minor {
+        for j in store.minor.iter() {
             col_ptr[j as usize + 1] += 1;
         }
         for j in 0..n_post {
@@ -126,15 +126,14 @@ impl PostIndex {
                 if k % BLOCK == 0 {
                     block_row.push(r as u32);
                 }
-                let j = store.minor[k] as usize;
+                let j = store.minor.get(k) as usize;
                 slots[next[j] as usize] = k as u32;
                 next[j] += 1;
             }
         }
-        let uniform_sign = match store.sign.first() {
-            Some(&s0) if store.removed == 0 && s0 != crate::store::REMOVED && store.sign.iter().all(|&s| s == s0) => {
-                Some(s0)
-            }
+        let mut signs = store.signs();
+        let uniform_sign = match signs.next() {
+            Some(s0) if store.removed == 0 && s0 != crate::store::REMOVED && signs.all(|s| s == s0) => Some(s0),
             _ => None,
         };
         PostIndex {

@@ -83,7 +83,7 @@ impl Csr {
         for j in 0..n_post {
             for k in t.row(j) {
                 if t.sign[k] != REMOVED {
-                    csr.indices.push(t.minor[k]);
+                    csr.indices.push(t.minor.get(k));
                     csr.data.push(t.weight[k]);
                 }
             }

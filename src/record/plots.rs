@@ -132,7 +132,7 @@ pub fn plot_run(out: &Path, net: &Network, rec: &RunRecordings) -> Result<Vec<Pa
         let every = live.div_ceil(1_000_000).max(1);
         let (mut e, mut i) = (Vec::new(), Vec::new());
         let mut seen = 0usize;
-        for (&w, &s) in store.weight.iter().zip(&store.sign) {
+        for (&w, s) in store.weight.iter().zip(store.signs()) {
             if s == 0 {
                 continue;
             }

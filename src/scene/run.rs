@@ -637,8 +637,8 @@ pub fn run_scene_with(
                     post: net.populations[p.post].name.clone(),
                     strategy: p.strategy.name().to_string(),
                     synapses: s.live(),
-                    excitatory: s.sign.iter().filter(|&&x| x > 0).count() as u64,
-                    inhibitory: s.sign.iter().filter(|&&x| x < 0).count() as u64,
+                    excitatory: s.signs().filter(|&x| x > 0).count() as u64,
+                    inhibitory: s.signs().filter(|&x| x < 0).count() as u64,
                     weight_mean: w.mean,
                     weight_std: w.std,
                 };

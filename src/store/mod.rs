@@ -9,10 +9,12 @@
 //! `kernel/`.
 
 mod error;
+mod indices;
 mod stats;
 #[allow(clippy::module_inception)]
 mod store;
 
 pub use error::*;
+pub use indices::*;
 pub use stats::*;
 pub use store::*;

@@ -101,8 +101,8 @@ impl SynapseStore {
     #[inline]
     fn pair_in_row(&self, r: usize, k: usize) -> (usize, usize) {
         match self.major {
-            Major::Pre => (r, self.minor[k] as usize),
-            Major::Post => (self.minor[k] as usize, r),
+            Major::Pre => (r, self.minor.get(k) as usize),
+            Major::Post => (self.minor.get(k) as usize, r),
         }
     }
 
@@ -204,21 +204,20 @@ impl SynapseStore {
                     for post in lo..hi {
                         let out = &mut buf[(post - lo) * cols..(post - lo + 1) * cols];
                         for k in self.row(post) {
-                            out[self.minor[k] as usize] += self.weight[k];
+                            out[self.minor.get(k) as usize] += self.weight[k];
                         }
                     }
                 }
                 Major::Pre => {
                     for pre in 0..self.rows() {
                         let k = self.row(pre);
-                        let minor = &self.minor[k.clone()];
                         // rows sorted by post: the synapses onto posts lo..hi
                         let (a, b) = (
-                            minor.partition_point(|&p| (p as usize) < lo),
-                            minor.partition_point(|&p| (p as usize) < hi),
+                            self.minor.partition_below(k.clone(), lo as u32),
+                            self.minor.partition_below(k.clone(), hi as u32),
                         );
-                        for (j, &post) in minor[a..b].iter().enumerate() {
-                            buf[(post as usize - lo) * cols + pre] += self.weight[k.start + a + j];
+                        for s in k.start + a..k.start + b {
+                            buf[(self.minor.get(s) as usize - lo) * cols + pre] += self.weight[s];
                         }
                     }
                 }
@@ -232,8 +231,8 @@ impl SynapseStore {
         for r in 0..self.rows() {
             for k in self.row(r) {
                 let (pre, post) = match self.major {
-                    Major::Pre => (r, self.minor[k] as usize),
-                    Major::Post => (self.minor[k] as usize, r),
+                    Major::Pre => (r, self.minor.get(k) as usize),
+                    Major::Post => (self.minor.get(k) as usize, r),
                 };
                 d[[post, pre]] += self.weight[k];
             }
@@ -256,7 +255,7 @@ impl SynapseStore {
     pub fn weight_stats(&self, filter: SignFilter) -> WeightStats {
         let (mut count, mut sum, mut sum2) = (0u64, 0.0f64, 0.0f64);
         let (mut min, mut max) = (f64::INFINITY, f64::NEG_INFINITY);
-        for (&w, &s) in self.weight.iter().zip(&self.sign) {
+        for (&w, s) in self.weight.iter().zip(self.signs()) {
             if filter.covers(s) {
                 let w = f64::from(w);
                 count += 1;
@@ -298,7 +297,7 @@ impl SynapseStore {
         }
         let mut counts = vec![0u64; edges.len() - 1];
         let last = edges[edges.len() - 1];
-        for (&w, &s) in self.weight.iter().zip(&self.sign) {
+        for (&w, s) in self.weight.iter().zip(self.signs()) {
             let w = f64::from(w);
             if !filter.covers(s) || w < edges[0] || w > last {
                 continue;
@@ -324,7 +323,11 @@ impl SynapseStore {
         for r in 0..self.rows() {
             for k in self.row(r) {
                 if self.sign[k] != REMOVED {
-                    let i = if self.major == of { r } else { self.minor[k] as usize };
+                    let i = if self.major == of {
+                        r
+                    } else {
+                        self.minor.get(k) as usize
+                    };
                     d[i] += 1;
                 }
             }

@@ -14,9 +14,17 @@
 //! A lesioned synapse is a tombstone (sign 0, weight 0): removing it costs
 //! O(1), and the kernels need no test for it because it carries no weight.
 //! [`SynapseStore::compact`] drops tombstones in O(n) when they pile up.
+//!
+//! Two columns shrink when they can (GeNN's 6 bytes a static synapse): the
+//! other index is `u16` where the other population has at most 65,536
+//! neurons ([`Indices`]), and the sign costs nothing per synapse while every
+//! synapse has the same one (a projection from one excitatory or one
+//! inhibitory population under Dale's law: the sign is implied), becoming a
+//! byte per synapse when a lesion or a sign change makes them differ.
 
 use super::error::{StoreError, StoreResult as Result};
-use serde::{Deserialize, Serialize};
+use super::indices::Indices;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Which index the rows of a store are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -38,7 +46,7 @@ pub const INHIBITORY: Sign = -1;
 pub const REMOVED: Sign = 0;
 
 /// A per-synapse column that is often the same for all synapses.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum Column<T> {
     /// One value for every synapse (costs nothing per synapse).
     Uniform(T),
@@ -46,7 +54,46 @@ pub enum Column<T> {
     PerSynapse(Vec<T>),
 }
 
+impl<T: PartialEq> PartialEq for Column<T> {
+    /// The same value at every slot, whichever the form (a uniform column
+    /// equals a per-synapse one whose values all match it: the lengths are
+    /// the store's).
+    fn eq(&self, other: &Column<T>) -> bool {
+        match (self, other) {
+            (Column::Uniform(a), Column::Uniform(b)) => a == b,
+            (Column::PerSynapse(a), Column::PerSynapse(b)) => a == b,
+            (Column::Uniform(a), Column::PerSynapse(v)) | (Column::PerSynapse(v), Column::Uniform(a)) => {
+                v.iter().all(|x| x == a)
+            }
+        }
+    }
+}
+
+impl<T> std::ops::Index<usize> for Column<T> {
+    type Output = T;
+
+    /// Value of synapse `k` (any `k` for a uniform column).
+    #[inline(always)]
+    fn index(&self, k: usize) -> &T {
+        match self {
+            Column::Uniform(v) => v,
+            Column::PerSynapse(v) => &v[k],
+        }
+    }
+}
+
 impl<T: Copy + PartialEq> Column<T> {
+    /// The values of `len` synapses, in row order.
+    pub fn iter(&self, len: usize) -> impl Iterator<Item = T> + '_ {
+        let (uniform, each): (Option<T>, &[T]) = match self {
+            Column::Uniform(v) => (Some(*v), &[]),
+            Column::PerSynapse(v) => (None, v),
+        };
+        std::iter::repeat_n(uniform, if uniform.is_some() { len } else { 0 })
+            .flatten()
+            .chain(each.iter().copied())
+    }
+
     /// Value of synapse `k`.
     #[inline(always)]
     pub fn get(&self, k: usize) -> T {
@@ -79,7 +126,7 @@ impl<T: Copy + PartialEq> Column<T> {
     }
 
     /// Keeps the entries where `keep` is true (in order).
-    fn retain_by(&mut self, keep: &[bool]) {
+    pub(crate) fn retain_by(&mut self, keep: &[bool]) {
         if let Column::PerSynapse(v) = self {
             let mut it = keep.iter();
             v.retain(|_| *it.next().unwrap_or(&true));
@@ -103,7 +150,7 @@ impl<T: Copy + PartialEq> Column<T> {
 }
 
 /// The synapses of one projection.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SynapseStore {
     /// Number of presynaptic neurons.
     pub n_pre: u32,
@@ -114,11 +161,12 @@ pub struct SynapseStore {
     /// Row start offsets, length `rows + 1`.
     pub row_ptr: Vec<u64>,
     /// The other index of each synapse (post for `Major::Pre`), sorted within a row.
-    pub minor: Vec<u32>,
+    pub minor: Indices,
     /// Signed weight of each synapse (inhibitory weights are <= 0).
     pub weight: Vec<f32>,
-    /// Sign of each synapse: +1, -1, or 0 when removed.
-    pub sign: Vec<Sign>,
+    /// Sign of each synapse: +1, -1, or 0 when removed (uniform while all
+    /// synapses share one; write it with [`SynapseStore::set_sign`]).
+    pub sign: Column<Sign>,
     /// Delay of each synapse in whole time steps (>= 1).
     pub delay: Column<u16>,
     /// Learning-rate factor of each synapse in [0, 1] (0 = fixed).
@@ -127,12 +175,109 @@ pub struct SynapseStore {
     pub removed: u64,
     /// Dale's law: a weight never takes the wrong sign (a write of the wrong
     /// sign gives 0). Off: a synapse's sign follows its weight.
-    #[serde(default = "yes")]
     pub dale: bool,
 }
 
 fn yes() -> bool {
     true
+}
+
+/// The store as files hold it (every format version): indices as `u32`
+/// and one sign byte per synapse, whatever the store's own widths.
+#[derive(Serialize)]
+#[serde(rename = "SynapseStore")]
+struct StoreOut<'a> {
+    n_pre: u32,
+    n_post: u32,
+    major: Major,
+    row_ptr: &'a [u64],
+    minor: &'a Indices,
+    weight: &'a [f32],
+    sign: Signs<'a>,
+    delay: &'a Column<u16>,
+    plasticity: &'a Column<f32>,
+    removed: u64,
+    dale: bool,
+}
+
+/// A sign column written as one byte per synapse.
+struct Signs<'a>(&'a Column<Sign>, usize);
+
+impl Serialize for Signs<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.1))?;
+        for x in self.0.iter(self.1) {
+            seq.serialize_element(&x)?;
+        }
+        seq.end()
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename = "SynapseStore")]
+struct StoreIn {
+    n_pre: u32,
+    n_post: u32,
+    major: Major,
+    row_ptr: Vec<u64>,
+    minor: Vec<u32>,
+    weight: Vec<f32>,
+    sign: Vec<Sign>,
+    delay: Column<u16>,
+    plasticity: Column<f32>,
+    removed: u64,
+    #[serde(default = "yes")]
+    dale: bool,
+}
+
+impl Serialize for SynapseStore {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        StoreOut {
+            n_pre: self.n_pre,
+            n_post: self.n_post,
+            major: self.major,
+            row_ptr: &self.row_ptr,
+            minor: &self.minor,
+            weight: &self.weight,
+            sign: Signs(&self.sign, self.len()),
+            delay: &self.delay,
+            plasticity: &self.plasticity,
+            removed: self.removed,
+            dale: self.dale,
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for SynapseStore {
+    /// Narrows what fits; a damaged file's lengths and indices are kept as
+    /// they are, for validation to report.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<SynapseStore, D::Error> {
+        let f = StoreIn::deserialize(d)?;
+        let other = match f.major {
+            Major::Pre => f.n_post,
+            Major::Post => f.n_pre,
+        };
+        let sign = if f.sign.len() == f.minor.len() {
+            Column::from_values(f.sign, EXCITATORY)
+        } else {
+            Column::PerSynapse(f.sign)
+        };
+        Ok(SynapseStore {
+            n_pre: f.n_pre,
+            n_post: f.n_post,
+            major: f.major,
+            row_ptr: f.row_ptr,
+            minor: Indices::new(f.minor, other),
+            weight: f.weight,
+            sign,
+            delay: f.delay,
+            plasticity: f.plasticity,
+            removed: f.removed,
+            dale: f.dale,
+        })
+    }
 }
 
 /// Where one synapse is: its row position in the store.
@@ -150,9 +295,12 @@ impl SynapseStore {
             n_post,
             major,
             row_ptr: vec![0; rows + 1],
-            minor: Vec::new(),
+            minor: Indices::empty(match major {
+                Major::Pre => n_post,
+                Major::Post => n_pre,
+            }),
             weight: Vec::new(),
-            sign: Vec::new(),
+            sign: Column::Uniform(EXCITATORY),
             delay: Column::Uniform(1),
             plasticity: Column::Uniform(0.0),
             removed: 0,
@@ -161,7 +309,8 @@ impl SynapseStore {
     }
 
     /// Builds a pre-major store from a connectivity in pre-major CSR form
-    /// (rows sorted by post), with signed weights, delays (steps) and signs.
+    /// (rows sorted by post), with signed weights, delays (steps) and signs
+    /// (kept as one value when all agree).
     pub fn from_pre_rows(
         n_pre: u32,
         n_post: u32,
@@ -199,9 +348,9 @@ impl SynapseStore {
             n_post,
             major: Major::Pre,
             row_ptr,
-            minor: post,
+            minor: Indices::new(post, n_post),
             weight,
-            sign,
+            sign: Column::from_values(sign, EXCITATORY),
             delay,
             plasticity: Column::Uniform(0.0),
             removed,
@@ -218,6 +367,27 @@ impl SynapseStore {
     /// True when the store has no synapse slot.
     pub fn is_empty(&self) -> bool {
         self.minor.is_empty()
+    }
+
+    /// Number of neurons the other index counts (post for `Major::Pre`).
+    pub fn other_count(&self) -> u32 {
+        match self.major {
+            Major::Pre => self.n_post,
+            Major::Post => self.n_pre,
+        }
+    }
+
+    /// Sets the sign of slot `k` (the sign column becomes per-synapse only
+    /// if the sign differs); the weight and the removed count are the caller's.
+    #[inline]
+    pub fn set_sign(&mut self, k: SynapseIndex, sign: Sign) {
+        let len = self.len();
+        self.sign.set(k, sign, len);
+    }
+
+    /// Every slot's sign, in row order.
+    pub fn signs(&self) -> impl Iterator<Item = Sign> + '_ {
+        self.sign.iter(self.len())
     }
 
     /// Number of live (not removed) synapses.
@@ -245,8 +415,8 @@ impl SynapseStore {
     pub fn pair(&self, k: SynapseIndex) -> (u32, u32) {
         let r = self.row_of(k) as u32;
         match self.major {
-            Major::Pre => (r, self.minor[k]),
-            Major::Post => (self.minor[k], r),
+            Major::Pre => (r, self.minor.get(k)),
+            Major::Post => (self.minor.get(k), r),
         }
     }
 
@@ -258,8 +428,8 @@ impl SynapseStore {
             rows.extend(std::iter::repeat_n(r as u32, n));
         }
         match self.major {
-            Major::Pre => (rows, self.minor.clone()),
-            Major::Post => (self.minor.clone(), rows),
+            Major::Pre => (rows, self.minor.to_vec(0..self.len())),
+            Major::Post => (self.minor.to_vec(0..self.len()), rows),
         }
     }
 
@@ -283,9 +453,8 @@ impl SynapseStore {
             Major::Post => (post as usize, pre),
         };
         let range = self.row(r);
-        let row = &self.minor[range.clone()];
-        let lo = row.partition_point(|&x| x < m);
-        let hi = row.partition_point(|&x| x <= m);
+        let lo = self.minor.partition_below(range.clone(), m);
+        let hi = self.minor.partition_upto(range.clone(), m);
         Ok(range.start + lo..range.start + hi)
     }
 
@@ -303,7 +472,7 @@ impl SynapseStore {
         } else {
             self.weight[k] = w;
             if w != 0.0 {
-                self.sign[k] = if w < 0.0 { INHIBITORY } else { EXCITATORY };
+                self.set_sign(k, if w < 0.0 { INHIBITORY } else { EXCITATORY });
             }
         }
     }
@@ -311,7 +480,7 @@ impl SynapseStore {
     /// Removes synapse `k` (O(1)): it keeps its slot as a tombstone.
     pub fn remove(&mut self, k: SynapseIndex) {
         if self.sign[k] != REMOVED {
-            self.sign[k] = REMOVED;
+            self.set_sign(k, REMOVED);
             self.weight[k] = 0.0;
             self.removed += 1;
         }
@@ -320,7 +489,10 @@ impl SynapseStore {
     /// Drops tombstones (O(n)); returns for each old slot its new slot, or
     /// `usize::MAX` for removed ones, so mirrors can follow.
     pub fn compact(&mut self) -> Vec<usize> {
-        let keep: Vec<bool> = self.sign.iter().map(|&s| s != REMOVED).collect();
+        if self.removed == 0 {
+            return (0..self.len()).collect();
+        }
+        let keep: Vec<bool> = self.signs().map(|s| s != REMOVED).collect();
         let mut map = vec![usize::MAX; self.len()];
         let mut next = 0usize;
         let mut new_ptr = Vec::with_capacity(self.row_ptr.len());
@@ -335,11 +507,11 @@ impl SynapseStore {
             new_ptr.push(next as u64);
         }
         self.row_ptr = new_ptr;
-        let mut it = keep.iter();
-        self.minor.retain(|_| *it.next().unwrap_or(&true));
+        self.minor.retain_by(&keep);
         let mut it = keep.iter();
         self.weight.retain(|_| *it.next().unwrap_or(&true));
-        self.sign.retain(|&s| s != REMOVED);
+        let live: Vec<Sign> = self.signs().filter(|&s| s != REMOVED).collect();
+        self.sign = Column::from_values(live, EXCITATORY);
         self.delay.retain_by(&keep);
         self.plasticity.retain_by(&keep);
         self.removed = 0;
@@ -378,7 +550,8 @@ impl SynapseStore {
             let range = self.row(r);
             let mut k = range.start;
             while k < range.end || (a < by_row.len() && by_row[a].0 == r) {
-                let take_new = a < by_row.len() && by_row[a].0 == r && (k >= range.end || by_row[a].1 < self.minor[k]);
+                let take_new =
+                    a < by_row.len() && by_row[a].0 == r && (k >= range.end || by_row[a].1 < self.minor.get(k));
                 if take_new {
                     order.push(Err(by_row[a].2));
                     a += 1;
@@ -399,7 +572,7 @@ impl SynapseStore {
             match *o {
                 Ok(k) => {
                     map[k] = slot;
-                    minor.push(self.minor[k]);
+                    minor.push(self.minor.get(k));
                     weight.push(self.weight[k]);
                     sign.push(self.sign[k]);
                     delay.push(self.delay.get(k));
@@ -419,9 +592,9 @@ impl SynapseStore {
             }
         }
         self.row_ptr = new_ptr;
-        self.minor = minor;
+        self.minor = Indices::new(minor, self.other_count());
         self.weight = weight;
-        self.sign = sign;
+        self.sign = Column::from_values(sign, EXCITATORY);
         self.delay = Column::from_values(delay, 1);
         self.plasticity = Column::from_values(plast, 0.0);
         Ok(map)
@@ -451,7 +624,7 @@ impl SynapseStore {
             match self.find(pre, post)?.find(|&k| self.sign[k] == REMOVED) {
                 Some(k) => {
                     let len = self.len();
-                    self.sign[k] = s;
+                    self.sign.set(k, s, len);
                     self.removed -= 1;
                     self.weight[k] = constrain_sign(w, s);
                     self.delay.set(k, d, len);
@@ -496,7 +669,7 @@ impl SynapseStore {
             Major::Post => (self.n_pre as usize, Major::Pre),
         };
         let mut count = vec![0u64; other_rows + 1];
-        for &m in &self.minor {
+        for m in self.minor.iter() {
             count[m as usize + 1] += 1;
         }
         for i in 0..other_rows {
@@ -508,7 +681,7 @@ impl SynapseStore {
         let mut minor = vec![0u32; self.len()];
         for r in 0..self.rows() {
             for k in self.row(r) {
-                let m = self.minor[k] as usize;
+                let m = self.minor.get(k) as usize;
                 let slot = next[m] as usize;
                 next[m] += 1;
                 perm[slot] = k;
@@ -519,14 +692,16 @@ impl SynapseStore {
         delay.permute(&perm);
         let mut plasticity = self.plasticity.clone();
         plasticity.permute(&perm);
+        let mut sign = self.sign.clone();
+        sign.permute(&perm);
         let store = SynapseStore {
             n_pre: self.n_pre,
             n_post: self.n_post,
             major,
             row_ptr,
-            minor,
+            minor: Indices::new(minor, self.rows() as u32),
             weight: perm.iter().map(|&p| self.weight[p]).collect(),
-            sign: perm.iter().map(|&p| self.sign[p]).collect(),
+            sign,
             delay,
             plasticity,
             removed: self.removed,
@@ -539,9 +714,9 @@ impl SynapseStore {
     pub fn bytes(&self) -> usize {
         std::mem::size_of::<Self>()
             + self.row_ptr.capacity() * 8
-            + self.minor.capacity() * 4
+            + self.minor.bytes()
             + self.weight.capacity() * 4
-            + self.sign.capacity()
+            + self.sign.bytes()
             + self.delay.bytes()
             + self.plasticity.bytes()
     }
