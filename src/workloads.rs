@@ -183,8 +183,8 @@ pub fn w3_projection() -> ProjectionSpec {
 /// pair with probability `p`, weights N(0, g^2 / (p units)) with g = 1.5 (the
 /// chaotic regime of Sompolinsky et al.: the rates stay of order one). At
 /// 20,000 units and p = 0.1: 4 x 10^7 synapses, below the dense kernel's
-/// density, so each step reads the post-major store: 8 B a synapse
-/// (weight f32 and pre index u32).
+/// density, so each step reads the post-major store: 6 B a synapse
+/// (weight f32 and pre index u16; u32 beyond 65,536 units).
 pub fn rate_network(seed: u64, units: usize, p: f64) -> Result<Network> {
     use crate::param::Distribution;
     let mut net = Network::new(1.0, seed)?;

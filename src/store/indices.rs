@@ -91,11 +91,22 @@ impl Indices {
     /// is at most 65,536 and every index fits (an index out of range, which
     /// a loaded file may hold, is kept as it is for validation to report).
     pub fn new(values: Vec<u32>, bound: u32) -> Indices {
-        if bound <= NARROW_MAX && values.iter().all(|&v| v < NARROW_MAX) {
-            Indices::Narrow(values.into_iter().map(|v| v as u16).collect())
-        } else {
-            Indices::Wide(values)
+        use rayon::prelude::*;
+        // chunks of 64 Ki indices over the pool (the order is kept)
+        const CHUNK: usize = 1 << 16;
+        if bound > NARROW_MAX || !values.par_chunks(CHUNK).all(|c| c.iter().all(|&v| v < NARROW_MAX)) {
+            return Indices::Wide(values);
         }
+        let mut narrow = vec![0u16; values.len()];
+        narrow
+            .par_chunks_mut(CHUNK)
+            .zip(values.par_chunks(CHUNK))
+            .for_each(|(n, v)| {
+                for (n, &v) in n.iter_mut().zip(v) {
+                    *n = v as u16;
+                }
+            });
+        Indices::Narrow(narrow)
     }
 
     /// No index, for a population of `bound` neurons.
